@@ -68,8 +68,18 @@ const peers: ReadonlyArray<ClientId> = [
   "urllib3"
 ]
 
-/** The clients of issue 7's table, and httpool's PoolManager and @effect/platform HttpClient layer. */
-const singleOriginAndAdapter: ReadonlyArray<ClientId> = [
+/** The clients of issue 7's table and httpool's PoolManager. */
+const table: ReadonlyArray<ClientId> = [
+  "httpool-manager",
+  "undici-pool",
+  "undici-agent",
+  "node-http",
+  "effect-undici",
+  "urllib3"
+]
+
+/** The above and httpool's @effect/platform HttpClient layer. */
+const tableAndAdapter: ReadonlyArray<ClientId> = [
   "httpool-manager",
   "httpool-httpclient",
   "undici-pool",
@@ -125,8 +135,8 @@ const download: ReadonlyArray<ClientId> = [
 const tunnel: ReadonlyArray<ClientId> = ["httpool-proxy", "undici-proxy", "urllib3-proxy"]
 
 const fullBounds = {
-  warmup: { minMillis: 1_200, maxMillis: 3_000, sliceMillis: 200, window: 3, settle: 0.05, requests: 200_000 },
-  measure: { requests: 100_000, millis: 600 }
+  warmup: { minMillis: 1_000, maxMillis: 2_500, sliceMillis: 200, window: 3, settle: 0.08, requests: 200_000 },
+  measure: { requests: 100_000, millis: 500 }
 } as const
 const quickBounds = {
   warmup: { minMillis: 150, maxMillis: 150, sliceMillis: 150, window: 1, settle: 0.05, requests: 300 },
@@ -142,7 +152,7 @@ const base = {
   target: "one-origin",
   streamed: false,
   reference: "httpool-manager",
-  clients: singleOriginAndAdapter,
+  clients: tableAndAdapter,
   quick: false,
   showBytes: false,
   full: fullBounds,
@@ -155,7 +165,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
     id: "get64-c1",
     title: "1 origin, GET 64 B, concurrency 1",
     concurrency: 1,
-    clients: singleOriginAndAdapter
+    clients: table
   },
   {
     ...base,
@@ -170,7 +180,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
     id: "get64-c64",
     title: "1 origin, GET 64 B, concurrency 64",
     concurrency: 64,
-    clients: singleOriginAndAdapter
+    clients: tableAndAdapter
   },
   {
     ...base,
