@@ -28,6 +28,26 @@ export interface ResponseHead {
   readonly retries: Retry.Retry | null
   /** The `Location` of a 3xx that would be followed, else null. */
   readonly redirectLocation: string | null
+  /** The connection that carried the final request, when the pool reports it. */
+  readonly connection?: ConnectionInfo | undefined
+}
+
+/**
+ * What the pool knows about the connection that carried a request: tracing spans and
+ * metrics are built from it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConnectionInfo {
+  /** The pool, as `scheme://host:port`. */
+  readonly pool: string
+  /** The connection's id, unique in the process. */
+  readonly id: number
+  /** Whether the connection had carried a request before this one. */
+  readonly reused: boolean
+  /** How long the request waited for a free connection (a blocking pool at its `maxsize`), in milliseconds. */
+  readonly waitedMillis: number
 }
 
 /**

@@ -1,3 +1,4 @@
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -28,6 +29,7 @@ import type * as Response from "../Response.js"
 import * as Retry from "../Retry.js"
 import * as Timeout from "../Timeout.js"
 import * as Url from "../Url.js"
+import * as internalHeaders from "./headers.js"
 import * as leasing from "./leasing.js"
 import * as requestMethods from "./requestMethods.js"
 import * as response from "./response.js"
@@ -70,9 +72,10 @@ export const toMillis = (value: number | Duration.Duration | null | undefined): 
 
 /** Validates a method: a non-empty token (no space, CR, LF or NUL). @internal */
 export const checkMethod = (method: string): Effect.Effect<void, ValueError> =>
-  method.length === 0 || INVALID_METHOD.test(method)
-    ? Effect.fail(new ValueError({ message: `Method cannot contain non-token characters ${JSON.stringify(method)}` }))
-    : Effect.void
+  method.length === 0 || INVALID_METHOD.test(method) ? Effect.fail(invalidMethod(method)) : Effect.void
+
+const invalidMethod = (method: string) =>
+  new ValueError({ message: `Method cannot contain non-token characters ${JSON.stringify(method)}` })
 
 // ---------------------------------------------------------------------------
 // Bodies
@@ -89,9 +92,7 @@ const isAsyncIterable = (u: unknown): u is AsyncIterable<Uint8Array> =>
   typeof u === "object" && u !== null && Symbol.asyncIterator in u
 
 const prepareBody = (body: ConnectionPool.Body | undefined): Either.Either<PreparedBody, ValueError> => {
-  if (body === undefined || body === null) {
-    return Either.right({ next: () => Either.right(null), length: null, isStream: false })
-  }
+  if (body === undefined || body === null) return Either.right(noBody)
   if (typeof body === "string") {
     const bytes = encoder.encode(body)
     return Either.right({ next: () => Either.right(bytes), length: bytes.length, isStream: false })
@@ -193,12 +194,6 @@ const wireHeaders = (
   }
   if (!hasUserAgent) prefix.push("User-Agent", DEFAULT_USER_AGENT)
   return Either.right({ list: prefix.length === 0 ? lines : prefix.concat(lines), chunked: wantsChunked })
-}
-
-const toHeaders = (flat: ReadonlyArray<string>): Headers.Headers => {
-  const pairs: Array<readonly [string, string]> = []
-  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]])
-  return Headers.unsafeFromInput(pairs)
 }
 
 // ---------------------------------------------------------------------------
@@ -318,6 +313,7 @@ export const make = (options: ConnectionPool.Options) =>
       const connect = Timeout.connectTimeout(timeout)
       return connect === null ? null : Duration.toMillis(connect)
     }
+    const poolLabel = `${origin.scheme}://${hostLine}`
     const leases = yield* leasing.make({
       pool,
       maxsize,
@@ -339,67 +335,130 @@ export const make = (options: ConnectionPool.Options) =>
     }
 
     const absoluteUrl = (target: string) => `${origin.scheme}://${hostLine}${target}`
+    const forwarding = proxy !== null && proxy.forward
 
+    /** What a request carries from one attempt to the next (redirects change it). */
     interface Attempt {
       readonly method: string
       readonly url: string
-      readonly target: string
       readonly headers: Headers.Headers
       readonly body: PreparedBody
+      readonly retries: Retry.Retry
+    }
+
+    /** The settings of one `urlopen` call, fixed over its attempts. */
+    interface Call {
+      readonly preload: boolean
+      readonly decode: boolean
+      readonly followRedirects: boolean
+      readonly assertSameHost: boolean
+      readonly chunked: boolean
+      readonly timeout: Timeout.Timeout
+      readonly connectTimeout: number | null
+      readonly readTimeout: number | null
+      readonly total: number | null
+      readonly poolTimeout: number | null
+      /** Where a streamed response's connection is held; null when preloading. */
+      readonly scope: Scope.Scope | null
+    }
+
+    /** A response on the wire, with the lease that carried it. */
+    interface Sent {
+      readonly res: Connector.WireResponse
+      readonly lease: leasing.Lease
+      /** Gives a streamed response's connection back; null once preloaded (already given back). */
+      readonly guard: Guard | null
+    }
+
+    /** A send that failed on `lease`. */
+    interface Failed {
+      readonly failure: Connector.SendFailure
+      readonly lease: leasing.Lease
+    }
+
+    // The wire header lists of the last headers value seen (the pool's or a manager's own,
+    // the same object on every request), for methods without and with a body.
+    let wireCache: {
+      readonly headers: Headers.Headers
+      readonly lists: [WireHeaders | undefined, WireHeaders | undefined]
+    } | null = null
+    const wireFor = (
+      headers: Headers.Headers,
+      method: string,
+      body: PreparedBody,
+      chunked: boolean
+    ): Either.Either<WireHeaders, ValueError> => {
+      const sent = forwarding ? Headers.merge(headers, proxy.headers) : headers
+      if (chunked || body.isStream || body.length !== null) return wireHeaders(sent, method, body, chunked, hostLine)
+      if (wireCache === null || wireCache.headers !== headers) wireCache = { headers, lists: [undefined, undefined] }
+      const slot = METHODS_NOT_EXPECTING_BODY.has(method) ? 0 : 1
+      const cached = wireCache.lists[slot]
+      if (cached !== undefined) return Either.right(cached)
+      const built = wireHeaders(sent, method, body, chunked, hostLine)
+      if (Either.isRight(built)) wireCache.lists[slot] = built.right
+      return built
     }
 
     /**
      * One request on one leased connection; replays once on a fresh connection when that is
-     * safe. The lease's release is registered in `scope` the moment it is taken, so neither a
-     * failure nor an interruption can keep it.
+     * safe. The lease is taken and paired with its release in one uninterruptible step:
+     * a preloaded response gives its connection back before this returns, a streamed one
+     * registers the release in the call's Scope, so neither a failure nor an interruption
+     * can keep it.
      */
-    const sendOnce = (
-      attempt: Attempt,
-      wire: WireHeaders,
-      connectTimeout: number | null,
-      readTimeout: number | null,
-      poolTimeout: number | null,
-      preload: boolean,
-      scope: Scope.Scope
-    ) =>
-      Effect.gen(function* () {
-        let fresh = false
-        for (;;) {
-          const payload = yield* attempt.body.next()
-          const request: Connector.WireRequest = {
-            method: attempt.method,
-            path: attempt.target,
-            headers: wire.list,
-            body: payload instanceof Uint8Array && wire.chunked ? once(payload) : payload,
-            readTimeout,
-            connectTimeout,
-            preload
-          }
-          const [guard, result] = yield* Effect.uninterruptibleMask((restore) =>
-            Effect.flatMap(leases.acquire(restore, poolTimeout, fresh), (lease) => {
-              const guard = makeGuard(lease)
-              counters.numRequests++
-              return Scope.addFinalizer(scope, guard.release(false)).pipe(
-                Effect.zipRight(
-                  restore(lease.slot.connection.send(request)).pipe(
-                    Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : guard.release(false))),
-                    Effect.either
-                  )
-                ),
-                Effect.map((result) => [guard, result] as const)
+    const sendOnce = (attempt: Attempt, wire: WireHeaders, target: string, call: Call, fresh: boolean) =>
+      Effect.suspend((): Effect.Effect<Sent, HttpoolError> => {
+        const payload = attempt.body.next()
+        if (Either.isLeft(payload)) return Effect.fail(payload.left)
+        const request: Connector.WireRequest = {
+          method: attempt.method,
+          path: target,
+          headers: wire.list,
+          body: payload.right instanceof Uint8Array && wire.chunked ? once(payload.right) : payload.right,
+          readTimeout: call.readTimeout,
+          connectTimeout: call.connectTimeout,
+          preload: call.preload
+        }
+        const exchanged = Effect.uninterruptibleMask((restore) =>
+          Effect.flatMap(leases.acquire(restore, call.poolTimeout, fresh), (lease) => {
+            counters.numRequests++
+            const send = restore(lease.slot.connection.send(request))
+            const failed = (cause: Cause.Cause<Connector.SendFailure>, release: Effect.Effect<void>) =>
+              Effect.zipRight(
+                release,
+                Option.match(Cause.failureOption(cause), {
+                  onSome: (failure) => Effect.succeed<Sent | Failed>({ failure, lease }),
+                  // Interrupted (or a defect): nothing to decide, it goes on as it is.
+                  onNone: () => Effect.failCause(cause as Cause.Cause<never>)
+                })
               )
-            })
-          )
-          if (Either.isRight(result)) return { guard, wire: result.right }
-          const failure = result.left
+            const scope = call.scope
+            if (scope === null) {
+              return Effect.matchCauseEffect(send, {
+                onFailure: (cause) => failed(cause, leases.release(lease, false)),
+                onSuccess: (res) => Effect.as(leases.release(lease, true), { res, lease, guard: null })
+              })
+            }
+            const guard = makeGuard(lease)
+            return Effect.zipRight(
+              Scope.addFinalizer(scope, guard.release(false)),
+              Effect.matchCauseEffect(send, {
+                onFailure: (cause) => failed(cause, guard.release(false)),
+                onSuccess: (res) => Effect.succeed<Sent | Failed>({ res, lease, guard })
+              })
+            )
+          })
+        )
+        return Effect.flatMap(exchanged, (outcome) => {
+          if ("res" in outcome) return Effect.succeed(outcome)
+          const { failure, lease } = outcome
           const replayable =
             !fresh &&
-            guard.lease.reused &&
+            lease.reused &&
             !failure.responseStarted &&
             (IDEMPOTENT_METHODS.has(attempt.method) || !failure.requestSent)
-          if (!replayable) return yield* Effect.fail(attachPool(failure.error))
-          fresh = true
-        }
+          return replayable ? sendOnce(attempt, wire, target, call, true) : Effect.fail(attachPool(failure.error))
+        })
       })
 
     /** Releases a lease exactly once: the first call decides whether it is reused. */
@@ -417,7 +476,6 @@ export const make = (options: ConnectionPool.Options) =>
     }
     type Guard = ReturnType<typeof makeGuard>
 
-    const forwarding = proxy !== null && proxy.forward
     const attachPool = (error: HttpoolError): HttpoolError => {
       if (error._tag === "ReadTimeoutError" && error.pool === null) {
         return new ReadTimeoutError({ pool, url: error.url, reason: error.reason })
@@ -455,156 +513,214 @@ export const make = (options: ConnectionPool.Options) =>
       )
     }
 
+    const defaultReadTimeout = readTimeoutOf(defaultTimeout)
+    const defaultConnectTimeout = connectTimeoutOf(defaultTimeout)
+
+    /** Validates a call's options without running anything: most calls give none. */
+    const prepareCall = (
+      method: string,
+      opts: ConnectionPool.UrlopenOptions,
+      preload: boolean,
+      scope: Scope.Scope | null
+    ): Either.Either<readonly [Call, Attempt], HttpoolError> => {
+      if (method.length === 0 || INVALID_METHOD.test(method)) return Either.left(invalidMethod(method))
+      const followRedirects = opts.redirect !== false
+      let timeout = defaultTimeout
+      if (opts.timeout !== undefined) {
+        const given = Timeout.from(opts.timeout, defaultTimeout)
+        if (Either.isLeft(given)) return Either.left(given.left)
+        timeout = given.right
+      }
+      let retries = defaultRetries
+      if (opts.retries !== undefined || !followRedirects) {
+        const given = Retry.from(opts.retries, defaultRetries, followRedirects)
+        if (Either.isLeft(given)) return Either.left(given.left)
+        retries = given.right
+      }
+      let headers = defaultHeaders
+      if (opts.headers !== undefined) {
+        const given = Headers.fromInput(opts.headers)
+        if (Either.isLeft(given)) return Either.left(given.left)
+        headers = given.right
+      }
+      const skip = Headers.checkSkipHeader(headers)
+      if (Either.isLeft(skip)) return Either.left(skip.left)
+      const body = prepareBody(opts.body)
+      if (Either.isLeft(body)) return Either.left(body.left)
+      const call: Call = {
+        preload,
+        decode: opts.decodeContent !== false,
+        followRedirects,
+        assertSameHost: opts.assertSameHost !== false,
+        chunked: opts.chunked === true,
+        timeout,
+        connectTimeout: timeout === defaultTimeout ? defaultConnectTimeout : connectTimeoutOf(timeout),
+        readTimeout: timeout === defaultTimeout ? defaultReadTimeout : readTimeoutOf(timeout),
+        total: timeout.total === null ? null : Duration.toMillis(timeout.total),
+        poolTimeout: opts.poolTimeout === undefined ? defaultPoolTimeout : toMillis(opts.poolTimeout),
+        scope
+      }
+      return Either.right([call, { method, url: "", headers, body: body.right, retries }] as const)
+    }
+
+    /** Sends `attempt`, then follows its redirects and retries. */
+    const step = (
+      call: Call,
+      attempt: Attempt
+    ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> => {
+      if (call.assertSameHost && !isSameHost(attempt.url)) {
+        return Effect.fail(new HostChangedError({ pool, url: attempt.url }))
+      }
+      const target = requestTargetOf(attempt.url, forwarding)
+      if (Either.isLeft(target)) return Effect.fail(target.left)
+      const wire = wireFor(attempt.headers, attempt.method, attempt.body, call.chunked)
+      if (Either.isLeft(wire)) return Effect.fail(wire.left)
+      const sent = sendOnce(attempt, wire.right, target.right, call, false)
+      return Effect.matchEffect(
+        call.total === null
+          ? sent
+          : Effect.timeoutFail(sent, {
+              duration: Duration.millis(call.total),
+              onTimeout: () => readTimeoutError(attempt.url, call.timeout)
+            }),
+        {
+          onFailure: (error) => afterError(call, attempt, error),
+          onSuccess: (sent) => afterResponse(call, attempt, sent, forwarding ? target.right : absoluteUrl(target.right))
+        }
+      )
+    }
+
+    const afterError = (call: Call, attempt: Attempt, error: HttpoolError) =>
+      error._tag === "EmptyPoolError" ||
+      error._tag === "ClosedPoolError" ||
+      error._tag === "ValueError" ||
+      error._tag === "UnrewindableBodyError"
+        ? Effect.fail(error)
+        : Effect.gen(function* () {
+            const retries = yield* Retry.increment(attempt.retries, {
+              method: attempt.method,
+              url: attempt.url,
+              error,
+              pool
+            })
+            yield* Retry.sleep(retries)
+            yield* Effect.logWarning(
+              `Retrying (${Retry.describe(retries)}) after connection broken by '${error._tag}': ${attempt.url}`
+            )
+            return yield* step(call, { ...attempt, retries })
+          })
+
+    const afterResponse = (
+      call: Call,
+      attempt: Attempt,
+      sent: Sent,
+      fullUrl: string
+    ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> => {
+      const { res, lease, guard } = sent
+      const responseHeaders = internalHeaders.fromFlat(res.headers)
+      const redirectLocation = response.REDIRECT_STATUSES.has(res.status)
+        ? Option.getOrNull(Headers.get(responseHeaders, "location"))
+        : null
+      const head: response.Head = {
+        status: res.status,
+        reason: res.reason,
+        headers: responseHeaders,
+        url: fullUrl,
+        retries: attempt.retries,
+        redirectLocation,
+        connection: {
+          pool: poolLabel,
+          id: lease.slot.connection.id,
+          reused: lease.reused,
+          waitedMillis: lease.waitedMillis
+        }
+      }
+      const isRedirect = call.followRedirects && redirectLocation !== null
+      if (
+        !isRedirect &&
+        !Retry.isRetry(attempt.retries, attempt.method, res.status, Headers.has(responseHeaders, "retry-after"))
+      ) {
+        return finish(guard, res, head, call.decode, attempt.method)
+      }
+      return Effect.gen(function* () {
+        const retryResponse: Retry.RetryResponse = {
+          status: res.status,
+          redirectLocation,
+          retryAfter: Option.getOrNull(Headers.get(responseHeaders, "retry-after"))
+        }
+        /** Reads and discards what is left of the body, then gives the connection back. */
+        const drainAndRelease =
+          guard === null ? Effect.void : Effect.flatMap(drain(res), (clean) => guard.release(clean))
+        const next = isRedirect ? resolveLocation(fullUrl, redirectLocation) : Either.right(attempt.url)
+        if (Either.isLeft(next)) {
+          yield* drainAndRelease
+          return yield* Effect.fail(next.left)
+        }
+        const incremented = Retry.increment(attempt.retries, {
+          method: attempt.method,
+          url: attempt.url,
+          response: retryResponse,
+          pool
+        })
+        if (Either.isLeft(incremented)) {
+          if (isRedirect ? attempt.retries.raiseOnRedirect : attempt.retries.raiseOnStatus) {
+            yield* drainAndRelease
+            return yield* Effect.fail(incremented.left)
+          }
+          return yield* finish(guard, res, head, call.decode, attempt.method)
+        }
+        yield* drainAndRelease
+        yield* Retry.sleep(incremented.right, retryResponse)
+        const seeOther = isRedirect && res.status === 303 && attempt.method !== "HEAD"
+        return yield* step(call, {
+          method: seeOther ? "GET" : attempt.method,
+          url: next.right,
+          headers: seeOther ? dropContentHeaders(attempt.headers) : attempt.headers,
+          body: seeOther ? noBody : attempt.body,
+          retries: incremented.right
+        })
+      })
+    }
+
     const run = (
       method: string,
       url: string,
       opts: ConnectionPool.UrlopenOptions,
-      preload: boolean
-    ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError, Scope.Scope> =>
-      Effect.gen(function* () {
-        yield* checkMethod(method)
-        const scope = yield* Effect.scope
-        const decode = opts.decodeContent !== false
-        const followRedirects = opts.redirect !== false
-        const assertSameHost = opts.assertSameHost !== false
-        const timeout = opts.timeout === undefined ? defaultTimeout : yield* Timeout.from(opts.timeout, defaultTimeout)
-        const readTimeout = Timeout.readTimeout(timeout, null)
-        const readTimeoutMillis = readTimeout === null ? null : Duration.toMillis(readTimeout)
-        const total = timeout.total === null ? null : Duration.toMillis(timeout.total)
-        let retries = yield* Retry.from(opts.retries, defaultRetries, followRedirects)
-        const poolTimeout = opts.poolTimeout === undefined ? defaultPoolTimeout : toMillis(opts.poolTimeout)
-        let headers = opts.headers === undefined ? defaultHeaders : yield* Headers.fromInput(opts.headers)
-        yield* Headers.checkSkipHeader(headers)
-        let body = yield* prepareBody(opts.body)
-        let currentMethod = method
-        let currentUrl = url
-
-        for (;;) {
-          if (assertSameHost && !isSameHost(currentUrl)) {
-            return yield* Effect.fail(new HostChangedError({ pool, url: currentUrl }))
-          }
-          const target = yield* requestTargetOf(currentUrl, proxy !== null && proxy.forward)
-          const sentHeaders = proxy !== null && proxy.forward ? Headers.merge(headers, proxy.headers) : headers
-          const wire = yield* wireHeaders(sentHeaders, currentMethod, body, opts.chunked === true, hostLine)
-          const fullUrl = forwarding ? target : absoluteUrl(target)
-          const attempt: Attempt = { method: currentMethod, url: currentUrl, target, headers, body }
-          const sent = sendOnce(
-            attempt,
-            wire,
-            connectTimeoutOf(timeout),
-            readTimeoutMillis,
-            poolTimeout,
-            preload,
-            scope
-          )
-          const result = yield* Effect.either(
-            total === null
-              ? sent
-              : Effect.timeoutFail(sent, {
-                  duration: Duration.millis(total),
-                  onTimeout: () => readTimeoutError(currentUrl, timeout)
-                })
-          )
-
-          if (Either.isLeft(result)) {
-            const error = result.left
-            if (
-              error._tag === "EmptyPoolError" ||
-              error._tag === "ClosedPoolError" ||
-              error._tag === "ValueError" ||
-              error._tag === "UnrewindableBodyError"
-            ) {
-              return yield* Effect.fail(error)
-            }
-            retries = yield* Retry.increment(retries, { method: currentMethod, url: currentUrl, error, pool })
-            yield* Retry.sleep(retries)
-            yield* Effect.logWarning(
-              `Retrying (${Retry.describe(retries)}) after connection broken by '${error._tag}': ${currentUrl}`
-            )
-            continue
-          }
-
-          const { guard, wire: res } = result.right
-          const responseHeaders = toHeaders(res.headers)
-          const location = Option.getOrNull(Headers.get(responseHeaders, "location"))
-          const redirectLocation = response.REDIRECT_STATUSES.has(res.status) && location !== null ? location : null
-          const head: response.Head = {
-            status: res.status,
-            reason: res.reason,
-            headers: responseHeaders,
-            url: fullUrl,
-            retries,
-            redirectLocation
-          }
-          const retryResponse: Retry.RetryResponse = {
-            status: res.status,
-            redirectLocation,
-            retryAfter: Option.getOrNull(Headers.get(responseHeaders, "retry-after"))
-          }
-          /** Reads and discards what is left of the body, then gives the connection back. */
-          const drainAndRelease = preload
-            ? guard.release(true)
-            : Effect.flatMap(drain(res), (clean) => guard.release(clean))
-
-          const isRedirect = followRedirects && redirectLocation !== null
-          if (isRedirect || Retry.isRetry(retries, currentMethod, res.status, retryResponse.retryAfter !== null)) {
-            const next = isRedirect ? resolveLocation(fullUrl, redirectLocation) : Either.right(currentUrl)
-            if (Either.isLeft(next)) {
-              yield* drainAndRelease
-              return yield* Effect.fail(next.left)
-            }
-            const incremented = Retry.increment(retries, {
-              method: currentMethod,
-              url: currentUrl,
-              response: retryResponse,
-              pool
-            })
-            if (Either.isLeft(incremented)) {
-              if (isRedirect ? retries.raiseOnRedirect : retries.raiseOnStatus) {
-                yield* drainAndRelease
-                return yield* Effect.fail(incremented.left)
-              }
-              return yield* finish(guard, res, head, preload, decode, currentMethod)
-            }
-            retries = incremented.right
-            yield* drainAndRelease
-            if (isRedirect && res.status === 303 && currentMethod !== "HEAD") {
-              currentMethod = "GET"
-              body = yield* prepareBody(null)
-              headers = dropContentHeaders(headers)
-            }
-            yield* Retry.sleep(retries, retryResponse)
-            currentUrl = next.right
-            continue
-          }
-          return yield* finish(guard, res, head, preload, decode, currentMethod)
-        }
+      preload: boolean,
+      scope: Scope.Scope | null
+    ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> =>
+      Effect.suspend(() => {
+        const prepared = prepareCall(method, opts, preload, scope)
+        if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
+        const [call, attempt] = prepared.right
+        return step(call, { ...attempt, url })
       })
 
     const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>
-      opts.preloadContent === false ? run(method, url, opts, false) : Effect.scoped(run(method, url, opts, true))
+      opts.preloadContent === false
+        ? Effect.flatMap(Effect.scope, (scope) => run(method, url, opts, false, scope))
+        : run(method, url, opts, true, null)
 
-    /** Turns a wire response into the caller's response; the lease is returned or handed on. */
+    /** Turns a wire response into the caller's response; a streamed one holds its lease until read. */
     const finish = (
-      guard: Guard,
+      guard: Guard | null,
       res: Connector.WireResponse,
       head: response.Head,
-      preload: boolean,
       decode: boolean,
       method: string
     ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> => {
-      if (preload) {
-        const raw = res.body ?? new Uint8Array(0)
-        return Effect.zipRight(
-          guard.release(true),
-          decode && !hasNoBody(method, head.status) && raw.length > 0
-            ? decodeBody(head.headers, raw).pipe(
-                // A redirect's body is only drained, as in urllib3: it never fails the request.
-                head.redirectLocation === null ? identity : Effect.orElseSucceed(() => raw),
-                Effect.map((data) => response.makeResponse(head, data))
-              )
-            : Effect.succeed(response.makeResponse(head, raw))
-        )
+      if (guard === null) {
+        const raw = res.body ?? EMPTY
+        return decode &&
+          raw.length > 0 &&
+          !hasNoBody(method, head.status) &&
+          Headers.has(head.headers, "content-encoding")
+          ? decodeBody(head.headers, raw).pipe(
+              // A redirect's body is only drained, as in urllib3: it never fails the request.
+              head.redirectLocation === null ? identity : Effect.orElseSucceed(() => raw),
+              Effect.map((data) => response.makeResponse(head, data))
+            )
+          : Effect.succeed(response.makeResponse(head, raw))
       }
       const raw = (): Stream.Stream<Uint8Array, Response.BodyError> =>
         Stream.repeatEffectOption(
@@ -658,6 +774,15 @@ export const make = (options: ConnectionPool.Options) =>
     }
     return service
   })
+
+const EMPTY = new Uint8Array(0)
+
+const readTimeoutOf = (timeout: Timeout.Timeout): number | null => {
+  const read = Timeout.readTimeout(timeout, null)
+  return read === null ? null : Duration.toMillis(read)
+}
+
+const noBody: PreparedBody = { next: () => Either.right(null), length: null, isStream: false }
 
 /** Reads a streamed body to its end into one array. */
 const readAll = (

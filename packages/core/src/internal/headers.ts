@@ -305,6 +305,41 @@ export const fromInput = (input: Headers.Input): Either.Either<Headers.Headers, 
   return result instanceof HeadersImpl ? Either.right(result) : Either.left(result)
 }
 
+/**
+ * Headers from a flat `[name, value, name, value, ...]` list as it came off the wire,
+ * unchecked: the parser already rejected what HTTP forbids.
+ *
+ * @internal
+ */
+export const fromFlat = (flat: ReadonlyArray<string>): Headers.Headers => {
+  const keys: Array<string> = []
+  const names: Array<string> = []
+  const values: Array<Array<string>> = []
+  let index: Map<string, number> | undefined
+  for (let n = 0; n + 1 < flat.length; n += 2) {
+    const name = flat[n]
+    const lower = name.toLowerCase()
+    let i: number
+    if (index !== undefined) {
+      i = index.get(lower) ?? -1
+    } else if (keys.length <= indexThreshold) {
+      i = keys.indexOf(lower)
+    } else {
+      index = buildIndex(keys)
+      i = index.get(lower) ?? -1
+    }
+    if (i === -1) {
+      index?.set(lower, keys.length)
+      keys.push(lower)
+      names.push(name)
+      values.push([flat[n + 1]])
+    } else {
+      values[i].push(flat[n + 1])
+    }
+  }
+  return new HeadersImpl(keys, names, values, false)
+}
+
 /** @internal */
 export const unsafeFromInput = (input: Headers.Input): Headers.Headers => build(input, false) as HeadersImpl
 

@@ -1,7 +1,5 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import * as Ref from "effect/Ref"
 import type * as Connector from "../Connector.js"
 import { ClosedPoolError, EmptyPoolError, type PoolInfo } from "../Errors.js"
 
@@ -14,25 +12,32 @@ export interface Slot {
   readonly connection: Connector.Connection
   readonly createdAt: number
   /** Requests this connection has carried before the current lease. */
-  readonly uses: number
+  uses: number
 }
 
 /**
  * A connection handed to one request. `reused` says whether it had carried a request
  * before and still had its socket open at checkout: only then can a failure before any
- * response byte be blamed on the server closing an idle connection.
+ * response byte be blamed on the server closing an idle connection. `waitedMillis` is how
+ * long the request waited for a free slot (block mode only; otherwise 0).
  *
  * @internal
  */
 export interface Lease {
   readonly slot: Slot
   readonly reused: boolean
+  readonly waitedMillis: number
 }
 
-interface State {
-  readonly idle: ReadonlyArray<Slot>
-  readonly inUse: number
-  readonly closed: boolean
+/** Why a connection left the pool. @internal */
+export type DiscardReason = "error" | "closed" | "full" | "expired"
+
+/** What a pool's leasing reports as it goes (metrics hang off these). @internal */
+export interface LeasingEvents {
+  readonly onLease?: (lease: Lease) => void
+  readonly onDiscard?: (reason: DiscardReason) => void
+  /** Idle or in-use counts changed. */
+  readonly onChange?: (idle: number, inUse: number) => void
 }
 
 /** @internal */
@@ -43,6 +48,7 @@ export interface LeasingOptions {
   /** Milliseconds after which a connection is retired at checkout; null: never. */
   readonly maxConnectionAge: number | null
   readonly open: () => Connector.Connection
+  readonly events?: LeasingEvents
 }
 
 /** @internal */
@@ -69,123 +75,141 @@ export interface Leasing {
 }
 
 const closeAll = (slots: ReadonlyArray<Slot>): Effect.Effect<void> =>
-  Effect.forEach(slots, (slot) => slot.connection.close, { discard: true })
+  slots.length === 0 ? Effect.void : Effect.forEach(slots, (slot) => slot.connection.close, { discard: true })
 
-/** @internal */
+const noEvents: LeasingEvents = {}
+
+/**
+ * The leases of one pool. Its state (idle connections, the count in use, the waiters for a
+ * slot) is local to the pool and only touched inside single synchronous steps, so a
+ * checkout or a return on a warm connection costs no fiber suspension at all: this is the
+ * hot path of every request.
+ *
+ * @internal
+ */
 export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
-  Effect.gen(function* () {
-    const state = yield* Ref.make<State>({ idle: [], inUse: 0, closed: false })
-    const semaphore = options.block ? yield* Effect.makeSemaphore(options.maxsize) : null
+  Effect.sync(() => {
+    const { maxsize, block, maxConnectionAge } = options
+    const events = options.events ?? noEvents
+    /** Idle connections, most recently returned last. */
+    const idle: Array<Slot> = []
+    let inUse = 0
+    let closed = false
+    /** Wake-ups of requests waiting for a slot (block mode), first come first served. */
+    const waiters: Array<() => void> = []
+
     const closedError = () => new ClosedPoolError({ pool: options.pool, reason: "Pool is closed." })
     const emptyError = () =>
       new EmptyPoolError({
         pool: options.pool,
         reason: "Pool is empty and a new connection can't be opened due to blocking mode."
       })
+    const changed = () => events.onChange?.(idle.length, inUse)
 
-    const takePermit = (poolTimeout: number | null): Effect.Effect<void, EmptyPoolError> => {
-      if (semaphore === null) return Effect.void
-      const take = semaphore.take(1)
-      return poolTimeout === null
-        ? Effect.asVoid(take)
-        : take.pipe(
-            Effect.timeoutOption(Duration.millis(poolTimeout)),
-            Effect.flatMap((taken) => (Option.isSome(taken) ? Effect.void : Effect.fail(emptyError())))
-          )
+    /** Wakes the first waiter if a slot is free; it checks again and waits again if not. */
+    const wakeOne = () => {
+      if (waiters.length > 0 && (inUse < maxsize || closed)) waiters.shift()!()
     }
-    const givePermit = semaphore === null ? Effect.void : semaphore.release(1)
 
-    const checkout = (fresh: boolean, now: number) =>
-      Ref.modify(
-        state,
-        (
-          s
-        ): readonly [
-          { readonly open: boolean; readonly slot: Slot | null; readonly retire: ReadonlyArray<Slot> },
-          State
-        ] => {
-          if (s.closed) return [{ open: false, slot: null, retire: [] }, s]
-          const retire: Array<Slot> = []
-          let idle = s.idle
-          let slot: Slot | null = null
-          while (!fresh && idle.length > 0 && slot === null) {
-            const candidate = idle[idle.length - 1]
-            idle = idle.slice(0, -1)
-            if (options.maxConnectionAge !== null && now - candidate.createdAt >= options.maxConnectionAge) {
-              retire.push(candidate)
-            } else {
-              slot = candidate
-            }
-          }
-          return [
-            { open: slot === null, slot, retire },
-            { idle, inUse: s.inUse + 1, closed: false }
-          ]
+    /** Takes a slot now; the caller checked that one is free. */
+    const checkout = (fresh: boolean, waitedMillis: number): Effect.Effect<Lease> => {
+      inUse++
+      let retired: Array<Slot> | null = null
+      let slot: Slot | null = null
+      const now = maxConnectionAge === null ? 0 : Date.now()
+      while (!fresh && idle.length > 0) {
+        const candidate = idle.pop()!
+        if (maxConnectionAge !== null && now - candidate.createdAt >= maxConnectionAge) {
+          ;(retired ??= []).push(candidate)
+          events.onDiscard?.("expired")
+        } else {
+          slot = candidate
+          break
         }
-      )
+      }
+      const lease: Lease =
+        slot !== null
+          ? { slot, reused: slot.uses > 0 && slot.connection.isConnected(), waitedMillis }
+          : { slot: { connection: options.open(), createdAt: now, uses: 0 }, reused: false, waitedMillis }
+      events.onLease?.(lease)
+      changed()
+      return retired === null ? Effect.succeed(lease) : Effect.as(closeAll(retired), lease)
+    }
 
-    const acquire: Leasing["acquire"] = (restore, poolTimeout, fresh) =>
-      Effect.gen(function* () {
-        if ((yield* Ref.get(state)).closed) return yield* Effect.fail(closedError())
-        yield* restore(takePermit(poolTimeout))
-        const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-        const { open, slot, retire } = yield* checkout(fresh, now)
-        yield* closeAll(retire)
-        if (slot !== null) return { slot, reused: slot.uses > 0 && slot.connection.isConnected() }
-        if (open) return { slot: { connection: options.open(), createdAt: now, uses: 0 }, reused: false }
-        yield* givePermit
-        return yield* Effect.fail(closedError())
+    const waitForSlot = (poolTimeout: number | null): Effect.Effect<void, EmptyPoolError> => {
+      const wait = Effect.async<void>((resume) => {
+        const wake = () => resume(Effect.void)
+        waiters.push(wake)
+        return Effect.sync(() => {
+          const at = waiters.indexOf(wake)
+          if (at >= 0) waiters.splice(at, 1)
+        })
       })
+      const timed =
+        poolTimeout === null
+          ? wait
+          : Effect.timeoutFail(wait, { duration: Duration.millis(poolTimeout), onTimeout: emptyError })
+      // A waiter woken and then interrupted passes its wake-up on.
+      return Effect.onInterrupt(timed, () => Effect.sync(wakeOne))
+    }
+
+    const acquire: Leasing["acquire"] = (restore, poolTimeout, fresh) => {
+      const attempt = (startedAt: number): Effect.Effect<Lease, EmptyPoolError | ClosedPoolError> =>
+        Effect.suspend(() => {
+          if (closed) return Effect.fail(closedError())
+          if (!block || inUse < maxsize) {
+            return checkout(fresh, startedAt === 0 ? 0 : Math.max(0, Date.now() - startedAt))
+          }
+          const began = startedAt === 0 ? Date.now() : startedAt
+          const remaining = poolTimeout === null ? null : Math.max(0, poolTimeout - (Date.now() - began))
+          return Effect.zipRight(restore(waitForSlot(remaining)), attempt(began))
+        })
+      return attempt(0)
+    }
 
     const release: Leasing["release"] = (lease, reusable) =>
-      Effect.flatMap(
-        Ref.modify(state, (s): readonly [{ readonly close: boolean; readonly full: boolean }, State] => {
-          const inUse = s.inUse - 1
-          if (!reusable || s.closed)
-            return [
-              { close: true, full: false },
-              { ...s, inUse }
-            ]
-          if (s.idle.length >= options.maxsize)
-            return [
-              { close: true, full: true },
-              { ...s, inUse }
-            ]
-          const slot: Slot = { ...lease.slot, uses: lease.slot.uses + 1 }
-          return [
-            { close: false, full: false },
-            { idle: [...s.idle, slot], inUse, closed: false }
-          ]
-        }),
-        ({ close, full }) =>
-          Effect.zipRight(
-            close
-              ? Effect.zipRight(
-                  full
-                    ? Effect.logWarning(
-                        `Connection pool is full, discarding connection: ${options.pool.host}. Connection pool size: ${options.maxsize}`
-                      )
-                    : Effect.void,
-                  lease.slot.connection.close
-                )
-              : Effect.void,
-            givePermit
-          )
-      )
+      Effect.suspend(() => {
+        inUse--
+        let reason: DiscardReason | null = null
+        if (!reusable) reason = "error"
+        else if (closed) reason = "closed"
+        else if (idle.length >= maxsize) reason = "full"
+        if (reason === null) {
+          lease.slot.uses++
+          idle.push(lease.slot)
+          changed()
+          wakeOne()
+          return Effect.void
+        }
+        events.onDiscard?.(reason)
+        changed()
+        wakeOne()
+        const close = lease.slot.connection.close
+        return reason === "full"
+          ? Effect.zipRight(
+              Effect.logWarning(
+                `Connection pool is full, discarding connection: ${options.pool.host}. Connection pool size: ${maxsize}`
+              ),
+              close
+            )
+          : close
+      })
 
-    const close = Effect.flatMap(
-      Ref.modify(state, (s): readonly [ReadonlyArray<Slot>, State] => [
-        s.idle,
-        { idle: [], inUse: s.inUse, closed: true }
-      ]),
-      closeAll
-    )
+    const close = Effect.suspend(() => {
+      closed = true
+      const slots = idle.splice(0, idle.length)
+      for (let i = 0; i < slots.length; i++) events.onDiscard?.("closed")
+      changed()
+      // Every waiter wakes to find the pool closed.
+      while (waiters.length > 0) waiters.shift()!()
+      return closeAll(slots)
+    })
 
     return {
       acquire,
       release,
       close,
-      idleCount: Effect.map(Ref.get(state), (s) => s.idle.length),
-      inUseCount: Effect.map(Ref.get(state), (s) => s.inUse)
+      idleCount: Effect.sync(() => idle.length),
+      inUseCount: Effect.sync(() => inUse)
     }
   })

@@ -27,18 +27,50 @@ export interface Head {
   readonly url: string
   readonly retries: Retry.Retry | null
   readonly redirectLocation: string | null
+  readonly connection: Response.ConnectionInfo | undefined
+}
+
+/** A preloaded response: its text is decoded on first use; built once per request, so kept lean. */
+class PreloadedResponse implements Response.Response {
+  private decoded: string | undefined = undefined
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly headers: Headers.Headers,
+    readonly url: string,
+    readonly retries: Retry.Retry | null,
+    readonly redirectLocation: string | null,
+    readonly connection: Response.ConnectionInfo | undefined,
+    readonly data: Uint8Array
+  ) {}
+  get text(): string {
+    if (this.decoded === undefined) this.decoded = utf8.decode(this.data)
+    return this.decoded
+  }
+  get json(): Effect.Effect<unknown, DecodeError> {
+    return parseJson(this.data)
+  }
+  toJSON(): unknown {
+    return {
+      status: this.status,
+      reason: this.reason,
+      headers: this.headers,
+      url: this.url,
+      redirectLocation: this.redirectLocation,
+      data: this.data
+    }
+  }
 }
 
 /** @internal */
-export const makeResponse = (head: Head, data: Uint8Array): Response.Response => {
-  let text: string | undefined
-  return {
-    ...head,
-    data,
-    get text() {
-      if (text === undefined) text = utf8.decode(data)
-      return text
-    },
-    json: Effect.suspend(() => parseJson(data))
-  }
-}
+export const makeResponse = (head: Head, data: Uint8Array): Response.Response =>
+  new PreloadedResponse(
+    head.status,
+    head.reason,
+    head.headers,
+    head.url,
+    head.retries,
+    head.redirectLocation,
+    head.connection,
+    data
+  )
