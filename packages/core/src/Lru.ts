@@ -240,16 +240,17 @@ export interface LruRef<K, V> {
    */
   readonly getOrCreate: <E, R>(key: K, create: Effect.Effect<V, E, R>) => Effect.Effect<V, E, R>
   /**
-   * As `getOrCreate`, then runs `acquire` on the value while still holding the lock,
-   * uninterruptibly, before anything this call evicted is disposed and before any other
-   * fiber can evict the value. A PoolManager leases its pool here, so an evicted pool is
-   * never closed under a request that just obtained it. If the lease must be given back
-   * when the caller is interrupted, register that in a `Scope` from within `acquire`.
+   * As `getOrCreate`, and `acquire` runs on the value in the same synchronous step that
+   * finds or stores it: before anything this call evicted is disposed and before any other
+   * fiber can evict the value. A PoolManager counts a lease on its pool here, so an evicted
+   * pool is never closed under a request that just obtained it. A key that is present is
+   * found without taking the lock, so lookups never wait for a `create` of another key.
+   * Run the call uninterruptibly when what `acquire` did must be undone on interruption.
    */
   readonly getOrCreateWith: <A, E, R>(
     key: K,
     create: Effect.Effect<V, E, R>,
-    acquire: (value: V) => Effect.Effect<A>
+    acquire: (value: V) => A
   ) => Effect.Effect<A, E, R>
   /** Stores a value as the most recently used; disposes what it evicted or replaced. */
   readonly set: (key: K, value: V) => Effect.Effect<void>

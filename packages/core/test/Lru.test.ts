@@ -494,14 +494,14 @@ describe("LruRef", () => {
         capacity: 0,
         dispose: (key) => Ref.update(log, (all) => [...all, `dispose ${key}`])
       })
-      const lease = yield* ref.getOrCreateWith("a", Effect.succeed(1), (value) =>
-        Effect.as(
-          Ref.update(log, (all) => [...all, "acquire a"]),
-          `lease of ${value}`
-        )
-      )
+      const acquired: Array<string> = []
+      const lease = yield* ref.getOrCreateWith("a", Effect.succeed(1), (value) => {
+        acquired.push(`acquire a at ${value}`)
+        return `lease of ${value}`
+      })
+      yield* Ref.update(log, (all) => [...acquired, ...all])
       expect(lease).toBe("lease of 1")
-      expect(yield* Ref.get(log)).toEqual(["acquire a", "dispose a"])
+      expect(yield* Ref.get(log)).toEqual(["acquire a at 1", "dispose a"])
     })
   )
 

@@ -71,11 +71,16 @@ export const toMillis = (value: number | Duration.Duration | null | undefined): 
   value === null || value === undefined ? null : typeof value === "number" ? value * 1000 : Duration.toMillis(value)
 
 /** Validates a method: a non-empty token (no space, CR, LF or NUL). @internal */
-export const checkMethod = (method: string): Effect.Effect<void, ValueError> =>
-  method.length === 0 || INVALID_METHOD.test(method) ? Effect.fail(invalidMethod(method)) : Effect.void
+export const checkMethod = (method: string): Effect.Effect<void, ValueError> => {
+  const error = methodError(method)
+  return error === null ? Effect.void : Effect.fail(error)
+}
 
-const invalidMethod = (method: string) =>
-  new ValueError({ message: `Method cannot contain non-token characters ${JSON.stringify(method)}` })
+/** The error for a method that is not a token, or null. @internal */
+export const methodError = (method: string): ValueError | null =>
+  method.length === 0 || INVALID_METHOD.test(method)
+    ? new ValueError({ message: `Method cannot contain non-token characters ${JSON.stringify(method)}` })
+    : null
 
 // ---------------------------------------------------------------------------
 // Bodies
@@ -272,6 +277,14 @@ const tlsOf = (options: ConnectionPool.TlsOptions): Connector.TlsOptions => ({
   sslMinimumVersion: options.sslMinimumVersion ?? null,
   sslMaximumVersion: options.sslMaximumVersion ?? null
 })
+
+/**
+ * Marks httpool's own pools, whose preloaded `urlopen` runs without a Scope, so a manager
+ * need not make one per request.
+ *
+ * @internal
+ */
+export const PreloadNeedsNoScope: unique symbol = Symbol.for("@httpool/core/ConnectionPool/PreloadNeedsNoScope")
 
 /** @internal */
 export const make = (options: ConnectionPool.Options) =>
@@ -523,7 +536,8 @@ export const make = (options: ConnectionPool.Options) =>
       preload: boolean,
       scope: Scope.Scope | null
     ): Either.Either<readonly [Call, Attempt], HttpoolError> => {
-      if (method.length === 0 || INVALID_METHOD.test(method)) return Either.left(invalidMethod(method))
+      const invalid = methodError(method)
+      if (invalid !== null) return Either.left(invalid)
       const followRedirects = opts.redirect !== false
       let timeout = defaultTimeout
       if (opts.timeout !== undefined) {
@@ -755,7 +769,8 @@ export const make = (options: ConnectionPool.Options) =>
 
     const methods = requestMethods.make(urlopen, () => defaultHeaders)
 
-    const service: ConnectionPool.ConnectionPool = {
+    const service: ConnectionPool.ConnectionPool & { readonly [PreloadNeedsNoScope]: true } = {
+      [PreloadNeedsNoScope]: true,
       scheme: origin.scheme,
       host: origin.host,
       port: origin.port,

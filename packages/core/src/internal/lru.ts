@@ -239,30 +239,42 @@ export const makeRef = <K, V>(options: Lru.RefOptions<K, V>): Effect.Effect<Lru.
         })
       )
 
+    /** What a lookup without the lock returns when the key is missing. */
+    const missing: unique symbol = Symbol("missing") as never
+
     const getOrCreateWith = <A, E, R>(
       key: K,
       create: Effect.Effect<V, E, R>,
-      acquire: (value: V) => Effect.Effect<A>
-    ): Effect.Effect<A, E, R> =>
-      locked(
-        Effect.flatMap(Ref.get(state), (lru) => {
-          const [found, refreshed] = get(lru, key)
-          if (Option.isSome(found)) {
-            return Effect.zipRight(
-              refreshed === lru ? Effect.void : Ref.set(state, refreshed),
-              Effect.map(acquire(found.value), (a) => [a, nothingLeft] as const)
+      acquire: (value: V) => A
+    ): Effect.Effect<A, E, R> => {
+      // Only lock holders add or remove keys; a hit only refreshes recency, so it needs no lock.
+      const hit = Ref.modify(state, (lru): readonly [A | typeof missing, Lru.Lru<K, V>] => {
+        const [found, refreshed] = get(lru, key)
+        return Option.isSome(found) ? [acquire(found.value), refreshed] : [missing, lru]
+      })
+      return Effect.flatMap(hit, (result) =>
+        result !== missing
+          ? Effect.succeed(result)
+          : locked(
+              Effect.flatMap(Ref.get(state), (lru) => {
+                const [found] = get(lru, key)
+                if (Option.isSome(found)) {
+                  return Ref.modify(state, (current) => {
+                    const [, refreshed] = get(current, key)
+                    return [[acquire(found.value), nothingLeft] as const, refreshed]
+                  })
+                }
+                return Effect.flatMap(create, (value) =>
+                  // Lookups may have refreshed entries meanwhile: store into the current state.
+                  Ref.modify(state, (current) => {
+                    const [evicted, next] = set(current, key, value)
+                    return [[acquire(value), leftOf(evicted)] as const, next]
+                  })
+                )
+              })
             )
-          }
-          // Only lock holders write the state, so `lru` is still current after `create`.
-          return Effect.flatMap(create, (value) => {
-            const [evicted, next] = set(lru, key, value)
-            return Effect.zipRight(
-              Ref.set(state, next),
-              Effect.map(acquire(value), (a) => [a, leftOf(evicted)] as const)
-            )
-          })
-        })
       )
+    }
 
     const self: Lru.LruRef<K, V> = {
       capacity: normalizeCapacity(options.capacity),
@@ -275,7 +287,7 @@ export const makeRef = <K, V>(options: Lru.RefOptions<K, V>): Effect.Effect<Lru.
           const [found, next] = get(lru, key)
           return [found, nothingLeft, next]
         }),
-      getOrCreate: (key, create) => getOrCreateWith(key, create, Effect.succeed),
+      getOrCreate: (key, create) => getOrCreateWith(key, create, (value) => value),
       getOrCreateWith,
       set: (key, value) =>
         update((lru) => {

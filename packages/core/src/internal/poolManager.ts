@@ -1,6 +1,6 @@
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Ref from "effect/Ref"
+import * as Either from "effect/Either"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as ConnectionPool from "../ConnectionPool.js"
@@ -8,6 +8,7 @@ import * as Connector from "../Connector.js"
 import {
   ClosedPoolError,
   type HttpoolError,
+  type PoolInfo,
   LocationValueError,
   UnrewindableBodyError,
   URLSchemeUnknown
@@ -19,7 +20,7 @@ import type * as PoolManager from "../PoolManager.js"
 import type * as Response from "../Response.js"
 import * as Retry from "../Retry.js"
 import * as Url from "../Url.js"
-import { checkMethod, dropContentHeaders } from "./connectionPool.js"
+import { dropContentHeaders, methodError, PreloadNeedsNoScope } from "./connectionPool.js"
 import * as requestMethods from "./requestMethods.js"
 
 /** A pool in the manager, with the requests currently using it. */
@@ -97,17 +98,22 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
   Effect.gen(function* () {
     const connector = yield* Connector.Connector
     const headers = Headers.unsafeFromInput(options.headers)
+    // Checked once: every request that gives no headers of its own sends these.
+    const checkedHeaders = Headers.fromInput(headers)
     const numPools = options.numPools ?? 10
-    const kwRef = yield* Ref.make<PoolManager.ConnectionPoolKw>(options.connectionPoolKw ?? {})
-    const keyFns = yield* Ref.make<Readonly<Record<string, PoolKey.KeyFn>>>({
-      ...PoolKey.defaultKeyFnByScheme,
-      ...options.keyFnByScheme
-    })
-    const factories = yield* Ref.make<Readonly<Record<string, PoolManager.PoolFactory>>>({
+    // The manager's settings are read by every request, so they are plain values read in
+    // synchronous steps; the setters below are the only writers, and each one forgets the
+    // pool keys worked out from the old settings.
+    let kw: PoolManager.ConnectionPoolKw = options.connectionPoolKw ?? {}
+    let keyFns: Readonly<Record<string, PoolKey.KeyFn>> = { ...PoolKey.defaultKeyFnByScheme, ...options.keyFnByScheme }
+    let factories: Readonly<Record<string, PoolManager.PoolFactory>> = {
       http: ConnectionPool.make,
       https: ConnectionPool.make,
       ...options.poolClassesByScheme
-    })
+    }
+    /** The key and context of each origin seen, under the current settings. */
+    const keys = new Map<string, { readonly key: PoolKey.PoolKey; readonly context: PoolKey.RequestContext }>()
+    const maxCachedKeys = 4096
 
     const closeEntry = (entry: Entry) => Scope.close(entry.scope, Exit.void)
     const lru = yield* Lru.makeRefScoped<PoolKey.PoolKey, Entry>({
@@ -131,9 +137,8 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
     const newEntry = (context: PoolKey.RequestContext) =>
       Effect.gen(function* () {
         const scheme = String(context.scheme).toLowerCase()
-        const registered = yield* Ref.get(factories)
-        if (!Object.hasOwn(registered, scheme)) return yield* Effect.fail(new URLSchemeUnknown({ scheme }))
-        const factory = registered[scheme]
+        if (!Object.hasOwn(factories, scheme)) return yield* Effect.fail(new URLSchemeUnknown({ scheme }))
+        const factory = factories[scheme]
         const poolOptions: Record<string, unknown> = {}
         for (const [name, value] of Object.entries(context)) {
           if (value === undefined || value === null) continue
@@ -151,45 +156,44 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
         return entry
       })
 
-    /** Leases the entry for `scope`: the pool cannot close before that Scope does. */
-    const lease = (scope: Scope.Scope) => (entry: Entry) =>
+    /** Counts a lease on an entry, in the step that found it: it cannot be closed until released. */
+    const lease = (entry: Entry): Entry => {
+      entry.leases++
+      // Created after the manager closed (by a request racing the close): the LRU has
+      // been cleared already, so the pool closes when this lease ends.
+      if (closed) entry.evicted = true
+      return entry
+    }
+    const unlease = (entry: Entry) =>
       Effect.suspend(() => {
-        entry.leases++
-        // Created after the manager closed (by a request racing the close): the LRU has
-        // been cleared already, so the pool closes when this lease ends.
-        if (closed) entry.evicted = true
-        return Effect.as(
-          Scope.addFinalizer(
-            scope,
-            Effect.suspend(() => {
-              entry.leases--
-              return entry.evicted && entry.leases === 0 ? closeEntry(entry) : Effect.void
-            })
-          ),
-          entry.pool
-        )
+        entry.leases--
+        return entry.evicted && entry.leases === 0 ? closeEntry(entry) : Effect.void
       })
 
-    const connectionFromPoolKey = (key: PoolKey.PoolKey, context?: PoolKey.RequestContext) =>
+    const closedError = (key: PoolKey.PoolKey) =>
+      new ClosedPoolError({ pool: { scheme: key.scheme, host: key.host, port: key.port }, reason: "Pool is closed." })
+
+    /** Leases the pool of a key (uninterruptibly: the caller must pair it with `unlease`). */
+    const leaseEntry = (key: PoolKey.PoolKey, context: PoolKey.RequestContext | undefined) =>
       Effect.suspend(() =>
         closed
-          ? Effect.fail(
-              new ClosedPoolError({
-                pool: { scheme: key.scheme, host: key.host, port: key.port },
-                reason: "Pool is closed."
-              })
-            )
-          : Effect.flatMap(Effect.scope, (scope) =>
-              lru
-                .getOrCreateWith(key, newEntry(context ?? PoolKey.toContext(key)), lease(scope))
-                .pipe(Effect.tap(() => (closed ? lru.remove(key) : Effect.void)))
-            )
+          ? Effect.fail(closedError(key))
+          : lru
+              .getOrCreateWith(key, newEntry(context ?? PoolKey.toContext(key)), lease)
+              .pipe(Effect.tap(() => (closed ? lru.remove(key) : Effect.void)))
+      )
+
+    const connectionFromPoolKey = (key: PoolKey.PoolKey, context?: PoolKey.RequestContext) =>
+      Effect.flatMap(Effect.scope, (scope) =>
+        Effect.uninterruptible(
+          Effect.flatMap(leaseEntry(key, context), (entry) =>
+            Effect.as(Scope.addFinalizer(scope, unlease(entry)), entry.pool)
+          )
+        )
       )
 
     const connectionFromContext = (context: PoolKey.RequestContext) =>
-      Effect.flatMap(Ref.get(keyFns), (fns) =>
-        Effect.flatMap(PoolKey.fromContext(fns, context), (key) => connectionFromPoolKey(key, context))
-      )
+      Effect.flatMap(PoolKey.fromContext(keyFns, context), (key) => connectionFromPoolKey(key, context))
 
     const connectionFromHost = (
       host: string,
@@ -199,102 +203,184 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
     ): Effect.Effect<ConnectionPool.ConnectionPool, HttpoolError, Scope.Scope> =>
       host.length === 0
         ? Effect.fail(new LocationValueError({ message: "No host specified." }))
-        : Effect.flatMap(Ref.get(kwRef), (kw) =>
+        : Effect.suspend(() =>
             connectionFromContext(
               routing.context({ scheme, host, port: port ?? null }, mergePoolKwargs(kw, poolKwargs))
             )
           )
 
-    const connectionFromParsed = (url: Url.Url, poolKwargs?: PoolManager.PoolKwargs) =>
-      connectionFromHost(url.host ?? "", url.port, url.scheme ?? "http", poolKwargs)
-
     const connectionFromUrl = (url: string, poolKwargs?: PoolManager.PoolKwargs) =>
-      Effect.flatMap(Url.parseAbsolute(url), (parsed) => connectionFromParsed(parsed, poolKwargs))
+      Effect.flatMap(Url.parseAbsolute(url), (parsed) =>
+        connectionFromHost(parsed.host ?? "", parsed.port, parsed.scheme ?? "http", poolKwargs)
+      )
 
-    /** Follows redirects across hosts; each hop leases the pool of its URL in `scope`. */
+    /** The pool key of a URL's origin under the current settings, worked out once per origin. */
+    const keyOf = (url: Url.Url) => {
+      const scheme = url.scheme ?? "http"
+      const host = url.host ?? ""
+      if (host.length === 0) return Either.left(new LocationValueError({ message: "No host specified." }))
+      const id = `${scheme}\n${host}\n${url.port ?? ""}`
+      const known = keys.get(id)
+      if (known !== undefined) return Either.right(known)
+      const context = routing.context({ scheme, host, port: url.port }, kw)
+      return Either.map(PoolKey.fromContext(keyFns, context), (key) => {
+        if (keys.size >= maxCachedKeys) keys.clear()
+        const found = { key, context }
+        keys.set(id, found)
+        return found
+      })
+    }
+
+    /** The settings of one call, fixed over its hops. */
+    interface Call {
+      readonly opts: ConnectionPool.UrlopenOptions
+      readonly preload: boolean
+      readonly followRedirects: boolean
+      readonly scope: Scope.Scope | null
+    }
+
+    /** What a request carries from one hop to the next. */
+    interface Hop {
+      readonly method: string
+      readonly url: Url.Url
+      readonly headers: Headers.Headers
+      readonly body: ConnectionPool.Body
+      readonly retries: Retry.Retry
+    }
+
+    /**
+     * One hop: the pool of the URL's origin is leased for the request (and, for a streamed
+     * response, for as long as the call's Scope lives).
+     */
+    const send = (call: Call, hop: Hop) =>
+      Effect.suspend(() => {
+        const found = keyOf(hop.url)
+        if (Either.isLeft(found)) return Effect.fail(found.left)
+        const { key, context } = found.right
+        return Effect.uninterruptibleMask((restore) =>
+          Effect.flatMap(leaseEntry(key, context), (entry) => {
+            const routed = routing.prepare(hop.url, hop.headers)
+            const urlopen = entry.pool.urlopen as (
+              method: string,
+              url: string,
+              options: ConnectionPool.UrlopenOptions
+            ) => Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError, Scope.Scope>
+            const sent = urlopen(hop.method, routed.url, {
+              ...call.opts,
+              body: hop.body,
+              headers: routed.headers,
+              retries: hop.retries,
+              redirect: false,
+              assertSameHost: false,
+              preloadContent: call.preload
+            })
+            const pool = entry.pool
+            if (call.scope === null) {
+              // httpool's own pools use no Scope for a preloaded request; others get one.
+              const preloaded =
+                PreloadNeedsNoScope in pool
+                  ? (sent as Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError>)
+                  : Effect.scoped(sent)
+              return Effect.ensuring(restore(Effect.map(preloaded, (response) => ({ response, pool }))), unlease(entry))
+            }
+            return Effect.zipRight(
+              Scope.addFinalizer(call.scope, unlease(entry)),
+              restore(Effect.map(Scope.extend(sent, call.scope), (response) => ({ response, pool })))
+            )
+          })
+        )
+      })
+
+    /** Follows redirects across hosts. */
+    const follow = (
+      call: Call,
+      hop: Hop
+    ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> =>
+      Effect.flatMap(send(call, hop), ({ pool, response }) => {
+        const location = call.followRedirects ? response.redirectLocation : null
+        if (location === null) return Effect.succeed(response)
+        return redirect(call, hop, response, location, { scheme: pool.scheme, host: pool.host, port: pool.port })
+      })
+
+    const redirect = (
+      call: Call,
+      hop: Hop,
+      response: Response.Response | Response.StreamingResponse,
+      location: string,
+      pool: PoolInfo
+    ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> =>
+      Effect.gen(function* () {
+        const drain = "drain" in response ? response.drain : Effect.void
+        // As urllib3, a Location that cannot be used still has its response drained first.
+        const next = yield* Effect.tapError(Url.resolve(hop.url, location), () => drain)
+        const retries = response.retries ?? hop.retries
+        const incremented = Retry.increment(retries, {
+          method: hop.method,
+          url: Url.format(hop.url),
+          response: {
+            status: response.status,
+            redirectLocation: location,
+            retryAfter: null
+          },
+          pool
+        })
+        if (incremented._tag === "Left") {
+          if (retries.raiseOnRedirect) {
+            yield* drain
+            return yield* Effect.fail(incremented.left)
+          }
+          return response
+        }
+        yield* drain
+        let { method, body, headers } = hop
+        if (response.status === 303) {
+          method = "GET"
+          body = null
+          headers = dropContentHeaders(headers)
+        } else if (isOneShot(body)) {
+          return yield* Effect.fail(
+            new UnrewindableBodyError({
+              message: "Unable to record file position for rewinding request body during a redirect/retry."
+            })
+          )
+        }
+        // Cross-host is judged on the targets' origins, not on the pool (which for a
+        // forwarding proxy is the proxy's): urllib3 issue #3745.
+        if (!Url.isSameOrigin(hop.url, next)) {
+          for (const [name] of headers) {
+            if (Retry.removesHeaderOnRedirect(incremented.right, name)) headers = Headers.remove(headers, name)
+          }
+        }
+        return yield* follow(call, { method, url: next, headers, body, retries: incremented.right })
+      })
+
     const run = (
       method: string,
       url: string,
       opts: ConnectionPool.UrlopenOptions,
-      preload: boolean
-    ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError, Scope.Scope> =>
-      Effect.gen(function* () {
-        yield* checkMethod(method)
+      preload: boolean,
+      scope: Scope.Scope | null
+    ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> =>
+      Effect.suspend(() => {
+        const invalid = methodError(method)
+        if (invalid !== null) return Effect.fail(invalid)
         const followRedirects = opts.redirect !== false
-        const kw = yield* Ref.get(kwRef)
-        let retries = yield* Retry.from(opts.retries, kw.retries ?? Retry.DEFAULT, followRedirects)
-        let requestHeaders = opts.headers === undefined ? headers : yield* Headers.fromInput(opts.headers)
-        let body: ConnectionPool.Body = opts.body ?? null
-        let currentMethod = method
-        let current = yield* Url.parseAbsolute(url)
-        for (;;) {
-          const pool = yield* connectionFromParsed(current)
-          const urlopen = pool.urlopen as (
-            method: string,
-            url: string,
-            options: ConnectionPool.UrlopenOptions
-          ) => Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError, Scope.Scope>
-          const routed = routing.prepare(current, requestHeaders)
-          const response = yield* urlopen(currentMethod, routed.url, {
-            ...opts,
-            body,
-            headers: routed.headers,
-            retries,
-            redirect: false,
-            assertSameHost: false,
-            preloadContent: preload
-          })
-          const location = followRedirects ? response.redirectLocation : null
-          if (location === null) return response
-          const drain = "drain" in response ? response.drain : Effect.void
-          // As urllib3, a Location that cannot be used still has its response drained first.
-          const next = yield* Effect.tapError(Url.resolve(current, location), () => drain)
-          retries = response.retries ?? retries
-          const incremented = Retry.increment(retries, {
-            method: currentMethod,
-            url: Url.format(current),
-            response: {
-              status: response.status,
-              redirectLocation: location,
-              retryAfter: null
-            },
-            pool: { scheme: pool.scheme, host: pool.host, port: pool.port }
-          })
-          if (incremented._tag === "Left") {
-            if (retries.raiseOnRedirect) {
-              yield* drain
-              return yield* Effect.fail(incremented.left)
-            }
-            return response
-          }
-          retries = incremented.right
-          yield* drain
-          if (response.status === 303) {
-            currentMethod = "GET"
-            body = null
-            requestHeaders = dropContentHeaders(requestHeaders)
-          } else if (isOneShot(body)) {
-            return yield* Effect.fail(
-              new UnrewindableBodyError({
-                message: "Unable to record file position for rewinding request body during a redirect/retry."
-              })
-            )
-          }
-          // Cross-host is judged on the targets' origins, not on the pool (which for a
-          // forwarding proxy is the proxy's): urllib3 issue #3745.
-          if (!Url.isSameOrigin(current, next)) {
-            let stripped = requestHeaders
-            for (const [name] of requestHeaders) {
-              if (Retry.removesHeaderOnRedirect(retries, name)) stripped = Headers.remove(stripped, name)
-            }
-            requestHeaders = stripped
-          }
-          current = next
-        }
+        const retries = Retry.from(opts.retries, kw.retries ?? Retry.DEFAULT, followRedirects)
+        if (Either.isLeft(retries)) return Effect.fail(retries.left)
+        const given = opts.headers === undefined ? checkedHeaders : Headers.fromInput(opts.headers)
+        if (Either.isLeft(given)) return Effect.fail(given.left)
+        const parsed = Url.parseAbsolute(url)
+        if (Either.isLeft(parsed)) return Effect.fail(parsed.left)
+        return follow(
+          { opts, preload, followRedirects, scope },
+          { method, url: parsed.right, headers: given.right, body: opts.body ?? null, retries: retries.right }
+        )
       })
 
     const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>
-      opts.preloadContent === false ? run(method, url, opts, false) : Effect.scoped(run(method, url, opts, true))
+      opts.preloadContent === false
+        ? Effect.flatMap(Effect.scope, (scope) => run(method, url, opts, false, scope))
+        : run(method, url, opts, true, null)
 
     const methods = requestMethods.make(urlopen, () => headers)
 
@@ -310,10 +396,21 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       connectionFromPoolKey,
       clear: lru.clear,
       pools: Effect.map(lru.keys, (keys) => ({ size: keys.length, keys })),
-      connectionPoolKw: Ref.get(kwRef),
-      updateConnectionPoolKw: (f) => Ref.update(kwRef, f),
-      setKeyFn: (scheme, fn) => Ref.update(keyFns, (fns) => ({ ...fns, [scheme.toLowerCase()]: fn })),
-      setPoolClass: (scheme, factory) => Ref.update(factories, (all) => ({ ...all, [scheme.toLowerCase()]: factory }))
+      connectionPoolKw: Effect.sync(() => kw),
+      updateConnectionPoolKw: (f) =>
+        Effect.sync(() => {
+          kw = f(kw)
+          keys.clear()
+        }),
+      setKeyFn: (scheme, fn) =>
+        Effect.sync(() => {
+          keyFns = { ...keyFns, [scheme.toLowerCase()]: fn }
+          keys.clear()
+        }),
+      setPoolClass: (scheme, factory) =>
+        Effect.sync(() => {
+          factories = { ...factories, [scheme.toLowerCase()]: factory }
+        })
     }
     return service
   })
