@@ -279,12 +279,40 @@ const tlsOf = (options: ConnectionPool.TlsOptions): Connector.TlsOptions => ({
 })
 
 /**
- * Marks httpool's own pools, whose preloaded `urlopen` runs without a Scope, so a manager
- * need not make one per request.
+ * Where a streamed response's releases are registered: a Scope's `addFinalizer`, or a
+ * lighter holder of the caller's own (the HttpClient adapter's), which runs them when the
+ * response is done with.
  *
  * @internal
  */
-export const PreloadNeedsNoScope: unique symbol = Symbol.for("@httpool/core/ConnectionPool/PreloadNeedsNoScope")
+export interface Holder {
+  readonly add: (finalizer: Effect.Effect<void>) => Effect.Effect<void>
+}
+
+/** A Scope as a Holder. @internal */
+export const holderOf = (scope: Scope.Scope): Holder => ({ add: (finalizer) => Scope.addFinalizer(scope, finalizer) })
+
+/**
+ * `urlopen` without the Scope in the environment: a preloaded request needs none (`null`),
+ * a streamed one registers its release in the holder. httpool's own pools and managers
+ * carry it, so managers and the HttpClient adapter need not make a Scope per request.
+ *
+ * @internal
+ */
+export const Unscoped: unique symbol = Symbol.for("@httpool/core/Unscoped")
+
+/** @internal */
+export interface UnscopedUrlopen {
+  readonly [Unscoped]: (
+    method: string,
+    url: string,
+    options: ConnectionPool.UrlopenOptions,
+    holder: Holder | null
+  ) => Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError>
+}
+
+/** @internal */
+export const hasUnscoped = <A extends object>(u: A): u is A & UnscopedUrlopen => Unscoped in u
 
 /** @internal */
 export const make = (options: ConnectionPool.Options) =>
@@ -372,7 +400,7 @@ export const make = (options: ConnectionPool.Options) =>
       readonly total: number | null
       readonly poolTimeout: number | null
       /** Where a streamed response's connection is held; null when preloading. */
-      readonly scope: Scope.Scope | null
+      readonly holder: Holder | null
     }
 
     /** A response on the wire, with the lease that carried it. */
@@ -445,8 +473,8 @@ export const make = (options: ConnectionPool.Options) =>
                   onNone: () => Effect.failCause(cause as Cause.Cause<never>)
                 })
               )
-            const scope = call.scope
-            if (scope === null) {
+            const holder = call.holder
+            if (holder === null) {
               return Effect.matchCauseEffect(send, {
                 onFailure: (cause) => failed(cause, leases.release(lease, false)),
                 onSuccess: (res) => Effect.as(leases.release(lease, true), { res, lease, guard: null })
@@ -454,7 +482,7 @@ export const make = (options: ConnectionPool.Options) =>
             }
             const guard = makeGuard(lease)
             return Effect.zipRight(
-              Scope.addFinalizer(scope, guard.release(false)),
+              holder.add(guard.release(false)),
               Effect.matchCauseEffect(send, {
                 onFailure: (cause) => failed(cause, guard.release(false)),
                 onSuccess: (res) => Effect.succeed<Sent | Failed>({ res, lease, guard })
@@ -534,7 +562,7 @@ export const make = (options: ConnectionPool.Options) =>
       method: string,
       opts: ConnectionPool.UrlopenOptions,
       preload: boolean,
-      scope: Scope.Scope | null
+      holder: Holder | null
     ): Either.Either<readonly [Call, Attempt], HttpoolError> => {
       const invalid = methodError(method)
       if (invalid !== null) return Either.left(invalid)
@@ -572,7 +600,7 @@ export const make = (options: ConnectionPool.Options) =>
         readTimeout: timeout === defaultTimeout ? defaultReadTimeout : readTimeoutOf(timeout),
         total: timeout.total === null ? null : Duration.toMillis(timeout.total),
         poolTimeout: opts.poolTimeout === undefined ? defaultPoolTimeout : toMillis(opts.poolTimeout),
-        scope
+        holder
       }
       return Either.right([call, { method, url: "", headers, body: body.right, retries }] as const)
     }
@@ -701,10 +729,10 @@ export const make = (options: ConnectionPool.Options) =>
       url: string,
       opts: ConnectionPool.UrlopenOptions,
       preload: boolean,
-      scope: Scope.Scope | null
+      holder: Holder | null
     ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> =>
       Effect.suspend(() => {
-        const prepared = prepareCall(method, opts, preload, scope)
+        const prepared = prepareCall(method, opts, preload, holder)
         if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
         const [call, attempt] = prepared.right
         return step(call, { ...attempt, url })
@@ -712,7 +740,7 @@ export const make = (options: ConnectionPool.Options) =>
 
     const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>
       opts.preloadContent === false
-        ? Effect.flatMap(Effect.scope, (scope) => run(method, url, opts, false, scope))
+        ? Effect.flatMap(Effect.scope, (scope) => run(method, url, opts, false, holderOf(scope)))
         : run(method, url, opts, true, null)
 
     /** Turns a wire response into the caller's response; a streamed one holds its lease until read. */
@@ -736,41 +764,43 @@ export const make = (options: ConnectionPool.Options) =>
             )
           : Effect.succeed(response.makeResponse(head, raw))
       }
-      const raw = (): Stream.Stream<Uint8Array, Response.BodyError> =>
-        Stream.repeatEffectOption(
-          res.read.pipe(
-            Effect.mapError((failure) => Option.some(attachPool(failure.error) as Response.BodyError)),
-            Effect.flatMap((chunk) => (chunk === null ? Effect.fail(Option.none()) : Effect.succeed(chunk)))
-          )
-        ).pipe(
-          Stream.onEnd(guard.release(true)),
-          Stream.onError(() => guard.release(false))
-        )
       const decodes = decode && !hasNoBody(method, head.status)
-      // Built when read: most callers read `data` and never pay for the Stream.
-      const stream = Stream.suspend(() => (decodes ? decodeStream(head.headers, raw()) : raw()))
-      // Reading the whole body needs no Stream: a loop over `read`, then one decode (as a
-      // preloaded body), is several times cheaper per request.
-      const whole = readAll(res, attachPool).pipe(Effect.onExit((exit) => guard.release(Exit.isSuccess(exit))))
-      const data = decodes
-        ? Effect.flatMap(whole, (bytes) =>
-            bytes.length === 0 ? Effect.succeed(bytes) : decodeBody(head.headers, bytes)
-          )
-        : whole
-      return Effect.succeed({
-        ...head,
-        stream,
-        data,
-        text: Effect.map(data, response.decodeText),
-        json: Effect.flatMap(data, response.parseJson),
-        drain: Effect.flatMap(drain(res), (clean) => guard.release(clean))
-      } satisfies Response.StreamingResponse)
+      return Effect.succeed(
+        response.makeStreamingResponse(head, {
+          // Built when read: most callers read `data` and never pay for a Stream.
+          stream: () => {
+            const raw = Stream.repeatEffectOption(
+              res.read.pipe(
+                Effect.mapError((failure) => Option.some(attachPool(failure.error) as Response.BodyError)),
+                Effect.flatMap((chunk) => (chunk === null ? Effect.fail(Option.none()) : Effect.succeed(chunk)))
+              )
+            ).pipe(
+              Stream.onEnd(guard.release(true)),
+              Stream.onError(() => guard.release(false))
+            )
+            return decodes ? decodeStream(head.headers, raw) : raw
+          },
+          // Reading the whole body needs no Stream: a loop over `read`, then one decode (as a
+          // preloaded body), is several times cheaper per request.
+          data: () => {
+            const whole = readAll(res, attachPool).pipe(Effect.onExit((exit) => guard.release(Exit.isSuccess(exit))))
+            return decodes
+              ? Effect.flatMap(whole, (bytes) =>
+                  bytes.length === 0 || !Headers.has(head.headers, "content-encoding")
+                    ? Effect.succeed(bytes)
+                    : decodeBody(head.headers, bytes)
+                )
+              : whole
+          },
+          drain: () => Effect.flatMap(drain(res), (clean) => guard.release(clean))
+        })
+      )
     }
 
     const methods = requestMethods.make(urlopen, () => defaultHeaders)
 
-    const service: ConnectionPool.ConnectionPool & { readonly [PreloadNeedsNoScope]: true } = {
-      [PreloadNeedsNoScope]: true,
+    const service: ConnectionPool.ConnectionPool & UnscopedUrlopen = {
+      [Unscoped]: (method, url, opts, holder) => run(method, url, opts, holder === null, holder),
       scheme: origin.scheme,
       host: origin.host,
       port: origin.port,

@@ -20,6 +20,8 @@ import type * as ConnectionPool from "../ConnectionPool.js"
 import { type HttpoolError, isLocationValueError, redactUrl } from "../Errors.js"
 import * as Fields from "../Fields.js"
 import * as Headers from "../Headers.js"
+import { type Holder, hasUnscoped, Unscoped } from "./connectionPool.js"
+import type * as internalHeaders from "./headers.js"
 import type * as HttpClient from "../HttpClient.js"
 import * as PoolManager from "../PoolManager.js"
 import type * as Response from "../Response.js"
@@ -163,14 +165,18 @@ const prepareBody = (
 
 const utf8 = new TextDecoder("utf-8")
 
+/** @effect/platform's Headers prototype, to build its headers without an intermediate record. */
+const platformHeadersProto: object = Object.getPrototypeOf(PlatformHeaders.empty)
+
+/** Lower-cased names, repeated values joined with ", " (as @effect/platform's own clients do). */
 const toPlatformHeaders = (headers: Headers.Headers): PlatformHeaders.Headers => {
-  const record: Record<string, string> = Object.create(null)
-  for (const [name, value] of headers) {
-    const key = name.toLowerCase()
-    const previous = record[key]
-    record[key] = previous === undefined ? value : `${previous}, ${value}`
+  const out: Record<string, string> = Object.create(platformHeadersProto)
+  const impl = headers as internalHeaders.HeadersImpl
+  for (let i = 0; i < impl.keys.length; i++) {
+    const values = impl.values[i]
+    out[impl.keys[i]] = values.length === 1 ? values[0] : values.join(", ")
   }
-  return PlatformHeaders.fromInput(record)
+  return out as PlatformHeaders.Headers
 }
 
 /**
@@ -343,17 +349,24 @@ class HttpoolClientResponse extends Inspectable.Class implements HttpClientRespo
 
 /**
  * Runs `self` once; every later run gets the same result. An interrupted first run is
- * remembered as `onInterrupt()`'s error (the connection it was reading is gone).
+ * remembered as `onInterrupt()`'s error (the connection it was reading is gone). Callers
+ * that come while the first run is going wait for it.
  */
 const memoize = <A, E>(self: Effect.Effect<A, E>, onInterrupt: () => E): Effect.Effect<A, E> => {
-  let deferred: Deferred.Deferred<A, E> | undefined
+  let result: Exit.Exit<A, E> | undefined
+  let waiting: Deferred.Deferred<A, E> | undefined
+  let running = false
   return Effect.suspend(() => {
-    if (deferred !== undefined) return Deferred.await(deferred)
-    const result = Deferred.unsafeMake<A, E>(FiberId.none)
-    deferred = result
-    return Effect.onExit(self, (exit) =>
-      Deferred.done(result, Exit.isInterrupted(exit) ? Exit.fail(onInterrupt()) : exit)
-    )
+    if (result !== undefined) return result
+    if (running) {
+      waiting ??= Deferred.unsafeMake<A, E>(FiberId.none)
+      return Deferred.await(waiting)
+    }
+    running = true
+    return Effect.onExit(self, (exit) => {
+      result = Exit.isInterrupted(exit) ? Exit.fail(onInterrupt()) : exit
+      return waiting === undefined ? Effect.void : Deferred.done(waiting, result)
+    })
   })
 }
 
@@ -369,55 +382,104 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
     ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
     ...(options.decodeContent === undefined ? {} : { decodeContent: options.decodeContent })
   }
+  const open = openWith(manager)
   return PlatformHttpClient.make((request, url, signal) =>
-    Effect.gen(function* () {
-      const prepared = yield* prepareBody(request)
+    Effect.flatMap(prepareBody(request), (prepared) => {
       let headers = Headers.merge(manager.headers, Object.entries(request.headers))
       if (prepared.contentType !== null) headers = Headers.set(headers, "Content-Type", prepared.contentType)
-      const scope = yield* Scope.make()
+      const finalizers = new Finalizers()
       const onAbort = () => {
-        Effect.runFork(Scope.close(scope, Exit.void))
+        Effect.runFork(finalizers.close)
       }
       const release = Effect.suspend(() => {
         signal.removeEventListener("abort", onAbort)
-        return Scope.close(scope, Exit.void)
+        return finalizers.close
       })
-      const response = yield* Effect.uninterruptibleMask((restore) =>
-        restore(
-          manager.urlopen(request.method, url.href, {
-            ...baseOptions,
-            headers,
-            body: prepared.body,
-            preloadContent: false
-          })
-        ).pipe(
-          Scope.extend(scope),
-          Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, exit))),
+      const options: ConnectionPool.UrlopenOptions = {
+        ...baseOptions,
+        headers,
+        body: prepared.body,
+        preloadContent: false
+      }
+      return Effect.uninterruptibleMask((restore) =>
+        restore(open(request.method, url.href, options, finalizers)).pipe(
+          Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : finalizers.close)),
           Effect.tap(() => {
             if (signal.aborted) return release
             signal.addEventListener("abort", onAbort, { once: true })
             return Effect.void
           })
         )
-      ).pipe(Effect.mapError((error) => requestError(request, error)))
-      const result = new HttpoolClientResponse(request, response, release)
-      const history = response.retries?.history
-      if (history === undefined || history.length === 0) return result
-      // The span @effect/platform opened for this request: what httpool did beyond it.
-      let redirects = 0
-      for (const entry of history) if (entry.redirectLocation !== null && entry.error === null) redirects++
-      const attributes: Record<string, unknown> = {
-        "httpool.redirects": redirects,
-        "httpool.retries": history.length - redirects
-      }
-      if (redirects > 0) {
-        const final = UrlParams.makeUrl(result.request.url, result.request.urlParams, Option.none())
-        if (final._tag === "Right") attributes["httpool.url.final"] = redactUrl(final.right.href)
-      }
-      yield* Effect.annotateCurrentSpan(attributes)
-      return result
+      ).pipe(
+        Effect.mapError((error) => requestError(request, error)),
+        Effect.flatMap((response) => respond(request, response, release))
+      )
     })
   )
+}
+
+/** A manager's streamed urlopen with its releases held by `finalizers`. */
+const openWith = (manager: PoolManager.Service) => {
+  if (hasUnscoped(manager)) {
+    const unscoped = manager[Unscoped]
+    return (method: string, url: string, options: ConnectionPool.UrlopenOptions, finalizers: Finalizers) =>
+      unscoped(method, url, options, finalizers) as Effect.Effect<Response.StreamingResponse, HttpoolError>
+  }
+  // Another implementation of the service: a Scope per request, closed by the finalizers.
+  return (method: string, url: string, options: ConnectionPool.UrlopenOptions, finalizers: Finalizers) =>
+    Effect.flatMap(Scope.make(), (scope) =>
+      Effect.zipRight(
+        finalizers.add(Scope.close(scope, Exit.void)),
+        Scope.extend(manager.urlopen(method, url, { ...options, preloadContent: false }), scope)
+      )
+    )
+}
+
+/**
+ * What a response holds until it is done with (its connection's lease, its pool's lease):
+ * a Scope's job, done with a list, since one is made for every request.
+ */
+class Finalizers implements Holder {
+  private finalizers: Array<Effect.Effect<void>> | null = []
+
+  readonly add = (finalizer: Effect.Effect<void>): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (this.finalizers === null) return finalizer
+      this.finalizers.push(finalizer)
+      return Effect.void
+    })
+
+  /** Runs the finalizers once, last added first. */
+  readonly close: Effect.Effect<void> = Effect.suspend(() => {
+    const all = this.finalizers
+    if (all === null) return Effect.void
+    this.finalizers = null
+    let effect: Effect.Effect<void> = Effect.void
+    for (let i = all.length - 1; i >= 0; i--) effect = Effect.zipRight(effect, all[i])
+    return effect
+  })
+}
+
+/** The HttpClientResponse, with the span annotated with what httpool did beyond @effect/platform's own. */
+const respond = (
+  request: HttpClientRequest.HttpClientRequest,
+  response: Response.StreamingResponse,
+  release: Effect.Effect<void>
+): Effect.Effect<HttpClientResponse.HttpClientResponse> => {
+  const result = new HttpoolClientResponse(request, response, release)
+  const history = response.retries?.history
+  if (history === undefined || history.length === 0) return Effect.succeed(result)
+  let redirects = 0
+  for (const entry of history) if (entry.redirectLocation !== null && entry.error === null) redirects++
+  const attributes: Record<string, unknown> = {
+    "httpool.redirects": redirects,
+    "httpool.retries": history.length - redirects
+  }
+  if (redirects > 0) {
+    const final = UrlParams.makeUrl(result.request.url, result.request.urlParams, Option.none())
+    if (final._tag === "Right") attributes["httpool.url.final"] = redactUrl(final.right.href)
+  }
+  return Effect.as(Effect.annotateCurrentSpan(attributes), result)
 }
 
 /** @internal */

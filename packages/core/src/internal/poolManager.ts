@@ -20,7 +20,15 @@ import type * as PoolManager from "../PoolManager.js"
 import type * as Response from "../Response.js"
 import * as Retry from "../Retry.js"
 import * as Url from "../Url.js"
-import { dropContentHeaders, methodError, PreloadNeedsNoScope } from "./connectionPool.js"
+import {
+  dropContentHeaders,
+  type Holder,
+  hasUnscoped,
+  holderOf,
+  methodError,
+  Unscoped,
+  type UnscopedUrlopen
+} from "./connectionPool.js"
 import * as requestMethods from "./requestMethods.js"
 
 /** A pool in the manager, with the requests currently using it. */
@@ -236,7 +244,8 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       readonly opts: ConnectionPool.UrlopenOptions
       readonly preload: boolean
       readonly followRedirects: boolean
-      readonly scope: Scope.Scope | null
+      /** Where a streamed response's releases go; null when preloading. */
+      readonly holder: Holder | null
     }
 
     /** What a request carries from one hop to the next. */
@@ -260,12 +269,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
         return Effect.uninterruptibleMask((restore) =>
           Effect.flatMap(leaseEntry(key, context), (entry) => {
             const routed = routing.prepare(hop.url, hop.headers)
-            const urlopen = entry.pool.urlopen as (
-              method: string,
-              url: string,
-              options: ConnectionPool.UrlopenOptions
-            ) => Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError, Scope.Scope>
-            const sent = urlopen(hop.method, routed.url, {
+            const options: ConnectionPool.UrlopenOptions = {
               ...call.opts,
               body: hop.body,
               headers: routed.headers,
@@ -273,23 +277,38 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
               redirect: false,
               assertSameHost: false,
               preloadContent: call.preload
-            })
-            const pool = entry.pool
-            if (call.scope === null) {
-              // httpool's own pools use no Scope for a preloaded request; others get one.
-              const preloaded =
-                PreloadNeedsNoScope in pool
-                  ? (sent as Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError>)
-                  : Effect.scoped(sent)
-              return Effect.ensuring(restore(Effect.map(preloaded, (response) => ({ response, pool }))), unlease(entry))
             }
-            return Effect.zipRight(
-              Scope.addFinalizer(call.scope, unlease(entry)),
-              restore(Effect.map(Scope.extend(sent, call.scope), (response) => ({ response, pool })))
-            )
+            const pool = entry.pool
+            const holder = call.holder
+            const sent = hasUnscoped(pool)
+              ? pool[Unscoped](hop.method, routed.url, options, holder)
+              : foreign(pool, hop.method, routed.url, options, holder)
+            const withPool = restore(Effect.map(sent, (response) => ({ response, pool })))
+            return holder === null
+              ? Effect.ensuring(withPool, unlease(entry))
+              : Effect.zipRight(holder.add(unlease(entry)), withPool)
           })
         )
       })
+
+    /** A pool of someone else's `poolClassesByScheme`: its urlopen runs in a Scope. */
+    const foreign = (
+      pool: ConnectionPool.ConnectionPool,
+      method: string,
+      url: string,
+      options: ConnectionPool.UrlopenOptions,
+      holder: Holder | null
+    ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> => {
+      const urlopen = pool.urlopen as (
+        method: string,
+        url: string,
+        options: ConnectionPool.UrlopenOptions
+      ) => Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError, Scope.Scope>
+      if (holder === null) return Effect.scoped(urlopen(method, url, options))
+      return Effect.flatMap(Scope.make(), (scope) =>
+        Effect.zipRight(holder.add(Scope.close(scope, Exit.void)), Scope.extend(urlopen(method, url, options), scope))
+      )
+    }
 
     /** Follows redirects across hosts. */
     const follow = (
@@ -358,8 +377,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       method: string,
       url: string,
       opts: ConnectionPool.UrlopenOptions,
-      preload: boolean,
-      scope: Scope.Scope | null
+      holder: Holder | null
     ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> =>
       Effect.suspend(() => {
         const invalid = methodError(method)
@@ -372,19 +390,20 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
         const parsed = Url.parseAbsolute(url)
         if (Either.isLeft(parsed)) return Effect.fail(parsed.left)
         return follow(
-          { opts, preload, followRedirects, scope },
+          { opts, preload: holder === null, followRedirects, holder },
           { method, url: parsed.right, headers: given.right, body: opts.body ?? null, retries: retries.right }
         )
       })
 
     const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>
       opts.preloadContent === false
-        ? Effect.flatMap(Effect.scope, (scope) => run(method, url, opts, false, scope))
-        : run(method, url, opts, true, null)
+        ? Effect.flatMap(Effect.scope, (scope) => run(method, url, opts, holderOf(scope)))
+        : run(method, url, opts, null)
 
     const methods = requestMethods.make(urlopen, () => headers)
 
-    const service: PoolManager.Service = {
+    const service: PoolManager.Service & UnscopedUrlopen = {
+      [Unscoped]: run,
       urlopen: urlopen as PoolManager.Service["urlopen"],
       request: methods.request,
       requestEncodeUrl: methods.requestEncodeUrl,

@@ -1,4 +1,5 @@
 import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import { DecodeError } from "../Errors.js"
 import type * as Headers from "../Headers.js"
 import type * as Retry from "../Retry.js"
@@ -73,4 +74,62 @@ export const makeResponse = (head: Head, data: Uint8Array): Response.Response =>
     head.redirectLocation,
     head.connection,
     data
+  )
+
+/** Where a streamed response's body comes from; each is called when the body is read. @internal */
+export interface BodySource {
+  readonly stream: () => Stream.Stream<Uint8Array, Response.BodyError>
+  readonly data: () => Effect.Effect<Uint8Array, Response.BodyError>
+  readonly drain: () => Effect.Effect<void>
+}
+
+/** A streamed response: nothing of its body is set up until it is read. */
+class StreamedResponse implements Response.StreamingResponse {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly headers: Headers.Headers,
+    readonly url: string,
+    readonly retries: Retry.Retry | null,
+    readonly redirectLocation: string | null,
+    readonly connection: Response.ConnectionInfo | undefined,
+    private readonly source: BodySource
+  ) {}
+  get stream(): Stream.Stream<Uint8Array, Response.BodyError> {
+    return Stream.suspend(this.source.stream)
+  }
+  get data(): Effect.Effect<Uint8Array, Response.BodyError> {
+    return Effect.suspend(this.source.data)
+  }
+  get text(): Effect.Effect<string, Response.BodyError> {
+    return Effect.map(this.data, decodeText)
+  }
+  get json(): Effect.Effect<unknown, Response.BodyError> {
+    return Effect.flatMap(this.data, parseJson)
+  }
+  get drain(): Effect.Effect<void> {
+    return Effect.suspend(this.source.drain)
+  }
+  toJSON(): unknown {
+    return {
+      status: this.status,
+      reason: this.reason,
+      headers: this.headers,
+      url: this.url,
+      redirectLocation: this.redirectLocation
+    }
+  }
+}
+
+/** @internal */
+export const makeStreamingResponse = (head: Head, source: BodySource): Response.StreamingResponse =>
+  new StreamedResponse(
+    head.status,
+    head.reason,
+    head.headers,
+    head.url,
+    head.retries,
+    head.redirectLocation,
+    head.connection,
+    source
   )
