@@ -169,6 +169,11 @@ export interface Connection {
   readonly send: (request: WireRequest) => Effect.Effect<WireResponse, SendFailure>
   /** Whether a socket is open now (an idle connection whose socket closed reconnects on `send`). */
   readonly isConnected: () => boolean
+  /**
+   * The peer's IP address of the current socket (the proxy's, for a tunnel), or null when
+   * there is none or the platform cannot tell. Optional: a connector may leave it out.
+   */
+  readonly remoteAddress?: () => string | null
   /** Closes the connection and its socket at once. Never fails. */
   readonly close: Effect.Effect<void>
 }

@@ -48,6 +48,8 @@ export interface ConnectionInfo {
   readonly reused: boolean
   /** How long the request waited for a free connection (a blocking pool at its `maxsize`), in milliseconds. */
   readonly waitedMillis: number
+  /** The IP address the connection's socket is connected to (the proxy's, through a tunnel), or null. */
+  readonly remoteAddress: string | null
 }
 
 /**

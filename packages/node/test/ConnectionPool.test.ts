@@ -708,6 +708,61 @@ describe("ConnectionPool", () => {
     )
   })
 
+  describe("connection info", () => {
+    it.scopedLive("a response names its pool, its connection, whether it was reused and the peer address", () =>
+      provide(
+        Effect.gen(function* () {
+          const server = yield* Servers.http(Servers.fixed("ok"))
+          const pool = yield* poolFor(server, { maxsize: 2 })
+          const first = yield* pool.request("GET", "/")
+          const second = yield* pool.request("GET", "/")
+          expect(first.connection).toEqual({
+            pool: `http://127.0.0.1:${server.port}`,
+            id: first.connection?.id,
+            reused: false,
+            waitedMillis: 0,
+            remoteAddress: "127.0.0.1"
+          })
+          expect(second.connection?.id).toBe(first.connection?.id)
+          expect(second.connection?.reused).toBe(true)
+          const streamed = yield* pool.request("GET", "/", { preloadContent: false })
+          expect(streamed.connection?.reused).toBe(true)
+          expect(yield* streamed.text).toBe("ok")
+        })
+      )
+    )
+
+    it.scopedLive("over TLS the peer address is the server's", () =>
+      provide(
+        Effect.gen(function* () {
+          const certs = yield* Certs.certs
+          const server = yield* Servers.https(Servers.fixed("secure"))
+          const pool = yield* poolFor(server, { caCerts: certs.ca.certPath })
+          const response = yield* pool.request("GET", "/")
+          expect(response.connection?.pool).toBe(`https://127.0.0.1:${server.port}`)
+          expect(response.connection?.remoteAddress).toBe("127.0.0.1")
+        })
+      )
+    )
+
+    it.scopedLive("a request that waited for a blocking pool's only connection says how long", () =>
+      provide(
+        Effect.gen(function* () {
+          const server = yield* Servers.http(Servers.slowHeaders(150, "late"))
+          const pool = yield* poolFor(server, { maxsize: 1, block: true })
+          const [a, b] = yield* Effect.all([pool.request("GET", "/"), pool.request("GET", "/")], {
+            concurrency: 2
+          })
+          const waits = [a.connection?.waitedMillis ?? -1, b.connection?.waitedMillis ?? -1].sort((x, y) => x - y)
+          expect(waits[0]).toBe(0)
+          // The second waited for the first response (a delay of 150 ms on the server's side).
+          expect(waits[1]).toBeGreaterThan(0)
+          expect(b.connection?.id).toBe(a.connection?.id)
+        })
+      )
+    )
+  })
+
   describe("interruption and closing", () => {
     it.scopedLive(
       "interrupting while waiting for a slot, for headers or while streaming leaves no lease and no extra socket",

@@ -512,6 +512,16 @@ describe("HttpClient over httpool only", () => {
       })
     )
 
+    it.scopedLive("remoteAddress is the pooled connection's peer address", () =>
+      Effect.gen(function* () {
+        const server = yield* Servers.http(Servers.echo)
+        const address = yield* run((client) =>
+          Effect.flatMap(client.get(server.url), (r) => Effect.as(r.text, r.remoteAddress))
+        )
+        expect(address).toEqual(Option.some("127.0.0.1"))
+      })
+    )
+
     it.scopedLive("concurrent requests open a connection each; a pool of maxsize 3 keeps them all", () =>
       Effect.gen(function* () {
         const server = yield* Servers.http(Servers.slowHeaders(50, "ok"))

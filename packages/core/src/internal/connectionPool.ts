@@ -674,7 +674,8 @@ export const make = (options: ConnectionPool.Options) =>
           pool: poolLabel,
           id: lease.slot.connection.id,
           reused: lease.reused,
-          waitedMillis: lease.waitedMillis
+          waitedMillis: lease.waitedMillis,
+          remoteAddress: lease.slot.connection.remoteAddress?.() ?? null
         }
       }
       const isRedirect = call.followRedirects && redirectLocation !== null

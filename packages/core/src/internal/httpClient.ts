@@ -247,7 +247,7 @@ class HttpoolClientResponse extends Inspectable.Class implements HttpClientRespo
   }
 
   get remoteAddress(): Option.Option<string> {
-    return Option.none()
+    return Option.fromNullable(this.source.connection?.remoteAddress)
   }
 
   private decodeError(cause: unknown, description?: string): HttpClientError.ResponseError {

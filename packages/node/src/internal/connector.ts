@@ -912,6 +912,8 @@ export class NodeConnection implements Connector.Connection {
 
   isConnected = (): boolean => !this.closed && this.socket !== null && !this.socket.destroyed
 
+  remoteAddress = (): string | null => this.socket?.remoteAddress ?? null
+
   /** The first TLS error seen on the current socket after its handshake. */
   tlsError: Error | null = null
 
