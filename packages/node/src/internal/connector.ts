@@ -845,6 +845,9 @@ const abortedError = () => new Errors.ProtocolError({ message: "Connection abort
 
 const closedError = () => new Errors.ProtocolError({ message: "Connection aborted. (the connection was closed)" })
 
+/** The reason given to undici when a connection with no request is closed. */
+const idleClosedError = closedError()
+
 // ---------------------------------------------------------------------------
 // Connections
 // ---------------------------------------------------------------------------
@@ -1033,7 +1036,9 @@ export class NodeConnection implements Connector.Connection {
   private destroy(): void {
     if (this.closed) return
     this.closed = true
-    const error = closedError()
+    // Closing an idle connection fails nothing, so it can spare making an error (and its
+    // stack trace) for each connection a pool lets go.
+    const error = this.current === null ? idleClosedError : closedError()
     this.cancelDial(error)
     const client = this.client
     if (client !== null) {
