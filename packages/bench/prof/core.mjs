@@ -1,0 +1,99 @@
+// The CPU httpool's own code spends per request, without sockets: a Connector that answers
+// every request at once with a 64-byte body. Run after `npm run build`:
+//
+//   node packages/bench/prof/core.mjs            # W=manager (default), pool, stream, httpclient, churn
+//   W=httpclient N=50000 node packages/bench/prof/core.mjs
+//   W=pool node --cpu-prof packages/bench/prof/core.mjs   # then open the .cpuprofile
+//
+// It prints microseconds per request (wall time, one fiber, so also CPU time). Only the
+// real suite (`npm run bench`) measures httpool against its peers; this isolates the part
+// that is httpool's.
+import * as ConnectionPool from "@httpool/core/ConnectionPool"
+import * as Connector from "@httpool/core/Connector"
+import * as HttpClient from "@httpool/core/HttpClient"
+import * as PoolManager from "@httpool/core/PoolManager"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+
+const requests = Number(process.env.N ?? 200_000)
+const mode = process.env.W ?? "manager"
+const body = new Uint8Array(64)
+const rawHeaders = ["content-type", "text/plain", "content-length", "64", "connection", "keep-alive"]
+
+/** A response that is either preloaded or read in one chunk. */
+const answer = (request) => {
+  if (request.preload) {
+    return { status: 200, reason: "OK", headers: rawHeaders, body, read: Effect.succeed(null), abort: Effect.void }
+  }
+  let done = false
+  const read = Effect.sync(() => {
+    if (done) return null
+    done = true
+    return body
+  })
+  return { status: 200, reason: "OK", headers: rawHeaders, body: null, read, abort: Effect.void }
+}
+
+let connections = 0
+const connector = Layer.succeed(Connector.Connector, {
+  open: () => ({
+    id: ++connections,
+    send: (request) => Effect.sync(() => answer(request)),
+    isConnected: () => true,
+    close: Effect.void
+  }),
+  decoder: { supported: new Set(), decode: () => Effect.die("no decoding"), decodeStream: () => (s) => s }
+})
+
+const check = (length) => {
+  if (length !== 64) throw new Error(`expected 64 bytes, got ${length}`)
+}
+
+/** The request of each mode, as an Effect to run `requests` times. */
+const setup = Effect.gen(function* () {
+  const url = "http://127.0.0.1:18081/x"
+  switch (mode) {
+    case "pool": {
+      const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: 18081 })
+      return () => Effect.map(pool.request("GET", "/x"), (r) => check(r.data.length))
+    }
+    case "stream": {
+      const manager = yield* PoolManager.make()
+      return () =>
+        Effect.scoped(
+          Effect.flatMap(manager.request("GET", url, { preloadContent: false }), (r) =>
+            Effect.map(r.data, (data) => check(data.length))
+          )
+        )
+    }
+    case "httpclient": {
+      const client = HttpClient.make(yield* PoolManager.make())
+      return () => Effect.flatMap(client.get(url), (r) => Effect.map(r.arrayBuffer, (b) => check(b.byteLength)))
+    }
+    case "churn": {
+      // 200 origins round robin through 10 pools: every request makes a pool and evicts one.
+      const manager = yield* PoolManager.make({ numPools: 10 })
+      const urls = Array.from({ length: 200 }, (_, i) => `http://127.0.0.1:${20000 + i}/x`)
+      return (i) => Effect.map(manager.request("GET", urls[i % 200]), (r) => check(r.data.length))
+    }
+    default: {
+      const manager = yield* PoolManager.make()
+      return () => Effect.map(manager.request("GET", url), (r) => check(r.data.length))
+    }
+  }
+})
+
+const program = Effect.gen(function* () {
+  const request = yield* setup
+  const count = mode === "churn" || mode === "httpclient" ? Math.min(requests, 50_000) : requests
+  const loop = Effect.gen(function* () {
+    for (let i = 0; i < count; i++) yield* request(i)
+  })
+  yield* loop // warm-up
+  const started = performance.now()
+  yield* loop
+  const micros = ((performance.now() - started) / count) * 1000
+  console.log(`${mode}: ${micros.toFixed(2)} us per request (${count} requests)`)
+})
+
+await Effect.runPromise(Effect.scoped(program).pipe(Effect.provide(connector)))
