@@ -223,22 +223,10 @@ const checkLine = (name: unknown, value: unknown): InvalidHeader | undefined => 
 }
 
 /**
- * Builds from caller input in one pass into three fresh arrays (so values arrays may be
- * appended to in place); with `check`, the first bad line is returned instead.
+ * Three fresh arrays and `push`, which adds a value under its name's slot (a new name goes
+ * last); names are found by a scan while few, then by an index.
  */
-const build = (input: Headers.Input, check: boolean): HeadersImpl | InvalidHeader => {
-  if (input === undefined) return empty as HeadersImpl
-  if (isHeaders(input)) {
-    const self = impl(input)
-    if (!check || self.checked) return self
-    for (let i = 0; i < self.keys.length; i++) {
-      for (const value of self.values[i]) {
-        const error = checkLine(self.names[i], value)
-        if (error !== undefined) return error
-      }
-    }
-    return new HeadersImpl(self.keys, self.names, self.values, true)
-  }
+const collector = () => {
   const keys: Array<string> = []
   const names: Array<string> = []
   const values: Array<Array<string>> = []
@@ -263,6 +251,27 @@ const build = (input: Headers.Input, check: boolean): HeadersImpl | InvalidHeade
       values[i].push(value)
     }
   }
+  return { push, keys, names, values }
+}
+
+/**
+ * Builds from caller input in one pass into three fresh arrays (so values arrays may be
+ * appended to in place); with `check`, the first bad line is returned instead.
+ */
+const build = (input: Headers.Input, check: boolean): HeadersImpl | InvalidHeader => {
+  if (input === undefined) return empty as HeadersImpl
+  if (isHeaders(input)) {
+    const self = impl(input)
+    if (!check || self.checked) return self
+    for (let i = 0; i < self.keys.length; i++) {
+      for (const value of self.values[i]) {
+        const error = checkLine(self.names[i], value)
+        if (error !== undefined) return error
+      }
+    }
+    return new HeadersImpl(self.keys, self.names, self.values, true)
+  }
+  const { push, keys, names, values } = collector()
   if (Symbol.iterator in input) {
     for (const pair of input as Iterable<readonly [string, string]>) {
       const name = pair[0]
@@ -312,31 +321,8 @@ export const fromInput = (input: Headers.Input): Either.Either<Headers.Headers, 
  * @internal
  */
 export const fromFlat = (flat: ReadonlyArray<string>): Headers.Headers => {
-  const keys: Array<string> = []
-  const names: Array<string> = []
-  const values: Array<Array<string>> = []
-  let index: Map<string, number> | undefined
-  for (let n = 0; n + 1 < flat.length; n += 2) {
-    const name = flat[n]
-    const lower = name.toLowerCase()
-    let i: number
-    if (index !== undefined) {
-      i = index.get(lower) ?? -1
-    } else if (keys.length <= indexThreshold) {
-      i = keys.indexOf(lower)
-    } else {
-      index = buildIndex(keys)
-      i = index.get(lower) ?? -1
-    }
-    if (i === -1) {
-      index?.set(lower, keys.length)
-      keys.push(lower)
-      names.push(name)
-      values.push([flat[n + 1]])
-    } else {
-      values[i].push(flat[n + 1])
-    }
-  }
+  const { push, keys, names, values } = collector()
+  for (let n = 0; n + 1 < flat.length; n += 2) push(flat[n], flat[n + 1])
   return new HeadersImpl(keys, names, values, false)
 }
 

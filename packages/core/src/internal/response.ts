@@ -21,7 +21,10 @@ export const parseJson = (data: Uint8Array): Effect.Effect<unknown, DecodeError>
   })
 
 /** @internal */
-export interface Head {
+export type Head = Response.ResponseHead
+
+/** The head every response carries, copied out of a `Head` (a flat object is cheapest to read). */
+abstract class HeadFields {
   readonly status: number
   readonly reason: string
   readonly headers: Headers.Headers
@@ -29,27 +32,14 @@ export interface Head {
   readonly retries: Retry.Retry | null
   readonly redirectLocation: string | null
   readonly connection: Response.ConnectionInfo | undefined
-}
-
-/** A preloaded response: its text is decoded on first use; built once per request, so kept lean. */
-class PreloadedResponse implements Response.Response {
-  private decoded: string | undefined = undefined
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    readonly headers: Headers.Headers,
-    readonly url: string,
-    readonly retries: Retry.Retry | null,
-    readonly redirectLocation: string | null,
-    readonly connection: Response.ConnectionInfo | undefined,
-    readonly data: Uint8Array
-  ) {}
-  get text(): string {
-    if (this.decoded === undefined) this.decoded = utf8.decode(this.data)
-    return this.decoded
-  }
-  get json(): Effect.Effect<unknown, DecodeError> {
-    return parseJson(this.data)
+  constructor(head: Head) {
+    this.status = head.status
+    this.reason = head.reason
+    this.headers = head.headers
+    this.url = head.url
+    this.retries = head.retries
+    this.redirectLocation = head.redirectLocation
+    this.connection = head.connection
   }
   toJSON(): unknown {
     return {
@@ -57,24 +47,31 @@ class PreloadedResponse implements Response.Response {
       reason: this.reason,
       headers: this.headers,
       url: this.url,
-      redirectLocation: this.redirectLocation,
-      data: this.data
+      redirectLocation: this.redirectLocation
     }
   }
 }
 
+/** A preloaded response: its text is decoded on first use; built once per request, so kept lean. */
+class PreloadedResponse extends HeadFields implements Response.Response {
+  private decoded: string | undefined = undefined
+  constructor(
+    head: Head,
+    readonly data: Uint8Array
+  ) {
+    super(head)
+  }
+  get text(): string {
+    if (this.decoded === undefined) this.decoded = utf8.decode(this.data)
+    return this.decoded
+  }
+  get json(): Effect.Effect<unknown, DecodeError> {
+    return parseJson(this.data)
+  }
+}
+
 /** @internal */
-export const makeResponse = (head: Head, data: Uint8Array): Response.Response =>
-  new PreloadedResponse(
-    head.status,
-    head.reason,
-    head.headers,
-    head.url,
-    head.retries,
-    head.redirectLocation,
-    head.connection,
-    data
-  )
+export const makeResponse = (head: Head, data: Uint8Array): Response.Response => new PreloadedResponse(head, data)
 
 /** Where a streamed response's body comes from; each is called when the body is read. @internal */
 export interface BodySource {
@@ -84,17 +81,13 @@ export interface BodySource {
 }
 
 /** A streamed response: nothing of its body is set up until it is read. */
-class StreamedResponse implements Response.StreamingResponse {
+class StreamedResponse extends HeadFields implements Response.StreamingResponse {
   constructor(
-    readonly status: number,
-    readonly reason: string,
-    readonly headers: Headers.Headers,
-    readonly url: string,
-    readonly retries: Retry.Retry | null,
-    readonly redirectLocation: string | null,
-    readonly connection: Response.ConnectionInfo | undefined,
+    head: Head,
     private readonly source: BodySource
-  ) {}
+  ) {
+    super(head)
+  }
   get stream(): Stream.Stream<Uint8Array, Response.BodyError> {
     return Stream.suspend(this.source.stream)
   }
@@ -110,26 +103,8 @@ class StreamedResponse implements Response.StreamingResponse {
   get drain(): Effect.Effect<void> {
     return Effect.suspend(this.source.drain)
   }
-  toJSON(): unknown {
-    return {
-      status: this.status,
-      reason: this.reason,
-      headers: this.headers,
-      url: this.url,
-      redirectLocation: this.redirectLocation
-    }
-  }
 }
 
 /** @internal */
 export const makeStreamingResponse = (head: Head, source: BodySource): Response.StreamingResponse =>
-  new StreamedResponse(
-    head.status,
-    head.reason,
-    head.headers,
-    head.url,
-    head.retries,
-    head.redirectLocation,
-    head.connection,
-    source
-  )
+  new StreamedResponse(head, source)
