@@ -635,6 +635,28 @@ describe("HttpClient over httpool only", () => {
       })
     )
 
+    it.scopedLive("form data streams its files with a Content-Length and is sent again after a 307", () =>
+      Effect.gen(function* () {
+        const routes = new Map<string, readonly [number, string]>([["/upload", [307, "/stored"]]])
+        const server = yield* Servers.http(redirector(routes))
+        const file = Servers.patternBytes(2 * 1024 * 1024 + 3)
+        const form = new FormData()
+        form.append("title", "big")
+        form.append("data", new Blob([file], { type: "application/x-test" }), "data.bin")
+        const body = yield* run((client) =>
+          Effect.flatMap(client.post(`${server.url}/upload`, { body: HttpBody.formData(form) }), echoed)
+        )
+        expect(body.url).toBe("/stored")
+        expect(server.requests.map((r) => `${r.method} ${r.url}`)).toEqual(["POST /upload", "POST /stored"])
+        expect(headerValue(body.rawHeaders, "transfer-encoding")).toBeUndefined()
+        expect(Number(headerValue(body.rawHeaders, "content-length"))).toBe(body.bodyLength)
+        expect(body.bodyLength).toBeGreaterThan(file.length)
+        expect(body.body.includes(Buffer.from(file).toString("latin1"))).toBe(true)
+        expect(body.body).toContain('name="title"\r\n\r\nbig\r\n')
+        expect(body.body).toContain('filename="data.bin"\r\nContent-Type: application/x-test\r\n\r\n')
+      })
+    )
+
     it.scopedLive("a 307 replays the method and the body", () =>
       Effect.gen(function* () {
         const routes = new Map<string, readonly [number, string]>([["/old", [307, "/new"]]])

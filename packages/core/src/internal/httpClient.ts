@@ -18,9 +18,9 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as ConnectionPool from "../ConnectionPool.js"
 import { type HttpoolError, isLocationValueError, redactUrl } from "../Errors.js"
-import * as Fields from "../Fields.js"
 import * as Headers from "../Headers.js"
 import { type Holder, hasUnscoped, Unscoped } from "./connectionPool.js"
+import { multipartStream } from "./formData.js"
 import type * as internalHeaders from "./headers.js"
 import type * as HttpClient from "../HttpClient.js"
 import * as PoolManager from "../PoolManager.js"
@@ -70,6 +70,8 @@ interface PreparedBody {
   readonly body: ConnectionPool.Body
   /** The Content-Type the body itself needs (a multipart boundary), or null. */
   readonly contentType: string | null
+  /** The Content-Length of a streamed body whose length is known; absent otherwise. */
+  readonly contentLength?: number
 }
 
 const encoder = new TextEncoder()
@@ -118,28 +120,14 @@ const rawBody = (
   )
 }
 
-/** Form data as httpool's multipart encoding; files are read into memory. */
-const formDataBody = (
-  request: HttpClientRequest.HttpClientRequest,
-  formData: FormData
-): Effect.Effect<PreparedBody, HttpClientError.RequestError> =>
-  Effect.tryPromise({
-    try: async () => {
-      const fields: Array<readonly [string, Fields.Value]> = []
-      for (const [name, value] of formData.entries()) {
-        if (typeof value === "string") {
-          fields.push([name, value])
-        } else {
-          const data = new Uint8Array(await value.arrayBuffer())
-          // As fetch: a file without a type is sent as application/octet-stream.
-          fields.push([name, [value.name, data, value.type === "" ? "application/octet-stream" : value.type]])
-        }
-      }
-      const multipart = Fields.encodeMultipart(fields)
-      return { body: multipart.body, contentType: multipart.contentType }
-    },
-    catch: (cause) => encodeError(request, "The form data could not be encoded", cause)
-  })
+/**
+ * Form data as multipart/form-data with a Content-Length: files stream from their Blobs, and
+ * the body can be sent again (after a 307 or 308, or on a retry).
+ */
+const formDataBody = (formData: FormData): PreparedBody => {
+  const multipart = multipartStream(formData)
+  return { body: multipart.body, contentType: multipart.contentType, contentLength: multipart.length }
+}
 
 const prepareBody = (
   request: HttpClientRequest.HttpClientRequest
@@ -155,7 +143,7 @@ const prepareBody = (
     case "Stream":
       return Effect.succeed(noContentType(body.stream))
     case "FormData":
-      return formDataBody(request, body.formData)
+      return Effect.sync(() => formDataBody(body.formData))
   }
 }
 
@@ -387,6 +375,9 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
     Effect.flatMap(prepareBody(request), (prepared) => {
       let headers = Headers.merge(manager.headers, Object.entries(request.headers))
       if (prepared.contentType !== null) headers = Headers.set(headers, "Content-Type", prepared.contentType)
+      if (prepared.contentLength !== undefined) {
+        headers = Headers.set(headers, "Content-Length", String(prepared.contentLength))
+      }
       const finalizers = new Finalizers()
       const onAbort = () => {
         Effect.runFork(finalizers.close)
