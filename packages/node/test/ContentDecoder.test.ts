@@ -408,6 +408,22 @@ describe("ContentDecoder (node:zlib)", () => {
   })
 
   describe("truncated bodies", () => {
+    it.effect("a gzip body cut after its first byte is empty, not corrupt, whatever that byte (as urllib3)", () =>
+      Effect.gen(function* () {
+        for (const first of [0x1f, 0x1e, 0x00]) {
+          const body = new Uint8Array([first])
+          expectBytes(yield* oneShot("gzip", body), new Uint8Array(0))
+          expectBytes(yield* streamed("gzip", [body]), new Uint8Array(0))
+        }
+        // With both bytes there, a wrong magic is corrupt for both.
+        expectDecodeError(yield* Effect.exit(oneShot("gzip", new Uint8Array([0x1e, 0x8b]))), /failed to decode it/)
+        expectDecodeError(
+          yield* Effect.exit(streamed("gzip", [new Uint8Array([0x1e]), new Uint8Array([0x8b])])),
+          /failed/
+        )
+      })
+    )
+
     it.effect("a compressed stream cut short gives what was decoded, as urllib3 does", () =>
       Effect.gen(function* () {
         const payload = bytes("truncated but still useful ".repeat(2000))

@@ -204,6 +204,8 @@ enum HeaderField {
  */
 export class GzipHeaderParser {
   private field = HeaderField.Id1
+  /** The first magic byte, checked with the second. */
+  private id1 = 0
   private flags = 0
   /** Bytes left in the current field (Fixed, ExtraLength, Extra, HeaderCrc). */
   private remaining = 0
@@ -227,11 +229,14 @@ export class GzipHeaderParser {
     while (i < input.length && this.field !== HeaderField.Done) {
       switch (this.field) {
         case HeaderField.Id1:
+          // zlib judges the magic once it has both bytes: a body that ends after one byte,
+          // whatever it is, is truncated, not corrupt (as the one-shot decoder says).
+          this.id1 = input[i++]
+          this.field = HeaderField.Id2
+          break
         case HeaderField.Id2:
-          if (input[i++] !== (this.field === HeaderField.Id1 ? 0x1f : 0x8b)) {
-            return zlibDataError("incorrect header check")
-          }
-          this.field = this.field === HeaderField.Id1 ? HeaderField.Id2 : HeaderField.Method
+          if (this.id1 !== 0x1f || input[i++] !== 0x8b) return zlibDataError("incorrect header check")
+          this.field = HeaderField.Method
           break
         case HeaderField.Method:
           if (input[i++] !== 8) return zlibDataError("unknown compression method")
