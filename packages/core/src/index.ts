@@ -36,6 +36,11 @@ export * as Lru from "./Lru.js"
 /**
  * @since 0.1.0
  */
+export * as Metrics from "./Metrics.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as PoolKey from "./PoolKey.js"
 
 /**

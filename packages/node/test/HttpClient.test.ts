@@ -754,13 +754,18 @@ describe("HttpClient over httpool only", () => {
       })
     )
 
-    it.scopedLive("a request without redirects or retries gets no httpool attributes", () =>
+    it.scopedLive("a request without redirects or retries gets only the connection's httpool attributes", () =>
       Effect.gen(function* () {
         const server = yield* Servers.http(Servers.echo)
         const { spans, tracer } = yield* collectingTracer
         yield* run((client) => Effect.flatMap(client.get(server.url), (r) => r.json)).pipe(Effect.withTracer(tracer))
         const span = spans.find((s) => s.name === "http.client GET")!
-        expect([...span.attributes.keys()].filter((k) => k.startsWith("httpool."))).toEqual([])
+        expect([...span.attributes.keys()].filter((k) => k.startsWith("httpool.")).sort()).toEqual([
+          "httpool.connection.id",
+          "httpool.connection.reused",
+          "httpool.pool",
+          "httpool.pool.wait_ms"
+        ])
       })
     )
   })

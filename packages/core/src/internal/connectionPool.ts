@@ -31,6 +31,7 @@ import * as Timeout from "../Timeout.js"
 import * as Url from "../Url.js"
 import * as internalHeaders from "./headers.js"
 import * as leasing from "./leasing.js"
+import * as Metrics from "./metrics.js"
 import * as requestMethods from "./requestMethods.js"
 import * as response from "./response.js"
 
@@ -345,22 +346,29 @@ export const make = (options: ConnectionPool.Options) =>
       tunnel: proxy?.tunnel ?? null
     }
     const counters = { numConnections: 0, numRequests: 0 }
+    const poolLabel = Metrics.poolLabel(origin.scheme, origin.host, origin.port)
+    const metrics = Metrics.forPool(poolLabel)
     const events: Connector.ConnectionEvents = {
       onSocket: () => {
         counters.numConnections++
+        metrics.opened()
       }
     }
     const connectTimeoutOf = (timeout: Timeout.Timeout) => {
       const connect = Timeout.connectTimeout(timeout)
       return connect === null ? null : Duration.toMillis(connect)
     }
-    const poolLabel = `${origin.scheme}://${hostLine}`
     const leases = yield* leasing.make({
       pool,
       maxsize,
       block: options.block ?? false,
       maxConnectionAge: toMillis(options.maxConnectionAge),
-      open: () => connector.open({ ...baseTarget, connectTimeout: connectTimeoutOf(defaultTimeout) }, events)
+      open: () => connector.open({ ...baseTarget, connectTimeout: connectTimeoutOf(defaultTimeout) }, events),
+      events: {
+        onLease: (lease) => metrics.waited(lease.waitedMillis),
+        onDiscard: metrics.discarded,
+        onChange: metrics.counts
+      }
     })
     yield* Effect.addFinalizer(() => leases.close)
 
@@ -645,6 +653,7 @@ export const make = (options: ConnectionPool.Options) =>
               error,
               pool
             })
+            metrics.retried(error._tag)
             yield* Retry.sleep(retries)
             yield* Effect.logWarning(
               `Retrying (${Retry.describe(retries)}) after connection broken by '${error._tag}': ${attempt.url}`
@@ -659,6 +668,7 @@ export const make = (options: ConnectionPool.Options) =>
       fullUrl: string
     ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> => {
       const { res, lease, guard } = sent
+      metrics.response(res.status)
       const responseHeaders = internalHeaders.fromFlat(res.headers)
       const redirectLocation = response.REDIRECT_STATUSES.has(res.status)
         ? Option.getOrNull(Headers.get(responseHeaders, "location"))
@@ -713,6 +723,7 @@ export const make = (options: ConnectionPool.Options) =>
           return yield* finish(guard, res, head, call.decode, attempt.method)
         }
         yield* drainAndRelease
+        metrics.retried(isRedirect ? "redirect" : "status")
         yield* Retry.sleep(incremented.right, retryResponse)
         const seeOther = isRedirect && res.status === 303 && attempt.method !== "HEAD"
         return yield* step(call, {
@@ -725,6 +736,11 @@ export const make = (options: ConnectionPool.Options) =>
       })
     }
 
+    const failed = (error: HttpoolError) =>
+      Effect.sync(() => {
+        metrics.failed(error._tag)
+      })
+
     const run = (
       method: string,
       url: string,
@@ -736,7 +752,7 @@ export const make = (options: ConnectionPool.Options) =>
         const prepared = prepareCall(method, opts, preload, holder)
         if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
         const [call, attempt] = prepared.right
-        return step(call, { ...attempt, url })
+        return Effect.tapError(step(call, { ...attempt, url }), failed)
       })
 
     const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>

@@ -371,8 +371,8 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
     ...(options.decodeContent === undefined ? {} : { decodeContent: options.decodeContent })
   }
   const open = openWith(manager)
-  return PlatformHttpClient.make((request, url, signal) =>
-    Effect.flatMap(prepareBody(request), (prepared) => {
+  return PlatformHttpClient.make((request, url, signal) => {
+    const sent = Effect.flatMap(prepareBody(request), (prepared) => {
       let headers = Headers.merge(manager.headers, Object.entries(request.headers))
       if (prepared.contentType !== null) headers = Headers.set(headers, "Content-Type", prepared.contentType)
       if (prepared.contentLength !== undefined) {
@@ -406,7 +406,11 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
         Effect.flatMap((response) => respond(request, response, release))
       )
     })
-  )
+    // @effect/platform's span has url.full with the URL's user and password: replace it.
+    return url.username === "" && url.password === ""
+      ? sent
+      : Effect.zipRight(Effect.annotateCurrentSpan("url.full", redactUrl(url.href)), sent)
+  })
 }
 
 /** A manager's streamed urlopen with its releases held by `finalizers`. */
@@ -458,17 +462,26 @@ const respond = (
   release: Effect.Effect<void>
 ): Effect.Effect<HttpClientResponse.HttpClientResponse> => {
   const result = new HttpoolClientResponse(request, response, release)
-  const history = response.retries?.history
-  if (history === undefined || history.length === 0) return Effect.succeed(result)
-  let redirects = 0
-  for (const entry of history) if (entry.redirectLocation !== null && entry.error === null) redirects++
-  const attributes: Record<string, unknown> = {
-    "httpool.redirects": redirects,
-    "httpool.retries": history.length - redirects
+  const attributes: Record<string, unknown> = {}
+  const connection = response.connection
+  if (connection !== undefined) {
+    attributes["httpool.pool"] = connection.pool
+    attributes["httpool.connection.id"] = connection.id
+    attributes["httpool.connection.reused"] = connection.reused
+    attributes["httpool.pool.wait_ms"] = connection.waitedMillis
   }
-  if (redirects > 0) {
-    const final = UrlParams.makeUrl(result.request.url, result.request.urlParams, Option.none())
-    if (final._tag === "Right") attributes["httpool.url.final"] = redactUrl(final.right.href)
+  const history = response.retries?.history
+  if (history !== undefined && history.length > 0) {
+    let redirects = 0
+    for (const entry of history) if (entry.redirectLocation !== null && entry.error === null) redirects++
+    attributes["httpool.redirects"] = redirects
+    attributes["httpool.retries"] = history.length - redirects
+    if (redirects > 0) {
+      const final = UrlParams.makeUrl(result.request.url, result.request.urlParams, Option.none())
+      if (final._tag === "Right") attributes["httpool.url.final"] = redactUrl(final.right.href)
+    }
+  } else if (connection === undefined) {
+    return Effect.succeed(result)
   }
   return Effect.as(Effect.annotateCurrentSpan(attributes), result)
 }

@@ -29,6 +29,7 @@ import {
   Unscoped,
   type UnscopedUrlopen
 } from "./connectionPool.js"
+import * as Metrics from "./metrics.js"
 import * as requestMethods from "./requestMethods.js"
 
 /** A pool in the manager, with the requests currently using it. */
@@ -123,7 +124,11 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
     const keys = new Map<string, { readonly key: PoolKey.PoolKey; readonly context: PoolKey.RequestContext }>()
     const maxCachedKeys = 4096
 
-    const closeEntry = (entry: Entry) => Scope.close(entry.scope, Exit.void)
+    const closeEntry = (entry: Entry) =>
+      Effect.suspend(() => {
+        Metrics.poolsChanged(-1)
+        return Scope.close(entry.scope, Exit.void)
+      })
     const lru = yield* Lru.makeRefScoped<PoolKey.PoolKey, Entry>({
       capacity: numPools,
       dispose: (_key, entry) =>
@@ -161,6 +166,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
           Effect.onError(() => Scope.close(scope, Exit.void))
         )
         const entry: Entry = { pool, scope, leases: 0, evicted: false }
+        Metrics.poolsChanged(1)
         return entry
       })
 
@@ -370,6 +376,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
             if (Retry.removesHeaderOnRedirect(incremented.right, name)) headers = Headers.remove(headers, name)
           }
         }
+        Metrics.forPool(Metrics.poolLabel(pool.scheme, pool.host, pool.port)).retried("redirect")
         return yield* follow(call, { method, url: next, headers, body, retries: incremented.right })
       })
 

@@ -1,0 +1,143 @@
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricLabel from "effect/MetricLabel"
+
+/** @internal */
+export const pools = Metric.gauge("httpool_pools", {
+  description: "ConnectionPools held by PoolManagers (and ProxyManagers) now"
+})
+
+/** @internal */
+export const connectionsOpen = Metric.gauge("httpool_connections_open", {
+  description: "Connections a pool holds now, idle or in use"
+})
+
+/** @internal */
+export const connectionsIdle = Metric.gauge("httpool_connections_idle", {
+  description: "Idle connections a pool keeps for reuse now"
+})
+
+/** @internal */
+export const connectionsInUse = Metric.gauge("httpool_connections_in_use", {
+  description: "Connections carrying a request now"
+})
+
+/** @internal */
+export const connectionsOpened = Metric.counter("httpool_connections_opened_total", {
+  description: "Sockets opened (TCP, TLS or tunnelled), the pool's numConnections",
+  incremental: true
+})
+
+/** @internal */
+export const connectionsDiscarded = Metric.counter("httpool_connections_discarded_total", {
+  description: "Connections closed instead of kept, by reason: error, closed, full, expired",
+  incremental: true
+})
+
+/** @internal */
+export const requests = Metric.counter("httpool_requests_total", {
+  description: "Responses received, by status class (each retry and redirect counts)",
+  incremental: true
+})
+
+/** @internal */
+export const requestErrors = Metric.counter("httpool_request_errors_total", {
+  description: "Requests that failed, by the tag of the error they failed with",
+  incremental: true
+})
+
+/** @internal */
+export const poolWait = Metric.histogram(
+  "httpool_pool_wait_ms",
+  MetricBoundaries.fromIterable([0, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]),
+  "Time a request waited for a free connection of a blocking pool, in milliseconds"
+)
+
+/** @internal */
+export const retries = Metric.counter("httpool_retries_total", {
+  description: "Retries and redirects taken, by reason: an error's tag, status or redirect",
+  incremental: true
+})
+
+/** The label every per-pool metric carries: the pool as `scheme://host:port`. @internal */
+export const POOL_LABEL = "pool"
+
+/** A pool's label: `scheme://host:port`, the port always written, IPv6 in brackets. @internal */
+export const poolLabel = (scheme: string, host: string, port: number | null): string =>
+  `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`
+
+const statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const
+
+/**
+ * The metrics of one pool. Tag arrays are made once per pool and passed to the metrics'
+ * synchronous `unsafeUpdate`: Effect caches a metric's hook by the identity of that array, so
+ * recording on the hot path costs a map lookup, not a new metric key per request. Fiber-level
+ * metric labels (`Effect.tagMetrics`) are not added to these.
+ *
+ * @internal
+ */
+export interface PoolMetrics {
+  readonly opened: () => void
+  readonly discarded: (reason: "error" | "closed" | "full" | "expired") => void
+  readonly counts: (idle: number, inUse: number) => void
+  readonly waited: (millis: number) => void
+  readonly response: (status: number) => void
+  readonly failed: (tag: string) => void
+  readonly retried: (reason: string) => void
+}
+
+const known = new Map<string, PoolMetrics>()
+
+/** The metrics of the pool labelled `pool`, made once per label. @internal */
+export const forPool = (pool: string): PoolMetrics => {
+  let found = known.get(pool)
+  if (found === undefined) {
+    if (known.size >= 10_000) known.clear()
+    found = makePoolMetrics(pool)
+    known.set(pool, found)
+  }
+  return found
+}
+
+const makePoolMetrics = (pool: string): PoolMetrics => {
+  const label = MetricLabel.make(POOL_LABEL, pool)
+  const tags = [label]
+  const byReason = {
+    error: [label, MetricLabel.make("reason", "error")],
+    closed: [label, MetricLabel.make("reason", "closed")],
+    full: [label, MetricLabel.make("reason", "full")],
+    expired: [label, MetricLabel.make("reason", "expired")]
+  }
+  const byClass = statusClasses.map((c) => [label, MetricLabel.make("status_class", c)])
+  const byTag = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+  const tagsFor = (key: string, value: string) => {
+    const id = `${key}=${value}`
+    let found = byTag.get(id)
+    if (found === undefined) {
+      found = [label, MetricLabel.make(key, value)]
+      byTag.set(id, found)
+    }
+    return found
+  }
+  return {
+    opened: () => connectionsOpened.unsafeUpdate(1, tags),
+    discarded: (reason) => connectionsDiscarded.unsafeUpdate(1, byReason[reason]),
+    counts: (idle, inUse) => {
+      connectionsIdle.unsafeUpdate(idle, tags)
+      connectionsInUse.unsafeUpdate(inUse, tags)
+      connectionsOpen.unsafeUpdate(idle + inUse, tags)
+    },
+    waited: (millis) => poolWait.unsafeUpdate(millis, tags),
+    response: (status) => {
+      const index = Math.floor(status / 100) - 1
+      if (index >= 0 && index < byClass.length) requests.unsafeUpdate(1, byClass[index])
+    },
+    failed: (tag) => requestErrors.unsafeUpdate(1, tagsFor("error", tag)),
+    retried: (reason) => retries.unsafeUpdate(1, tagsFor("reason", reason))
+  }
+}
+
+const noTags: ReadonlyArray<MetricLabel.MetricLabel> = []
+
+/** A pool was made (+1) or closed (-1) by a manager. @internal */
+export const poolsChanged = (delta: number): void => pools.unsafeModify(delta, noTags)
