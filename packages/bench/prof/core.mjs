@@ -1,7 +1,7 @@
 // The CPU httpool's own code spends per request, without sockets: a Connector that answers
 // every request at once with a 64-byte body. Run after `npm run build`:
 //
-//   node packages/bench/prof/core.mjs            # W=manager (default), pool, stream, httpclient, churn
+//   node packages/bench/prof/core.mjs            # W=manager (default), pool, stream, streamread, httpclient, churn
 //   W=httpclient N=50000 node packages/bench/prof/core.mjs
 //   W=pool node --cpu-prof packages/bench/prof/core.mjs   # then open the .cpuprofile
 //
@@ -14,6 +14,7 @@ import * as HttpClient from "@httpool/core/HttpClient"
 import * as PoolManager from "@httpool/core/PoolManager"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 
 const requests = Number(process.env.N ?? 200_000)
 const mode = process.env.W ?? "manager"
@@ -66,6 +67,18 @@ const setup = Effect.gen(function* () {
           )
         )
     }
+    case "streamread": {
+      const manager = yield* PoolManager.make()
+      return () =>
+        Effect.scoped(
+          Effect.flatMap(manager.request("GET", url, { preloadContent: false }), (r) =>
+            Effect.map(
+              Stream.runFold(r.stream, 0, (n, chunk) => n + chunk.length),
+              check
+            )
+          )
+        )
+    }
     case "httpclient": {
       const client = HttpClient.make(yield* PoolManager.make())
       return () => Effect.flatMap(client.get(url), (r) => Effect.map(r.arrayBuffer, (b) => check(b.byteLength)))
@@ -85,7 +98,8 @@ const setup = Effect.gen(function* () {
 
 const program = Effect.gen(function* () {
   const request = yield* setup
-  const count = mode === "churn" || mode === "httpclient" ? Math.min(requests, 50_000) : requests
+  const count =
+    mode === "churn" || mode === "httpclient" || mode === "streamread" ? Math.min(requests, 50_000) : requests
   const loop = Effect.gen(function* () {
     for (let i = 0; i < count; i++) yield* request(i)
   })
