@@ -22,6 +22,7 @@ const drivers: Partial<Record<ClientId, () => Promise<Driver>>> = {
   "undici-agent": async () => (await import("./drivers/undici.js")).agent,
   "undici-proxy": async () => (await import("./drivers/undici.js")).proxyAgent,
   "node-http": async () => (await import("./drivers/nodeHttp.js")).agent,
+  axios: async () => (await import("./drivers/axios.js")).agent,
   "effect-undici": async () => (await import("./drivers/platform.js")).undici,
   "effect-node": async () => (await import("./drivers/platform.js")).nodeHttp
 }

@@ -207,7 +207,7 @@ const method = (quick: boolean, runs: number): ReadonlyArray<string> => {
     "Every response is checked (status and body length; the server checks POST bodies). A wrong " +
       "response or an error fails the client and makes `npm run bench` exit non-zero.",
     "Each client is written as its documentation writes a request, with default options except: " +
-      "httpool pools and urllib3 get maxsize = concurrency, node:http gets keepAlive: true, " +
+      "httpool pools and urllib3 get maxsize = concurrency, node:http and axios get keep-alive agents, " +
       "undici gets its defaults (unlimited connections per origin). The @effect/platform clients run " +
       "one program (client.get / client.post, then response.arrayBuffer or response.stream) over " +
       "@effect/platform-node's NodeHttpClient.layerUndici, over its NodeHttpClient.layer with a " +
@@ -225,7 +225,6 @@ const skippedNotes = (): ReadonlyArray<string> => [
   nginxPath === null
     ? "nginx as a second, faster server: not installed (the suite does not install it)"
     : `nginx (${nginxPath}) is installed, but the suite does not drive it yet`,
-  "axios: not installed (the suite does not install packages)",
   ...(pythonVersions === null ? ["urllib3: python3 -c 'import urllib3' failed"] : [])
 ]
 

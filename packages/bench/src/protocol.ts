@@ -15,6 +15,7 @@ export type ClientId =
   | "undici-agent"
   | "undici-proxy"
   | "node-http"
+  | "axios"
   | "effect-undici"
   | "effect-node"
   | "urllib3"

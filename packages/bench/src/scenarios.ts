@@ -42,6 +42,7 @@ export const labels: Readonly<Record<ClientId, string>> = {
   "undici-agent": "undici Agent (request)",
   "undici-proxy": "undici ProxyAgent",
   "node-http": "node:http keep-alive Agent",
+  axios: "axios (keep-alive Agent)",
   "effect-undici": "@effect/platform layerUndici",
   "effect-node": "@effect/platform layer (node:http)",
   urllib3: "urllib3 PoolManager (threads)",
@@ -63,6 +64,7 @@ const peers: ReadonlyArray<ClientId> = [
   "undici-pool",
   "undici-agent",
   "node-http",
+  "axios",
   "effect-undici",
   "effect-node",
   "urllib3"
@@ -74,6 +76,7 @@ const table: ReadonlyArray<ClientId> = [
   "undici-pool",
   "undici-agent",
   "node-http",
+  "axios",
   "effect-undici",
   "urllib3"
 ]
@@ -85,6 +88,7 @@ const tableAndAdapter: ReadonlyArray<ClientId> = [
   "undici-pool",
   "undici-agent",
   "node-http",
+  "axios",
   "effect-undici",
   "urllib3"
 ]
@@ -108,6 +112,7 @@ const large: ReadonlyArray<ClientId> = [
   "httpool-manager",
   "undici-pool",
   "node-http",
+  "axios",
   "effect-undici",
   "urllib3"
 ]
@@ -117,17 +122,26 @@ const manyOrigins: ReadonlyArray<ClientId> = [
   "httpool-httpclient",
   "undici-agent",
   "node-http",
+  "axios",
   "effect-undici",
   "urllib3"
 ]
 
-const upload: ReadonlyArray<ClientId> = ["httpool-manager", "undici-pool", "node-http", "effect-undici", "urllib3"]
+const upload: ReadonlyArray<ClientId> = [
+  "httpool-manager",
+  "undici-pool",
+  "node-http",
+  "axios",
+  "effect-undici",
+  "urllib3"
+]
 
 const download: ReadonlyArray<ClientId> = [
   "httpool-manager-stream",
   "httpool-manager",
   "undici-pool",
   "node-http",
+  "axios",
   "effect-undici",
   "urllib3"
 ]
