@@ -162,6 +162,49 @@ describe("ConnectionPool", () => {
         })
       )
     )
+
+    it.scopedLive("a 408 on a reused connection is sent again on a fresh one, whatever the method", () =>
+      provide(
+        Effect.gen(function* () {
+          // As a server that timed out the idle connection: the next request on it gets a
+          // 408 and a close, and was never processed.
+          let calls = 0
+          const server = yield* Servers.http((_req, res) => {
+            calls++
+            if (calls % 2 === 0) {
+              res.writeHead(408, { Connection: "close" }).end()
+              return
+            }
+            res.end("ok")
+          })
+          const pool = yield* poolFor(server)
+          expect((yield* pool.request("GET", "/")).text).toBe("ok")
+          const post = yield* pool.request("POST", "/", { body: "once", retries: false })
+          expect(post.status).toBe(200)
+          expect(post.connection?.reused).toBe(false)
+          expect(calls).toBe(3)
+          // Streamed too: the 408's connection is dropped, the replay's response is returned.
+          const streamed = yield* Effect.scoped(
+            Effect.flatMap(pool.request("GET", "/", { preloadContent: false }), (r) => r.text)
+          )
+          expect(streamed).toBe("ok")
+          expect(calls).toBe(5)
+          expect(server.socketsOpened()).toBe(3)
+        })
+      )
+    )
+
+    it.scopedLive("a 408 on a fresh connection is the server's answer and goes to the caller", () =>
+      provide(
+        Effect.gen(function* () {
+          const server = yield* Servers.http((_req, res) => res.writeHead(408, { Connection: "close" }).end())
+          const pool = yield* poolFor(server)
+          const response = yield* pool.request("GET", "/")
+          expect(response.status).toBe(408)
+          expect(server.requests).toHaveLength(1)
+        })
+      )
+    )
   })
 
   describe("blocking and non-blocking", () => {

@@ -425,6 +425,20 @@ export const make = (options: ConnectionPool.Options) =>
       readonly lease: leasing.Lease
     }
 
+    /**
+     * A 408 on a reused connection: the server gave up on the idle connection (the 408 was
+     * on its way, or already waiting in the socket) as the request went out, so the request
+     * was never processed. It is sent again on a fresh connection, whatever its method, as
+     * browsers do; a 408 on a fresh connection is the server's answer and goes to the caller.
+     */
+    const STALE: unique symbol = Symbol("stale")
+    interface Stale {
+      readonly [STALE]: true
+    }
+    const stale: Stale = { [STALE]: true }
+    const timedOutIdle = (res: Connector.WireResponse, lease: leasing.Lease, fresh: boolean): boolean =>
+      res.status === 408 && lease.reused && !fresh
+
     // The wire header lists of the last headers value seen (the pool's or a manager's own,
     // the same object on every request), for methods without and with a body.
     let wireCache: {
@@ -476,7 +490,7 @@ export const make = (options: ConnectionPool.Options) =>
               Effect.zipRight(
                 release,
                 Option.match(Cause.failureOption(cause), {
-                  onSome: (failure) => Effect.succeed<Sent | Failed>({ failure, lease }),
+                  onSome: (failure) => Effect.succeed<Sent | Failed | Stale>({ failure, lease }),
                   // Interrupted (or a defect): nothing to decide, it goes on as it is.
                   onNone: () => Effect.failCause(cause as Cause.Cause<never>)
                 })
@@ -485,7 +499,10 @@ export const make = (options: ConnectionPool.Options) =>
             if (holder === null) {
               return Effect.matchCauseEffect(send, {
                 onFailure: (cause) => failed(cause, leases.release(lease, false)),
-                onSuccess: (res) => Effect.as(leases.release(lease, true), { res, lease, guard: null })
+                onSuccess: (res) =>
+                  timedOutIdle(res, lease, fresh)
+                    ? Effect.as(leases.release(lease, false), stale as Sent | Failed | Stale)
+                    : Effect.as(leases.release(lease, true), { res, lease, guard: null })
               })
             }
             const guard = makeGuard(lease)
@@ -493,12 +510,16 @@ export const make = (options: ConnectionPool.Options) =>
               holder.add(guard.release(false)),
               Effect.matchCauseEffect(send, {
                 onFailure: (cause) => failed(cause, guard.release(false)),
-                onSuccess: (res) => Effect.succeed<Sent | Failed>({ res, lease, guard })
+                onSuccess: (res) =>
+                  timedOutIdle(res, lease, fresh)
+                    ? Effect.as(guard.release(false), stale)
+                    : Effect.succeed<Sent | Failed | Stale>({ res, lease, guard })
               })
             )
           })
         )
         return Effect.flatMap(exchanged, (outcome) => {
+          if (STALE in outcome) return sendOnce(attempt, wire, target, call, true)
           if ("res" in outcome) return Effect.succeed(outcome)
           const { failure, lease } = outcome
           const replayable =
