@@ -18,7 +18,15 @@ import * as LogLevel from "effect/LogLevel"
 import * as Scope from "effect/Scope"
 import * as NodeConnector from "../src/NodeConnector.js"
 import * as Chaos from "./utils/chaos.js"
-import { chaosOptions, heapAfterGc, type Kind, type Outcome, send, violations } from "./utils/chaosClient.js"
+import {
+  chaosOptions,
+  drawRequest,
+  heapAfterGc,
+  type Kind,
+  type Outcome,
+  send,
+  violations
+} from "./utils/chaosClient.js"
 
 const REQUESTS = Number(process.env.CHAOS_REQUESTS ?? 20_000)
 const FIBERS = 32
@@ -44,10 +52,7 @@ describe("chaos", () => {
             while (next < count) {
               const n = next++
               if (n % 1000 === 999) yield* manager.clear
-              const origin = origins[Math.floor(random() * ORIGINS)]!
-              const r = random()
-              const kind: Kind = r < 0.5 ? "get" : r < 0.65 ? "stream" : r < 0.75 ? "partial" : "post"
-              const interruptAfter = random() < 0.03 ? Math.floor(random() * 8) : null
+              const { origin, kind, interruptAfter } = drawRequest(random, origins)
               outcomes.push(yield* send(manager, origin.url, `${prefix}${n}`, kind, interruptAfter))
             }
           })

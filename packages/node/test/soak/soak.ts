@@ -14,7 +14,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Scope from "effect/Scope"
 import * as NodeConnector from "../../src/NodeConnector.js"
 import * as Chaos from "../utils/chaos.js"
-import { chaosOptions, heapAfterGc, type Kind, send } from "../utils/chaosClient.js"
+import { chaosOptions, drawRequest, heapAfterGc, send } from "../utils/chaosClient.js"
 
 /** Options of {@link run}. */
 export interface SoakOptions {
@@ -101,10 +101,7 @@ export const run = (options: SoakOptions = {}): Effect.Effect<SoakReport> =>
       while (Date.now() < deadline) {
         const n = requests++
         if (n % 5000 === 4999) yield* manager.clear
-        const origin = origins[Math.floor(random() * origins.length)]!
-        const r = random()
-        const kind: Kind = r < 0.5 ? "get" : r < 0.65 ? "stream" : r < 0.75 ? "partial" : "post"
-        const interruptAfter = random() < 0.03 ? Math.floor(random() * 8) : null
+        const { origin, kind, interruptAfter } = drawRequest(random, origins)
         const outcome = yield* send(manager, origin.url, `s${n}`, kind, interruptAfter)
         const tag = outcome._tag === "error" ? outcome.error : outcome._tag
         endings[tag] = (endings[tag] ?? 0) + 1

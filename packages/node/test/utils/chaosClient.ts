@@ -28,6 +28,21 @@ export const heapAfterGc = (): number => {
 export type Kind = "get" | "stream" | "partial" | "post"
 
 /**
+ * The next request of the chaos mix: a random origin; half preloaded GETs, streamed GETs read
+ * whole (15%) or only their first chunk (10%), POSTs (25%); 3% interrupted after 0 to 7 ms.
+ */
+export const drawRequest = <O>(
+  random: () => number,
+  origins: ReadonlyArray<O>
+): { readonly origin: O; readonly kind: Kind; readonly interruptAfter: number | null } => {
+  const origin = origins[Math.floor(random() * origins.length)]!
+  const r = random()
+  const kind: Kind = r < 0.5 ? "get" : r < 0.65 ? "stream" : r < 0.75 ? "partial" : "post"
+  const interruptAfter = random() < 0.03 ? Math.floor(random() * 8) : null
+  return { origin, kind, interruptAfter }
+}
+
+/**
  * What a request read: its whole body, a prefix of it, a run of NUL bytes (the start of the
  * bomb), or something else (its first characters).
  */
