@@ -26,6 +26,7 @@ import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { Connector } from "./Connector.js"
+import type { ContentDecoder } from "./ContentDecoder.js"
 import type {
   HttpoolError,
   InvalidHeader,
@@ -262,5 +263,5 @@ export const make: (
 ) => Effect.Effect<
   ConnectionPool,
   ValueError | LocationValueError | LocationParseError | InvalidHeader | ProxySchemeUnknown,
-  Scope.Scope | Connector
+  Scope.Scope | Connector | ContentDecoder
 > = internal.make

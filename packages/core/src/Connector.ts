@@ -12,8 +12,7 @@
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import type * as Effect from "effect/Effect"
-import type * as Stream from "effect/Stream"
-import type { DecodeError, HttpoolError } from "./Errors.js"
+import type { HttpoolError } from "./Errors.js"
 
 /**
  * TLS settings of a pool, named as urllib3's (camelCased). Verification is on unless
@@ -179,22 +178,6 @@ export interface Connection {
 }
 
 /**
- * Decodes `Content-Encoding`s. `maxOutput` caps the decoded size (DecodeError past it).
- *
- * @since 0.1.0
- * @category models
- */
-export interface ContentDecoder {
-  /** Lower-case encodings this decoder understands (e.g. gzip, x-gzip, deflate, br). */
-  readonly supported: ReadonlySet<string>
-  readonly decode: (encoding: string, data: Uint8Array, maxOutput: number) => Effect.Effect<Uint8Array, DecodeError>
-  readonly decodeStream: (
-    encoding: string,
-    maxOutput: number
-  ) => <E, R>(stream: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<Uint8Array, E | DecodeError, R>
-}
-
-/**
  * Opens connections for pools.
  *
  * @since 0.1.0
@@ -203,7 +186,6 @@ export interface ContentDecoder {
 export interface Service {
   /** Creates a connection; no socket is opened until its first `send`. */
   readonly open: (target: ConnectionTarget, events: ConnectionEvents) => Connection
-  readonly decoder: ContentDecoder
 }
 
 /**

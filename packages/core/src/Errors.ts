@@ -34,7 +34,9 @@ export interface PoolInfo {
 export const describePool: (pool: PoolInfo) => string = internal.describePool
 
 /**
- * Removes `user:password@` from an absolute URL; every error message goes through it.
+ * Removes `user:password@` from a URL (after leading whitespace, with or without a scheme,
+ * up to the last `@` of the authority); every error and retry history entry that holds a
+ * URL stores it through this.
  *
  * @since 0.1.0
  * @category utils
@@ -78,8 +80,11 @@ export class LocationValueError extends Data.TaggedError("LocationValueError")<{
 export class LocationParseError extends Data.TaggedError("LocationParseError")<{
   readonly location: string
 }> {
+  constructor(args: { readonly location: string }) {
+    super({ location: internal.redactUrl(args.location) })
+  }
   override get message(): string {
-    return `Failed to parse: ${internal.redactUrl(this.location)}`
+    return `Failed to parse: ${this.location}`
   }
 }
 
@@ -264,6 +269,9 @@ export class ReadTimeoutError extends Data.TaggedError("ReadTimeoutError")<{
   readonly url: string
   readonly reason: string
 }> {
+  constructor(args: { readonly pool: PoolInfo | null; readonly url: string; readonly reason: string }) {
+    super({ ...args, url: internal.redactUrl(args.url) })
+  }
   override get message(): string {
     return this.pool === null ? this.reason : `${internal.describePool(this.pool)}: ${this.reason}`
   }
@@ -279,8 +287,11 @@ export class HostChangedError extends Data.TaggedError("HostChangedError")<{
   readonly pool: PoolInfo
   readonly url: string
 }> {
+  constructor(args: { readonly pool: PoolInfo; readonly url: string }) {
+    super({ ...args, url: internal.redactUrl(args.url) })
+  }
   override get message(): string {
-    return `${internal.describePool(this.pool)}: Tried to open a foreign host with url: ${internal.redactUrl(this.url)}`
+    return `${internal.describePool(this.pool)}: Tried to open a foreign host with url: ${this.url}`
   }
 }
 
@@ -308,8 +319,11 @@ export class MaxRetryError extends Data.TaggedError("MaxRetryError")<{
   readonly url: string
   readonly reason: HttpoolError | null
 }> {
+  constructor(args: { readonly pool: PoolInfo | null; readonly url: string; readonly reason: HttpoolError | null }) {
+    super({ ...args, url: internal.redactUrl(args.url) })
+  }
   override get message(): string {
-    const text = `Max retries exceeded with url: ${internal.redactUrl(this.url)} (Caused by ${
+    const text = `Max retries exceeded with url: ${this.url} (Caused by ${
       this.reason === null ? "None" : internal.describeReason(this.reason)
     })`
     return this.pool === null ? text : `${internal.describePool(this.pool)}: ${text}`

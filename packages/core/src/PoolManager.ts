@@ -27,6 +27,7 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import type * as ConnectionPool from "./ConnectionPool.js"
 import type { Connector } from "./Connector.js"
+import type { ContentDecoder } from "./ContentDecoder.js"
 import type { HttpoolError } from "./Errors.js"
 import type * as Headers from "./Headers.js"
 import * as internal from "./internal/poolManager.js"
@@ -53,7 +54,7 @@ export type ConnectionPoolKw = Partial<Omit<ConnectionPool.Options, "scheme" | "
  */
 export type PoolFactory = (
   options: ConnectionPool.Options & ConnectionPoolKw
-) => Effect.Effect<ConnectionPool.ConnectionPool, HttpoolError, Scope.Scope | Connector>
+) => Effect.Effect<ConnectionPool.ConnectionPool, HttpoolError, Scope.Scope | Connector | ContentDecoder>
 
 /**
  * Options of a PoolManager.
@@ -163,7 +164,8 @@ export class PoolManager extends Context.Tag("@httpool/core/PoolManager")<PoolMa
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options?: Options) => Effect.Effect<Service, never, Scope.Scope | Connector> = internal.make
+export const make: (options?: Options) => Effect.Effect<Service, never, Scope.Scope | Connector | ContentDecoder> =
+  internal.make
 
 /**
  * A Layer providing a PoolManager over the `Connector` it is given.
@@ -171,5 +173,5 @@ export const make: (options?: Options) => Effect.Effect<Service, never, Scope.Sc
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: Options): Layer.Layer<PoolManager, never, Connector> =>
+export const layer = (options?: Options): Layer.Layer<PoolManager, never, Connector | ContentDecoder> =>
   Layer.scoped(PoolManager, make(options))

@@ -23,6 +23,7 @@ import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import type { Connector } from "./Connector.js"
+import type { ContentDecoder } from "./ContentDecoder.js"
 import type { LocationParseError, LocationValueError, ProxySchemeUnknown, InvalidHeader } from "./Errors.js"
 import type * as Headers from "./Headers.js"
 import * as internal from "./internal/proxyManager.js"
@@ -61,6 +62,16 @@ export interface Options extends PoolManager.Options {
 }
 
 /**
+ * Why a proxy cannot be set up: its URL has a scheme other than http or https
+ * (`ProxySchemeUnknown`), does not parse (`LocationValueError`, `LocationParseError`), or its
+ * headers are invalid (`InvalidHeader`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ProxyConfigError = ProxySchemeUnknown | LocationValueError | LocationParseError | InvalidHeader
+
+/**
  * Creates a ProxyManager in the current Scope. The proxy URL must be `http://` or
  * `https://` (`ProxySchemeUnknown` otherwise); its port defaults by its scheme.
  *
@@ -70,11 +81,7 @@ export interface Options extends PoolManager.Options {
 export const make: (
   proxyUrl: string,
   options?: Options
-) => Effect.Effect<
-  PoolManager.Service,
-  ProxySchemeUnknown | LocationValueError | LocationParseError | InvalidHeader,
-  Scope.Scope | Connector
-> = internal.make
+) => Effect.Effect<PoolManager.Service, ProxyConfigError, Scope.Scope | Connector | ContentDecoder> = internal.make
 
 /**
  * Creates a PoolManager that follows proxy environment variables: each request goes
@@ -89,11 +96,7 @@ export const make: (
 export const fromEnv: (
   env: ProxyEnv.Env,
   options?: Options
-) => Effect.Effect<
-  PoolManager.Service,
-  ProxySchemeUnknown | LocationValueError | LocationParseError | InvalidHeader,
-  Scope.Scope | Connector
-> = internal.fromEnv
+) => Effect.Effect<PoolManager.Service, ProxyConfigError, Scope.Scope | Connector | ContentDecoder> = internal.fromEnv
 
 /**
  * A Layer providing a PoolManager configured from proxy environment variables, under the
@@ -105,11 +108,8 @@ export const fromEnv: (
 export const layerFromEnv = (
   env: ProxyEnv.Env,
   options?: Options
-): Layer.Layer<
-  PoolManager.PoolManager,
-  ProxySchemeUnknown | LocationValueError | LocationParseError | InvalidHeader,
-  Connector
-> => Layer.scoped(PoolManager.PoolManager, fromEnv(env, options))
+): Layer.Layer<PoolManager.PoolManager, ProxyConfigError, Connector | ContentDecoder> =>
+  Layer.scoped(PoolManager.PoolManager, fromEnv(env, options))
 
 /**
  * A Layer providing a ProxyManager under the `PoolManager` tag.
@@ -120,8 +120,5 @@ export const layerFromEnv = (
 export const layer = (
   proxyUrl: string,
   options?: Options
-): Layer.Layer<
-  PoolManager.PoolManager,
-  ProxySchemeUnknown | LocationValueError | LocationParseError | InvalidHeader,
-  Connector
-> => Layer.scoped(PoolManager.PoolManager, make(proxyUrl, options))
+): Layer.Layer<PoolManager.PoolManager, ProxyConfigError, Connector | ContentDecoder> =>
+  Layer.scoped(PoolManager.PoolManager, make(proxyUrl, options))

@@ -22,6 +22,8 @@ export interface ResponseHead {
   /** The reason phrase, e.g. `"OK"`. */
   readonly reason: string
   readonly headers: Headers.Headers
+  /** The method of the request that got this answer: after a 303, `GET`. */
+  readonly method: string
   /** The URL that answered, after redirects. */
   readonly url: string
   /** The retry state after this request: its `history` lists every retry and redirect taken. */

@@ -9,6 +9,13 @@ export * as ConnectionPool from "./ConnectionPool.js"
 export * as Connector from "./Connector.js"
 
 /**
+ * Decoding of `Content-Encoding`s: the service a platform provides.
+ *
+ * @since 0.1.0
+ */
+export * as ContentDecoder from "./ContentDecoder.js"
+
+/**
  * @since 0.1.0
  */
 export * as Errors from "./Errors.js"

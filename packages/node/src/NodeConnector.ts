@@ -41,6 +41,7 @@
  * @since 0.1.0
  */
 import type * as Connector from "@httpool/core/Connector"
+import type * as ContentDecoder from "@httpool/core/ContentDecoder"
 import type * as Errors from "@httpool/core/Errors"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
@@ -93,17 +94,20 @@ export const defaults: Required<Options> = internal.defaultSettings
 export const make: (options?: Options) => Effect.Effect<Connector.Service, Errors.ValueError> = internal.make
 
 /**
- * Provides `Connector` with the default options.
+ * Provides `Connector` with the default options, and `ContentDecoder` over Node's zlib
+ * (`NodeContentDecoder.layer`).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<Connector.Connector> = internal.layer
+export const layer: Layer.Layer<Connector.Connector | ContentDecoder.ContentDecoder> = internal.layer
 
 /**
- * Provides `Connector` with the given options.
+ * Provides `Connector` with the given options, and `ContentDecoder` over Node's zlib.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerWith: (options: Options) => Layer.Layer<Connector.Connector, Errors.ValueError> = internal.layerWith
+export const layerWith: (
+  options: Options
+) => Layer.Layer<Connector.Connector | ContentDecoder.ContentDecoder, Errors.ValueError> = internal.layerWith

@@ -6,6 +6,13 @@
 export * as NodeConnector from "./NodeConnector.js"
 
 /**
+ * httpool's `ContentDecoder` for Node.js, over `node:zlib`.
+ *
+ * @since 0.1.0
+ */
+export * as NodeContentDecoder from "./NodeContentDecoder.js"
+
+/**
  * @effect/platform's HttpClient over httpool's pools on Node.js.
  *
  * @since 0.1.0

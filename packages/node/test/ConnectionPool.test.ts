@@ -1,6 +1,7 @@
 import * as zlib from "node:zlib"
 import { ConnectionPool, Retry } from "@httpool/core"
 import type * as Connector from "@httpool/core/Connector"
+import type * as ContentDecoder from "@httpool/core/ContentDecoder"
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
@@ -904,7 +905,9 @@ describe("ConnectionPool", () => {
   it.live("make rejects bad options with typed errors", () =>
     provide(
       Effect.gen(function* () {
-        const scoped = <A, E>(effect: Effect.Effect<A, E, Scope.Scope | Connector.Connector>) => Effect.scoped(effect)
+        const scoped = <A, E>(
+          effect: Effect.Effect<A, E, Scope.Scope | Connector.Connector | ContentDecoder.ContentDecoder>
+        ) => Effect.scoped(effect)
         expect((yield* Effect.flip(scoped(ConnectionPool.make({ host: "" }))))._tag).toBe("LocationValueError")
         expect((yield* Effect.flip(scoped(ConnectionPool.make({ host: "h", maxsize: 0 }))))._tag).toBe("ValueError")
         expect((yield* Effect.flip(scoped(ConnectionPool.make({ host: "h", timeout: -1 }))))._tag).toBe("ValueError")

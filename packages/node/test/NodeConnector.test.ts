@@ -1,4 +1,5 @@
 import * as Connector from "@httpool/core/Connector"
+import * as ContentDecoder from "@httpool/core/ContentDecoder"
 import type * as Errors from "@httpool/core/Errors"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -813,10 +814,12 @@ describe("NodeConnector", () => {
       })
     )
 
-    it.effect("the layer provides a Connector with a decoder", () =>
+    it.effect("the layer provides a Connector and a ContentDecoder", () =>
       Effect.gen(function* () {
         const connector = yield* Connector.Connector
-        expect(connector.decoder.supported.has("gzip")).toBe(true)
+        expect(typeof connector.open).toBe("function")
+        const decoder = yield* ContentDecoder.ContentDecoder
+        expect(decoder.supported.has("gzip")).toBe(true)
       }).pipe(Effect.provide(NodeConnector.layer))
     )
   })

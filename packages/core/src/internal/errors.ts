@@ -15,15 +15,23 @@ export const describePool = (pool: PoolInfo): string =>
 export const describeReason = (reason: { readonly _tag: string; readonly message: string }): string =>
   `${reason._tag}(${JSON.stringify(reason.message)})`
 
-const credentials = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i
+/** The userinfo of a URL with an authority: up to the last `@` before the path, query or fragment. */
+const credentials = /^(\s*(?:[a-z][a-z0-9+.-]*:)?\/\/)[^/?#]*@/i
+/** The userinfo of `user:password@host` written without a scheme. */
+const bareCredentials = /^(\s*)[^/?#@:\s]+:[^/?#]*@/
 
 /**
- * Removes `user:password@` from an absolute URL so that error messages never carry
- * credentials.
+ * Removes `user:password@` from a URL so that no error, history entry or message carries
+ * credentials: after leading whitespace, with or without a scheme, and up to the last `@` of
+ * the authority (a password may contain `@`). The one redaction of httpool: every error and
+ * retry history entry holding a URL stores it through this.
  *
  * @internal
  */
-export const redactUrl = (url: string): string => url.replace(credentials, "$1")
+export const redactUrl = (url: string): string => {
+  const redacted = url.replace(credentials, "$1")
+  return redacted !== url ? redacted : url.replace(bareCredentials, "$1")
+}
 
 /**
  * Whether a TLS failure's text shows that the peer answered in plain HTTP (OpenSSL reads an

@@ -19,13 +19,12 @@ import * as Stream from "effect/Stream"
 import type * as ConnectionPool from "../ConnectionPool.js"
 import { type HttpoolError, isLocationValueError, redactUrl } from "../Errors.js"
 import * as Headers from "../Headers.js"
-import { type Holder, hasUnscoped, Unscoped } from "./connectionPool.js"
+import { type Holder, hasUnscoped, Unscoped } from "./request/holder.js"
 import { multipartStream } from "./formData.js"
 import type * as internalHeaders from "./headers.js"
 import type * as HttpClient from "../HttpClient.js"
 import * as PoolManager from "../PoolManager.js"
 import type * as Response from "../Response.js"
-import type * as Retry from "../Retry.js"
 
 // ---------------------------------------------------------------------------
 // Errors
@@ -168,27 +167,24 @@ const toPlatformHeaders = (headers: Headers.Headers): PlatformHeaders.Headers =>
 }
 
 /**
- * The request as it was last sent: after redirects, its URL is the last Location, and a 303
- * made it a GET without a body (as httpool sent it).
+ * The request as it was last sent: after redirects, its URL is the one that answered, and
+ * its method the one sent last (a 303 made it a GET without a body). Without redirects it is
+ * the caller's request, untouched.
  */
 const finalRequest = (
   request: HttpClientRequest.HttpClientRequest,
-  retries: Retry.Retry | null
+  response: Response.StreamingResponse
 ): HttpClientRequest.HttpClientRequest => {
-  if (retries === null) return request
-  let current = request
-  for (const entry of retries.history) {
-    if (entry.redirectLocation === null || entry.url === null || entry.error !== null) continue
-    let next: URL
-    try {
-      next = new URL(entry.redirectLocation, entry.url)
-    } catch {
-      return current
-    }
-    current = HttpClientRequest.setUrl(current, next)
-    if (entry.status === 303 && current.method !== "HEAD") {
-      current = HttpClientRequest.setBody(HttpClientRequest.setMethod(current, "GET"), HttpBody.empty)
-    }
+  const history = response.retries?.history
+  if (history === undefined || !history.some((entry) => entry.redirectLocation !== null && entry.error === null)) {
+    return request
+  }
+  let current = HttpClientRequest.setUrl(request, new URL(response.url))
+  if (response.method !== current.method) {
+    current = HttpClientRequest.setBody(
+      HttpClientRequest.setMethod(current, response.method as HttpClientRequest.HttpClientRequest["method"]),
+      HttpBody.empty
+    )
   }
   return current
 }
@@ -214,7 +210,7 @@ class HttpoolClientResponse extends Inspectable.Class implements HttpClientRespo
     private readonly release: Effect.Effect<void>
   ) {
     super()
-    this.request = finalRequest(request, source.retries)
+    this.request = finalRequest(request, source)
   }
 
   get status(): number {

@@ -2,33 +2,21 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Either from "effect/Either"
 import * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import * as ConnectionPool from "../ConnectionPool.js"
 import * as Connector from "../Connector.js"
-import {
-  ClosedPoolError,
-  type HttpoolError,
-  type PoolInfo,
-  LocationValueError,
-  UnrewindableBodyError,
-  URLSchemeUnknown
-} from "../Errors.js"
+import * as ContentDecoder from "../ContentDecoder.js"
+import { ClosedPoolError, type HttpoolError, LocationValueError, URLSchemeUnknown } from "../Errors.js"
 import * as Headers from "../Headers.js"
 import * as Lru from "../Lru.js"
 import * as PoolKey from "../PoolKey.js"
 import type * as PoolManager from "../PoolManager.js"
-import type * as Response from "../Response.js"
 import * as Retry from "../Retry.js"
 import * as Url from "../Url.js"
-import {
-  dropContentHeaders,
-  type Holder,
-  hasUnscoped,
-  holderOf,
-  methodError,
-  Unscoped,
-  type UnscopedUrlopen
-} from "./connectionPool.js"
+import { foreignExchanger } from "./request/foreign.js"
+import { holderOf, Unscoped, type UnscopedUrlopen } from "./request/holder.js"
+import * as hop from "./request/hop.js"
+import type { Hop } from "./request/hop.js"
+import * as loop from "./request/loop.js"
 import * as Metrics from "./metrics.js"
 import * as requestMethods from "./requestMethods.js"
 
@@ -42,13 +30,9 @@ interface Entry {
 
 const tlsFieldSet: ReadonlySet<string> = new Set(PoolKey.tlsFields)
 
-/** Whether a body can be sent only once (an AsyncIterable that is not an Effect Stream). */
-const isOneShot = (body: ConnectionPool.Body): boolean =>
-  typeof body === "object" &&
-  body !== null &&
-  !(body instanceof Uint8Array) &&
-  !(Stream.StreamTypeId in body) &&
-  Symbol.asyncIterator in body
+/** The exchange of a pool: its own, or an adapter over the urlopen of a pool of someone else's. */
+const exchangerOf = (pool: ConnectionPool.ConnectionPool): loop.Exchanger =>
+  loop.hasExchanger(pool) ? pool[loop.ExchangerId] : foreignExchanger(pool)
 
 /** The origin a request is for, before routing. @internal */
 export interface Origin {
@@ -65,10 +49,8 @@ export interface Origin {
  */
 export interface Routing {
   readonly context: (origin: Origin, kw: PoolManager.ConnectionPoolKw) => PoolKey.RequestContext
-  readonly prepare: (
-    target: Url.Url,
-    headers: Headers.Headers
-  ) => { readonly url: string; readonly headers: Headers.Headers }
+  /** The request target and headers of a hop as its pool sends them. */
+  readonly prepare: (hop: Hop) => { readonly target: string; readonly headers: Headers.Headers }
 }
 
 /** @internal */
@@ -85,7 +67,7 @@ export const contextFor = (origin: Origin, kw: PoolManager.ConnectionPoolKw): Po
 /** Every request to the pool of its own origin, in origin form. @internal */
 export const directRouting: Routing = {
   context: contextFor,
-  prepare: (target, headers) => ({ url: Url.requestTarget(target), headers })
+  prepare: (hop) => hop
 }
 
 /** @internal */
@@ -106,9 +88,15 @@ export const mergePoolKwargs = (
 export const make = (options: PoolManager.Options = {}, routing: Routing = directRouting) =>
   Effect.gen(function* () {
     const connector = yield* Connector.Connector
+    const decoder = yield* ContentDecoder.ContentDecoder
     const headers = Headers.unsafeFromInput(options.headers)
     // Checked once: every request that gives no headers of its own sends these.
     const checkedHeaders = Headers.fromInput(headers)
+    const defaultsOf = (kw: PoolManager.ConnectionPoolKw): loop.Defaults => ({
+      headers: checkedHeaders,
+      retries: Retry.from(kw.retries, Retry.DEFAULT, true),
+      retriesInput: kw.retries ?? Retry.DEFAULT
+    })
     const numPools = options.numPools ?? 10
     // The manager's settings are read by every request, so they are plain values read in
     // synchronous steps; the setters below are the only writers, and each one forgets the
@@ -163,6 +151,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
         const pool = yield* factory(poolOptions as ConnectionPool.Options & PoolManager.ConnectionPoolKw).pipe(
           Scope.extend(scope),
           Effect.provideService(Connector.Connector, connector),
+          Effect.provideService(ContentDecoder.ContentDecoder, decoder),
           Effect.onError(() => Scope.close(scope, Exit.void))
         )
         const entry: Entry = { pool, scope, leases: 0, evicted: false }
@@ -245,162 +234,25 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       })
     }
 
-    /** The settings of one call, fixed over its hops. */
-    interface Call {
-      readonly opts: ConnectionPool.UrlopenOptions
-      readonly preload: boolean
-      readonly followRedirects: boolean
-      /** Where a streamed response's releases go; null when preloading. */
-      readonly holder: Holder | null
-    }
-
-    /** What a request carries from one hop to the next. */
-    interface Hop {
-      readonly method: string
-      readonly url: Url.Url
-      readonly headers: Headers.Headers
-      readonly body: ConnectionPool.Body
-      readonly retries: Retry.Retry
-    }
-
-    /**
-     * One hop: the pool of the URL's origin is leased for the request (and, for a streamed
-     * response, for as long as the call's Scope lives).
-     */
-    const send = (call: Call, hop: Hop) =>
+    /** Each hop leases the pool of its URL's origin (for a streamed response, until the body is done). */
+    const router: loop.Router = (next) =>
       Effect.suspend(() => {
-        const found = keyOf(hop.url)
+        const found = keyOf(next.parsed)
         if (Either.isLeft(found)) return Effect.fail(found.left)
         const { key, context } = found.right
-        return Effect.uninterruptibleMask((restore) =>
-          Effect.flatMap(leaseEntry(key, context), (entry) => {
-            const routed = routing.prepare(hop.url, hop.headers)
-            const options: ConnectionPool.UrlopenOptions = {
-              ...call.opts,
-              body: hop.body,
-              headers: routed.headers,
-              retries: hop.retries,
-              redirect: false,
-              assertSameHost: false,
-              preloadContent: call.preload
-            }
-            const pool = entry.pool
-            const holder = call.holder
-            const sent = hasUnscoped(pool)
-              ? pool[Unscoped](hop.method, routed.url, options, holder)
-              : foreign(pool, hop.method, routed.url, options, holder)
-            const withPool = restore(Effect.map(sent, (response) => ({ response, pool })))
-            return holder === null
-              ? Effect.ensuring(withPool, unlease(entry))
-              : Effect.zipRight(holder.add(unlease(entry)), withPool)
-          })
-        )
-      })
-
-    /** A pool of someone else's `poolClassesByScheme`: its urlopen runs in a Scope. */
-    const foreign = (
-      pool: ConnectionPool.ConnectionPool,
-      method: string,
-      url: string,
-      options: ConnectionPool.UrlopenOptions,
-      holder: Holder | null
-    ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> => {
-      const urlopen = pool.urlopen as (
-        method: string,
-        url: string,
-        options: ConnectionPool.UrlopenOptions
-      ) => Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError, Scope.Scope>
-      if (holder === null) return Effect.scoped(urlopen(method, url, options))
-      return Effect.flatMap(Scope.make(), (scope) =>
-        Effect.zipRight(holder.add(Scope.close(scope, Exit.void)), Scope.extend(urlopen(method, url, options), scope))
-      )
-    }
-
-    /** Follows redirects across hosts. */
-    const follow = (
-      call: Call,
-      hop: Hop
-    ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> =>
-      Effect.flatMap(send(call, hop), ({ pool, response }) => {
-        const location = call.followRedirects ? response.redirectLocation : null
-        if (location === null) return Effect.succeed(response)
-        return redirect(call, hop, response, location, { scheme: pool.scheme, host: pool.host, port: pool.port })
-      })
-
-    const redirect = (
-      call: Call,
-      hop: Hop,
-      response: Response.Response | Response.StreamingResponse,
-      location: string,
-      pool: PoolInfo
-    ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> =>
-      Effect.gen(function* () {
-        const drain = "drain" in response ? response.drain : Effect.void
-        // As urllib3, a Location that cannot be used still has its response drained first.
-        const next = yield* Effect.tapError(Url.resolve(hop.url, location), () => drain)
-        const retries = response.retries ?? hop.retries
-        const incremented = Retry.increment(retries, {
-          method: hop.method,
-          url: Url.format(hop.url),
-          response: {
-            status: response.status,
-            redirectLocation: location,
-            retryAfter: null
-          },
-          pool
+        return Effect.map(leaseEntry(key, context), (entry): loop.Route => {
+          const routed = routing.prepare(next)
+          return {
+            pool: exchangerOf(entry.pool),
+            target: routed.target,
+            headers: routed.headers,
+            release: unlease(entry)
+          }
         })
-        if (incremented._tag === "Left") {
-          if (retries.raiseOnRedirect) {
-            yield* drain
-            return yield* Effect.fail(incremented.left)
-          }
-          return response
-        }
-        yield* drain
-        let { method, body, headers } = hop
-        if (response.status === 303) {
-          method = "GET"
-          body = null
-          headers = dropContentHeaders(headers)
-        } else if (isOneShot(body)) {
-          return yield* Effect.fail(
-            new UnrewindableBodyError({
-              message: "Unable to record file position for rewinding request body during a redirect/retry."
-            })
-          )
-        }
-        // Cross-host is judged on the targets' origins, not on the pool (which for a
-        // forwarding proxy is the proxy's): urllib3 issue #3745.
-        if (!Url.isSameOrigin(hop.url, next)) {
-          for (const [name] of headers) {
-            if (Retry.removesHeaderOnRedirect(incremented.right, name)) headers = Headers.remove(headers, name)
-          }
-        }
-        Metrics.forPool(Metrics.poolLabel(pool.scheme, pool.host, pool.port)).retried("redirect")
-        return yield* follow(call, { method, url: next, headers, body, retries: incremented.right })
       })
 
-    const run = (
-      method: string,
-      url: string,
-      opts: ConnectionPool.UrlopenOptions,
-      holder: Holder | null
-    ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError> =>
-      Effect.suspend(() => {
-        const invalid = methodError(method)
-        if (invalid !== null) return Effect.fail(invalid)
-        const followRedirects = opts.redirect !== false
-        const retries = Retry.from(opts.retries, kw.retries ?? Retry.DEFAULT, followRedirects)
-        if (Either.isLeft(retries)) return Effect.fail(retries.left)
-        const given = opts.headers === undefined ? checkedHeaders : Headers.fromInput(opts.headers)
-        if (Either.isLeft(given)) return Effect.fail(given.left)
-        const parsed = Url.parseAbsolute(url)
-        if (Either.isLeft(parsed)) return Effect.fail(parsed.left)
-        return follow(
-          { opts, preload: holder === null, followRedirects, holder },
-          { method, url: parsed.right, headers: given.right, body: opts.body ?? null, retries: retries.right }
-        )
-      })
+    let defaults = defaultsOf(kw)
+    const run = loop.start(router, () => defaults, hop.fromAbsolute)
 
     const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>
       opts.preloadContent === false
@@ -426,6 +278,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       updateConnectionPoolKw: (f) =>
         Effect.sync(() => {
           kw = f(kw)
+          defaults = defaultsOf(kw)
           keys.clear()
         }),
       setKeyFn: (scheme, fn) =>

@@ -97,11 +97,11 @@ export const routing = (proxy: Proxy): poolManager.Routing => {
             port: proxy.port
           } as PoolKey.RequestContext)
         : poolManager.contextFor(origin, { ...kw, ...proxyFields }),
-    prepare: (target, headers) => {
-      if (!forwarded(target.scheme ?? "http")) return { url: Url.requestTarget(target), headers }
-      let sent = Headers.setIfAbsent(headers, "Accept", "*/*")
-      sent = Headers.setIfAbsent(sent, "Host", Url.netloc(target) ?? "")
-      return { url: Url.absoluteTarget(target), headers: sent }
+    prepare: (hop) => {
+      if (!forwarded(hop.parsed.scheme ?? "http")) return hop
+      let sent = Headers.setIfAbsent(hop.headers, "Accept", "*/*")
+      sent = Headers.setIfAbsent(sent, "Host", Url.netloc(hop.parsed) ?? "")
+      return { target: Url.absoluteTarget(hop.parsed), headers: sent }
     }
   }
 }
@@ -131,7 +131,7 @@ export const fromEnv = (env: ProxyEnv.Env, options: ProxyManager.Options = {}) =
     }
     return yield* poolManager.make(options, {
       context: (origin, kw) => pick(origin).context(origin, kw),
-      prepare: (target, headers) =>
-        pick({ scheme: target.scheme ?? "http", host: target.host ?? "", port: target.port }).prepare(target, headers)
+      prepare: (hop) =>
+        pick({ scheme: hop.parsed.scheme ?? "http", host: hop.parsed.host ?? "", port: hop.parsed.port }).prepare(hop)
     })
   })

@@ -28,6 +28,7 @@ abstract class HeadFields {
   readonly status: number
   readonly reason: string
   readonly headers: Headers.Headers
+  readonly method: string
   readonly url: string
   readonly retries: Retry.Retry | null
   readonly redirectLocation: string | null
@@ -36,6 +37,7 @@ abstract class HeadFields {
     this.status = head.status
     this.reason = head.reason
     this.headers = head.headers
+    this.method = head.method
     this.url = head.url
     this.retries = head.retries
     this.redirectLocation = head.redirectLocation
@@ -46,6 +48,7 @@ abstract class HeadFields {
       status: this.status,
       reason: this.reason,
       headers: this.headers,
+      method: this.method,
       url: this.url,
       redirectLocation: this.redirectLocation
     }

@@ -21,6 +21,7 @@ import {
 } from "../Errors.js"
 import type * as api from "../Retry.js"
 import { decodeSeconds, describeValue } from "./timeout.js"
+import { redactUrl } from "./errors.js"
 
 /** @internal */
 export const TypeId: api.TypeId = Symbol.for("@httpool/core/Retry") as api.TypeId
@@ -69,7 +70,7 @@ export const makeRequestHistory = (fields: {
 }): api.RequestHistory =>
   Data.struct({
     method: fields.method ?? null,
-    url: fields.url ?? null,
+    url: fields.url === undefined || fields.url === null ? null : redactUrl(fields.url),
     error: fields.error ?? null,
     status: fields.status ?? null,
     redirectLocation: fields.redirectLocation ?? null

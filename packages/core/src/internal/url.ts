@@ -5,7 +5,6 @@ import * as Hash from "effect/Hash"
 import { NodeInspectSymbol } from "effect/Inspectable"
 import { pipeArguments } from "effect/Pipeable"
 import { LocationParseError, LocationValueError } from "../Errors.js"
-import { redactUrl } from "./errors.js"
 import type * as Url from "../Url.js"
 
 // ---------------------------------------------------------------------------
@@ -872,7 +871,7 @@ const parseOrNull = (input: string): UrlImpl | null => {
 /** @internal */
 export const parse = (input: string): Either.Either<Url.Url, LocationParseError> => {
   const url = parseOrNull(input)
-  return url === null ? Either.left(new LocationParseError({ location: redactUrl(input) })) : Either.right(url)
+  return url === null ? Either.left(new LocationParseError({ location: input })) : Either.right(url)
 }
 
 /** @internal */
@@ -894,7 +893,7 @@ export const requireAbsolute = (url: Url.Url): Either.Either<Url.Url, LocationVa
 /** @internal */
 export const parseAbsolute = (input: string): Either.Either<Url.Url, LocationValueError | LocationParseError> => {
   const url = parseOrNull(input)
-  return url === null ? Either.left(new LocationParseError({ location: redactUrl(input) })) : requireAbsolute(url)
+  return url === null ? Either.left(new LocationParseError({ location: input })) : requireAbsolute(url)
 }
 
 // ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import * as Connector from "@httpool/core/Connector"
+import * as ContentDecoder from "@httpool/core/ContentDecoder"
 import * as Errors from "@httpool/core/Errors"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -10,7 +11,7 @@ import * as tls from "node:tls"
 import * as util from "node:util"
 import { type buildConnector, Client, type Dispatcher } from "undici"
 import { tunnelDial } from "./tunnel.js"
-import { decoder } from "./decoder.js"
+import * as decoder from "./decoder.js"
 
 const noop = () => {}
 
@@ -1056,8 +1057,7 @@ export class NodeConnection implements Connector.Connection {
 
 /** @internal */
 export const makeService = (settings: Settings): Connector.Service => ({
-  open: (target, events) => new NodeConnection(target, events, settings, target.tunnel === null ? dial : tunnelDial),
-  decoder
+  open: (target, events) => new NodeConnection(target, events, settings, target.tunnel === null ? dial : tunnelDial)
 })
 
 /** @internal */
@@ -1069,10 +1069,13 @@ export const make = (options: Options = {}): Effect.Effect<Connector.Service, Er
   })
 
 /** @internal */
-export const layer: Layer.Layer<Connector.Connector> = Layer.sync(Connector.Connector, () =>
-  makeService(defaultSettings)
+export const layer: Layer.Layer<Connector.Connector | ContentDecoder.ContentDecoder> = Layer.merge(
+  Layer.sync(Connector.Connector, () => makeService(defaultSettings)),
+  decoder.layer
 )
 
 /** @internal */
-export const layerWith = (options: Options): Layer.Layer<Connector.Connector, Errors.ValueError> =>
-  Layer.effect(Connector.Connector, make(options))
+export const layerWith = (
+  options: Options
+): Layer.Layer<Connector.Connector | ContentDecoder.ContentDecoder, Errors.ValueError> =>
+  Layer.merge(Layer.effect(Connector.Connector, make(options)), decoder.layer)

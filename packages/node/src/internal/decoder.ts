@@ -5,10 +5,11 @@
  *
  * @internal
  */
-import type * as Connector from "@httpool/core/Connector"
+import * as ContentDecoder from "@httpool/core/ContentDecoder"
 import * as Errors from "@httpool/core/Errors"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Stream from "effect/Stream"
@@ -823,7 +824,7 @@ export const decodeStreamAll =
  *
  * @internal
  */
-export const decoder: Connector.ContentDecoder = {
+export const decoder: ContentDecoder.Service = {
   supported,
   decode: (encoding, data, maxOutput) => {
     const name = normalize(encoding)
@@ -838,5 +839,8 @@ export const decoder: Connector.ContentDecoder = {
     return kind === undefined ? identityStream : decodeStreamKind(kind, normalizeCap(maxOutput), name)
   }
 }
+
+/** @internal */
+export const layer: Layer.Layer<ContentDecoder.ContentDecoder> = Layer.succeed(ContentDecoder.ContentDecoder, decoder)
 
 const identityStream = <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Uint8Array, E, R> => self

@@ -1,0 +1,86 @@
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import type * as ConnectionPool from "../../ConnectionPool.js"
+import type * as Connector from "../../Connector.js"
+import {
+  type InvalidHeader,
+  type LocationParseError,
+  LocationValueError,
+  ProxySchemeUnknown,
+  ValueError
+} from "../../Errors.js"
+import * as Headers from "../../Headers.js"
+import * as Url from "../../Url.js"
+import type { Origin } from "../request/hop.js"
+
+/** A pool's origin from its options: scheme http or https, host lower-cased without brackets, a valid port. @internal */
+export const resolveOrigin = (
+  options: ConnectionPool.Options
+): Either.Either<Origin, ValueError | LocationValueError> => {
+  const scheme = options.scheme ?? "http"
+  if (scheme !== "http" && scheme !== "https") {
+    return Either.left(new ValueError({ message: `A ConnectionPool's scheme is http or https, not ${scheme}` }))
+  }
+  let host = options.host.trim().toLowerCase()
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1)
+  if (host.length === 0) return Either.left(new LocationValueError({ message: "No host specified." }))
+  const port = options.port ?? Url.defaultPort(scheme)!
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    return Either.left(new ValueError({ message: `Invalid port ${port}` }))
+  }
+  return Either.right({ scheme, host, port })
+}
+
+/** The TLS settings of a pool's options, every field present. @internal */
+export const tlsOf = (options: ConnectionPool.TlsOptions): Connector.TlsOptions => ({
+  caCerts: options.caCerts ?? null,
+  caCertDir: options.caCertDir ?? null,
+  caCertData: options.caCertData ?? null,
+  certFile: options.certFile ?? null,
+  keyFile: options.keyFile ?? null,
+  keyPassword: options.keyPassword ?? null,
+  certReqs: options.certReqs ?? null,
+  assertHostname: options.assertHostname ?? null,
+  assertFingerprint: options.assertFingerprint ?? null,
+  serverHostname: options.serverHostname ?? null,
+  sslMinimumVersion: options.sslMinimumVersion ?? null,
+  sslMaximumVersion: options.sslMaximumVersion ?? null
+})
+
+/** How a pool reaches its origin through its proxy. @internal */
+export interface ResolvedProxy {
+  /** The pool's origin is the proxy: requests go in absolute form with the proxy headers. */
+  readonly forward: boolean
+  readonly headers: Headers.Headers
+  readonly tunnel: Connector.TunnelOptions | null
+}
+
+/** @internal */
+export const resolveProxy = (
+  options: ConnectionPool.Options,
+  origin: Origin
+): Effect.Effect<ResolvedProxy | null, ProxySchemeUnknown | LocationValueError | LocationParseError | InvalidHeader> =>
+  Effect.gen(function* () {
+    if (options.proxy === undefined || options.proxy === null) return null
+    const url = yield* Url.parseAbsolute(options.proxy)
+    const scheme = url.scheme
+    if (scheme !== "http" && scheme !== "https") return yield* Effect.fail(new ProxySchemeUnknown({ scheme }))
+    const host = Url.hostname(url) ?? ""
+    const port = url.port ?? Url.defaultPort(scheme)!
+    const headers = yield* Headers.fromInput(options.proxyHeaders ?? undefined)
+    const forward = origin.scheme === scheme && origin.host === host && origin.port === port
+    if (forward) return { forward, headers, tunnel: null }
+    const flat: Array<string> = []
+    for (const [name, value] of headers) flat.push(name, value)
+    return {
+      forward,
+      headers,
+      tunnel: {
+        proxyScheme: scheme,
+        proxyHost: host,
+        proxyPort: port,
+        proxyTls: scheme === "https" ? tlsOf(options.proxyConfig ?? {}) : null,
+        headers: flat
+      }
+    }
+  })

@@ -1,0 +1,343 @@
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import type * as Connector from "../../Connector.js"
+import {
+  type HttpoolError,
+  isConnectTimeoutError,
+  type PoolInfo,
+  ReadTimeoutError,
+  unableToConnectToProxy
+} from "../../Errors.js"
+import * as Headers from "../../Headers.js"
+import type * as Response from "../../Response.js"
+import * as Timeout from "../../Timeout.js"
+import * as internalHeaders from "../headers.js"
+import type * as leasing from "../leasing.js"
+import type * as Metrics from "../metrics.js"
+import type { PreparedBody } from "../request/body.js"
+import * as body from "../request/body.js"
+import type * as decoding from "../request/decoding.js"
+import type * as loop from "../request/loop.js"
+import { METHODS_NOT_EXPECTING_BODY, type WireHeaders, wireHeaders } from "../request/wire.js"
+import type * as response from "../response.js"
+
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"])
+
+/** What a pool's exchange works with, fixed when the pool is made. @internal */
+export interface Settings {
+  readonly pool: PoolInfo
+  /** `scheme://host:port`, the pool's label in metrics and connection info. */
+  readonly label: string
+  readonly leases: leasing.Leasing
+  readonly metrics: Metrics.PoolMetrics
+  readonly counters: { numRequests: number }
+  readonly decoding: decoding.Decoding
+  readonly timeout: Timeout.Timeout
+  /** Milliseconds a blocking pool waits for a connection; null: forever. */
+  readonly poolTimeout: number | null
+  /**
+   * The headers of the forwarding proxy this pool's connections go to, added to every request
+   * (failing to reach the proxy is a ProxyError); null for a pool that is not a proxy's.
+   */
+  readonly proxyHeaders: Headers.Headers | null
+}
+
+/** The timeouts of one call on this pool, in milliseconds (null: none). */
+interface Limits {
+  readonly timeout: Timeout.Timeout
+  readonly connect: number | null
+  readonly read: number | null
+  readonly total: number | null
+  readonly pool: number | null
+}
+
+const millisOf = (duration: Duration.Duration | null): number | null =>
+  duration === null ? null : Duration.toMillis(duration)
+
+const limitsOf = (timeout: Timeout.Timeout, pool: number | null): Limits => ({
+  timeout,
+  connect: millisOf(Timeout.connectTimeout(timeout)),
+  read: millisOf(Timeout.readTimeout(timeout, null)),
+  total: millisOf(timeout.total),
+  pool
+})
+
+/** Seconds (a number) or a Duration as milliseconds; null and undefined are null. @internal */
+export const toMillis = (value: number | Duration.Duration | null | undefined): number | null =>
+  value === null || value === undefined ? null : typeof value === "number" ? value * 1000 : Duration.toMillis(value)
+
+/** Releases a lease exactly once: the first call decides whether the connection is reused. */
+interface Guard {
+  readonly release: (reusable: boolean) => Effect.Effect<void>
+}
+
+/** A send that failed on `lease`, or a stale connection's 408 to send again. */
+type Outcome =
+  | {
+      readonly _tag: "Sent"
+      readonly res: Connector.WireResponse
+      readonly lease: leasing.Lease
+      readonly guard: Guard | null
+    }
+  | { readonly _tag: "Failed"; readonly failure: Connector.SendFailure; readonly lease: leasing.Lease }
+  | { readonly _tag: "Stale" }
+
+const stale: Outcome = { _tag: "Stale" }
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * The exchange of a pool: one request on one leased connection. The lease is taken and
+ * paired with its release in one uninterruptible step: a preloaded response gives its
+ * connection back before the exchange returns, a streamed one registers the release in the
+ * call's holder, so neither a failure nor an interruption can keep it. A request is sent
+ * again once on a fresh connection when that is safe: the reused connection failed before
+ * any of the response arrived and the method is idempotent or nothing of the request was
+ * written, or it answered 408 (the server gave up on the idle connection as the request
+ * went out, so the request was never processed; browsers do the same).
+ *
+ * @internal
+ */
+export const make = (settings: Settings): loop.Exchanger => {
+  const { leases, metrics, counters, pool } = settings
+  const defaults = limitsOf(settings.timeout, settings.poolTimeout)
+
+  const limitsFor = (opts: loop.Call["opts"]): Either.Either<Limits, HttpoolError> => {
+    if (opts.timeout === undefined && opts.poolTimeout === undefined) return Either.right(defaults)
+    let timeout = settings.timeout
+    if (opts.timeout !== undefined) {
+      const given = Timeout.from(opts.timeout, settings.timeout)
+      if (Either.isLeft(given)) return Either.left(given.left)
+      timeout = given.right
+    }
+    return Either.right(
+      limitsOf(timeout, opts.poolTimeout === undefined ? settings.poolTimeout : toMillis(opts.poolTimeout))
+    )
+  }
+
+  // The wire header lists of the last headers value seen (the pool's or a manager's own, the
+  // same object on every request), for methods without and with a body.
+  let wireCache: {
+    readonly headers: Headers.Headers
+    readonly hostLine: string
+    readonly lists: [WireHeaders | undefined, WireHeaders | undefined]
+  } | null = null
+  const wireFor = (outgoing: loop.Outgoing, chunked: boolean) => {
+    const { method, hostLine } = outgoing
+    const headers =
+      settings.proxyHeaders === null ? outgoing.headers : Headers.merge(outgoing.headers, settings.proxyHeaders)
+    const prepared = outgoing.body
+    if (chunked || prepared.isStream || prepared.length !== null) {
+      return wireHeaders(headers, method, prepared, chunked, hostLine)
+    }
+    if (wireCache === null || wireCache.headers !== outgoing.headers || wireCache.hostLine !== hostLine) {
+      wireCache = { headers: outgoing.headers, hostLine, lists: [undefined, undefined] }
+    }
+    const slot = METHODS_NOT_EXPECTING_BODY.has(method) ? 0 : 1
+    const cached = wireCache.lists[slot]
+    if (cached !== undefined) return Either.right(cached)
+    const built = wireHeaders(headers, method, prepared, chunked, hostLine)
+    if (Either.isRight(built)) wireCache.lists[slot] = built.right
+    return built
+  }
+
+  const attachPool = (error: HttpoolError): HttpoolError => {
+    if (error._tag === "ReadTimeoutError" && error.pool === null) {
+      return new ReadTimeoutError({ pool, url: error.url, reason: error.reason })
+    }
+    if (settings.proxyHeaders !== null && (isConnectTimeoutError(error) || error._tag === "SSLError")) {
+      return unableToConnectToProxy(error)
+    }
+    return error
+  }
+
+  const makeGuard = (lease: leasing.Lease): Guard => {
+    let released = false
+    return {
+      release: (reusable) =>
+        Effect.suspend(() => {
+          if (released) return Effect.void
+          released = true
+          return leases.release(lease, reusable)
+        })
+    }
+  }
+
+  const timedOutIdle = (res: Connector.WireResponse, lease: leasing.Lease, fresh: boolean): boolean =>
+    res.status === 408 && lease.reused && !fresh
+
+  const sendOnce = (
+    outgoing: loop.Outgoing,
+    wire: WireHeaders,
+    payloadOf: PreparedBody,
+    call: loop.Call,
+    limits: Limits,
+    fresh: boolean
+  ): Effect.Effect<Extract<Outcome, { _tag: "Sent" }>, HttpoolError> =>
+    Effect.suspend(() => {
+      const payload = payloadOf.next()
+      if (Either.isLeft(payload)) return Effect.fail(payload.left)
+      const request: Connector.WireRequest = {
+        method: outgoing.method,
+        path: outgoing.target,
+        headers: wire.list,
+        body: body.framed(payload.right, wire.chunked),
+        readTimeout: limits.read,
+        connectTimeout: limits.connect,
+        preload: call.preload
+      }
+      const exchanged = Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(leases.acquire(restore, limits.pool, fresh), (lease) => {
+          counters.numRequests++
+          const send = restore(lease.slot.connection.send(request))
+          const failed = (cause: Cause.Cause<Connector.SendFailure>, release: Effect.Effect<void>) =>
+            Effect.zipRight(
+              release,
+              Option.match(Cause.failureOption(cause), {
+                onSome: (failure): Effect.Effect<Outcome> => Effect.succeed({ _tag: "Failed", failure, lease }),
+                // Interrupted (or a defect): nothing to decide, it goes on as it is.
+                onNone: () => Effect.failCause(cause as Cause.Cause<never>)
+              })
+            )
+          const holder = call.holder
+          if (holder === null) {
+            return Effect.matchCauseEffect(send, {
+              onFailure: (cause) => failed(cause, leases.release(lease, false)),
+              onSuccess: (res): Effect.Effect<Outcome> =>
+                timedOutIdle(res, lease, fresh)
+                  ? Effect.as(leases.release(lease, false), stale)
+                  : Effect.as(leases.release(lease, true), { _tag: "Sent", res, lease, guard: null })
+            })
+          }
+          const guard = makeGuard(lease)
+          return Effect.zipRight(
+            holder.add(guard.release(false)),
+            Effect.matchCauseEffect(send, {
+              onFailure: (cause) => failed(cause, guard.release(false)),
+              onSuccess: (res): Effect.Effect<Outcome> =>
+                timedOutIdle(res, lease, fresh)
+                  ? Effect.as(guard.release(false), stale)
+                  : Effect.succeed({ _tag: "Sent", res, lease, guard })
+            })
+          )
+        })
+      )
+      return Effect.flatMap(exchanged, (outcome) => {
+        switch (outcome._tag) {
+          case "Sent":
+            return Effect.succeed(outcome)
+          case "Stale":
+            return sendOnce(outgoing, wire, payloadOf, call, limits, true)
+          case "Failed": {
+            const { failure, lease } = outcome
+            const replayable =
+              !fresh &&
+              lease.reused &&
+              !failure.responseStarted &&
+              (IDEMPOTENT_METHODS.has(outgoing.method) || !failure.requestSent)
+            return replayable
+              ? sendOnce(outgoing, wire, payloadOf, call, limits, true)
+              : Effect.fail(attachPool(failure.error))
+          }
+        }
+      })
+    })
+
+  /** The raw body of a streamed response, read from its connection, which goes back when the body ends. */
+  const sourceOf = (res: Connector.WireResponse, guard: Guard): response.BodySource => ({
+    // Built when read: most callers read `data` and never pay for a Stream.
+    stream: () =>
+      Stream.repeatEffectOption(
+        res.read.pipe(
+          Effect.mapError((failure) => Option.some(attachPool(failure.error) as Response.BodyError)),
+          Effect.flatMap((chunk) => (chunk === null ? Effect.fail(Option.none()) : Effect.succeed(chunk)))
+        )
+      ).pipe(
+        Stream.onEnd(guard.release(true)),
+        Stream.onError(() => guard.release(false))
+      ),
+    // Reading the whole body needs no Stream: a loop over `read` is several times cheaper.
+    data: () => readAll(res, attachPool).pipe(Effect.onExit((exit) => guard.release(Exit.isSuccess(exit)))),
+    drain: () => Effect.flatMap(drain(res), (clean) => guard.release(clean))
+  })
+
+  const exchange = (outgoing: loop.Outgoing, call: loop.Call): Effect.Effect<loop.Exchanged, HttpoolError> =>
+    Effect.suspend(() => {
+      const limits = limitsFor(call.opts)
+      if (Either.isLeft(limits)) return Effect.fail(limits.left)
+      const wire = wireFor(outgoing, call.chunked)
+      if (Either.isLeft(wire)) return Effect.fail(wire.left)
+      const sent = sendOnce(outgoing, wire.right, outgoing.body, call, limits.right, false)
+      const bounded =
+        limits.right.total === null
+          ? sent
+          : Effect.timeoutFail(sent, {
+              duration: Duration.millis(limits.right.total),
+              onTimeout: () =>
+                new ReadTimeoutError({
+                  pool,
+                  url: outgoing.url,
+                  reason: `Read timed out. (total timeout=${Duration.format(limits.right.timeout.total!)})`
+                })
+            })
+      return Effect.map(bounded, ({ res, lease, guard }): loop.Exchanged => {
+        metrics.response(res.status)
+        const connection = lease.slot.connection
+        return {
+          status: res.status,
+          reason: res.reason,
+          headers: internalHeaders.fromFlat(res.headers),
+          connection: {
+            pool: settings.label,
+            id: connection.id,
+            reused: lease.reused,
+            waitedMillis: lease.waitedMillis,
+            remoteAddress: connection.remoteAddress?.() ?? null
+          },
+          body: guard === null ? (res.body ?? EMPTY) : null,
+          source: guard === null ? null : sourceOf(res, guard),
+          decoded: false
+        }
+      })
+    })
+
+  return { info: pool, metrics, decoding: settings.decoding, exchange }
+}
+
+/** Reads a streamed body to its end into one array. */
+const readAll = (
+  res: Connector.WireResponse,
+  attachPool: (error: HttpoolError) => HttpoolError
+): Effect.Effect<Uint8Array, Response.BodyError> =>
+  Effect.gen(function* () {
+    const chunks: Array<Uint8Array> = []
+    let length = 0
+    for (;;) {
+      const chunk = yield* Effect.mapError(res.read, (failure) => attachPool(failure.error) as Response.BodyError)
+      if (chunk === null) break
+      chunks.push(chunk)
+      length += chunk.length
+    }
+    if (chunks.length === 1) return chunks[0]
+    const out = new Uint8Array(length)
+    let offset = 0
+    for (const chunk of chunks) {
+      out.set(chunk, offset)
+      offset += chunk.length
+    }
+    return out
+  })
+
+/** Reads a streamed body to its end; true when it ended cleanly. */
+const drain = (res: Connector.WireResponse): Effect.Effect<boolean> =>
+  Effect.gen(function* () {
+    for (;;) {
+      const chunk = yield* res.read
+      if (chunk === null) return true
+    }
+  }).pipe(Effect.catchAll(() => Effect.as(res.abort, false)))

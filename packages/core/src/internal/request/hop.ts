@@ -1,0 +1,75 @@
+import * as Either from "effect/Either"
+import type { LocationParseError, LocationValueError } from "../../Errors.js"
+import type * as Headers from "../../Headers.js"
+import type * as Retry from "../../Retry.js"
+import * as Url from "../../Url.js"
+import type { PreparedBody } from "./body.js"
+
+/**
+ * One request of a call as it goes out: the first one, then one per redirect or retry. The
+ * target is built once, when the hop is made, and never parsed again: a pool sends a path
+ * as it was given (percent-encoding only what must be), a manager the path of the URL it
+ * parsed (dot segments removed, as urllib3's `parse_url`).
+ *
+ * @internal
+ */
+export interface Hop {
+  readonly method: string
+  /** The URL as reported in the retry history and errors: a pool's path as given, else absolute. */
+  readonly url: string
+  /** The absolute URL, for origin checks and resolving redirects. */
+  readonly parsed: Url.Url
+  /** The origin-form request target, percent-encoded. */
+  readonly target: string
+  readonly headers: Headers.Headers
+  readonly body: PreparedBody
+  readonly retries: Retry.Retry
+}
+
+/** The origin a pool serves. @internal */
+export interface Origin {
+  readonly scheme: "http" | "https"
+  /** Lower-case, IPv6 without brackets. */
+  readonly host: string
+  readonly port: number
+}
+
+const urlHost = (host: string) => (host.includes(":") ? `[${host}]` : host)
+
+/**
+ * The URL and target of a request given to a pool: a path (anything starting with `/`,
+ * `//x` included) is the target itself, sent as given; an absolute URL is parsed and sent
+ * in origin form.
+ *
+ * @internal
+ */
+export const fromPoolInput = (
+  origin: Origin,
+  input: string
+): Either.Either<Pick<Hop, "url" | "parsed" | "target">, LocationValueError | LocationParseError> => {
+  if (input.startsWith("/")) {
+    const target = Url.encodeTarget(input)
+    const hash = target.indexOf("#")
+    const bare = hash === -1 ? target : target.slice(0, hash)
+    const q = bare.indexOf("?")
+    const parsed = Url.make({
+      scheme: origin.scheme,
+      host: urlHost(origin.host),
+      port: origin.port,
+      path: q === -1 ? bare : bare.slice(0, q),
+      query: q === -1 ? null : bare.slice(q + 1)
+    })
+    return Either.right({ url: input, parsed, target })
+  }
+  return Either.map(Url.parseAbsolute(input), (parsed) => ({ url: input, parsed, target: Url.requestTarget(parsed) }))
+}
+
+/** The URL and target of a request given to a manager: an absolute URL, parsed once. @internal */
+export const fromAbsolute = (
+  input: string
+): Either.Either<Pick<Hop, "url" | "parsed" | "target">, LocationValueError | LocationParseError> =>
+  Either.map(Url.parseAbsolute(input), (parsed) => ({
+    url: Url.format(parsed),
+    parsed,
+    target: Url.requestTarget(parsed)
+  }))

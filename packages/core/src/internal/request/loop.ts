@@ -1,0 +1,314 @@
+/**
+ * The request loop: the one place where httpool decides what happens to a request after
+ * each exchange (redirect, retry, or done) for every entry point: a ConnectionPool's
+ * `urlopen`, a PoolManager's or ProxyManager's, and the HttpClient adapter over them. What
+ * differs between them is only the `Router`, which turns each hop into a lease on a pool.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { identity } from "effect/Function"
+import * as Option from "effect/Option"
+import type * as ConnectionPool from "../../ConnectionPool.js"
+import type { HttpoolError, PoolInfo } from "../../Errors.js"
+import * as Headers from "../../Headers.js"
+import type * as Response from "../../Response.js"
+import * as Retry from "../../Retry.js"
+import * as Url from "../../Url.js"
+import type * as Metrics from "../metrics.js"
+import * as response from "../response.js"
+import * as body from "./body.js"
+import * as decoding from "./decoding.js"
+import type { Holder } from "./holder.js"
+import type { Hop } from "./hop.js"
+import * as redirect from "./redirect.js"
+import { hostHeader, methodError } from "./wire.js"
+
+/** The settings of one call, fixed over its hops. @internal */
+export interface Call {
+  /** The caller's options; each pool reads its timeouts from them. */
+  readonly opts: ConnectionPool.UrlopenOptions
+  readonly preload: boolean
+  /** Where a streamed response's releases go; null when preloading. */
+  readonly holder: Holder | null
+  readonly decode: boolean
+  readonly followRedirects: boolean
+  readonly assertSameHost: boolean
+  readonly chunked: boolean
+}
+
+/** What a pool is asked to send on one connection. @internal */
+export interface Outgoing {
+  readonly method: string
+  /** The request target as it goes on the request line (origin-form, or absolute-form to a proxy). */
+  readonly target: string
+  /** The Host of the origin being asked (used unless `headers` has one). */
+  readonly hostLine: string
+  readonly headers: Headers.Headers
+  readonly body: body.PreparedBody
+  /** The URL for error messages. */
+  readonly url: string
+}
+
+/** A response head off one connection, with its body: whole, or a source to read it from. @internal */
+export interface Exchanged {
+  readonly status: number
+  readonly reason: string
+  readonly headers: Headers.Headers
+  readonly connection: Response.ConnectionInfo | undefined
+  /** The whole raw body when the call preloads; null when it streams. */
+  readonly body: Uint8Array | null
+  /** The raw body of a streamed response; null when preloaded. */
+  readonly source: response.BodySource | null
+  /** The body arrives decoded already (a pool of someone else's decodes its own). */
+  readonly decoded: boolean
+}
+
+/**
+ * A pool as the loop sees it: the exchange of one request on one of its connections (taking
+ * the connection, replaying on a fresh one when that is safe, giving it back), and what the
+ * loop needs to decide and report.
+ *
+ * @internal
+ */
+export interface Exchanger {
+  readonly info: PoolInfo
+  readonly metrics: Metrics.PoolMetrics
+  readonly decoding: decoding.Decoding
+  readonly exchange: (outgoing: Outgoing, call: Call) => Effect.Effect<Exchanged, HttpoolError>
+}
+
+/** Where one hop goes: the pool, the target and headers as that pool sends them, and the lease to give back. @internal */
+export interface Route {
+  readonly pool: Exchanger
+  readonly target: string
+  readonly headers: Headers.Headers
+  /** Gives the pool back (a manager's lease on it); runs once the exchange, or the streamed body, is done. */
+  readonly release: Effect.Effect<void>
+}
+
+/**
+ * Turns a hop into a route. Runs uninterruptibly: what it leases, the loop releases.
+ *
+ * @internal
+ */
+export type Router = (hop: Hop, call: Call) => Effect.Effect<Route, HttpoolError>
+
+/** What a call starts from when the caller gives no headers or retries. @internal */
+export interface Defaults {
+  /** Validated once; an error fails only the calls that give no headers of their own. */
+  readonly headers: Either.Either<Headers.Headers, HttpoolError>
+  /** Validated once; an error fails only the calls that give no retries of their own. */
+  readonly retries: Either.Either<Retry.Retry, HttpoolError>
+  /** What `retries` was made from, for a call without redirects to make its own from it. */
+  readonly retriesInput: Retry.Input
+}
+
+type AnyResponse = Response.Response | Response.StreamingResponse
+
+/** Errors that end a call at once: retrying cannot help. */
+const final = (error: HttpoolError): boolean =>
+  error._tag === "EmptyPoolError" ||
+  error._tag === "ClosedPoolError" ||
+  error._tag === "ValueError" ||
+  error._tag === "UnrewindableBodyError"
+
+const EMPTY = new Uint8Array(0)
+
+/** The Host of the origin a hop asks. @internal */
+export const hostLineOf = (url: Url.Url): string => {
+  const scheme = url.scheme ?? "http"
+  return hostHeader(scheme, Url.hostname(url) ?? "", url.port ?? Url.defaultPort(scheme) ?? 80)
+}
+
+/**
+ * Validates a call and makes its first hop. `firstHop` builds the URL and target from the
+ * caller's URL (a pool takes a path as given; a manager parses an absolute URL).
+ *
+ * @internal
+ */
+export const start =
+  (
+    router: Router,
+    defaults: () => Defaults,
+    firstHop: (url: string) => Either.Either<Pick<Hop, "url" | "parsed" | "target">, HttpoolError>
+  ) =>
+  (
+    method: string,
+    url: string,
+    opts: ConnectionPool.UrlopenOptions,
+    holder: Holder | null
+  ): Effect.Effect<AnyResponse, HttpoolError> =>
+    Effect.suspend(() => {
+      const invalid = methodError(method)
+      if (invalid !== null) return Effect.fail(invalid)
+      const base = defaults()
+      const followRedirects = opts.redirect !== false
+      const retries =
+        opts.retries !== undefined || !followRedirects
+          ? Retry.from(opts.retries, base.retriesInput, followRedirects)
+          : base.retries
+      if (Either.isLeft(retries)) return Effect.fail(retries.left)
+      const headers = opts.headers === undefined ? base.headers : Headers.fromInput(opts.headers)
+      if (Either.isLeft(headers)) return Effect.fail(headers.left)
+      const skip = Headers.checkSkipHeader(headers.right)
+      if (Either.isLeft(skip)) return Effect.fail(skip.left)
+      const prepared = body.prepare(opts.body)
+      if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
+      const where = firstHop(url)
+      if (Either.isLeft(where)) return Effect.fail(where.left)
+      const call: Call = {
+        opts,
+        preload: holder === null,
+        holder,
+        decode: opts.decodeContent !== false,
+        followRedirects,
+        assertSameHost: opts.assertSameHost !== false,
+        chunked: opts.chunked === true
+      }
+      return run(router, call, {
+        method,
+        ...where.right,
+        headers: headers.right,
+        body: prepared.right,
+        retries: retries.right
+      })
+    })
+
+/** Sends `first`, then follows its redirects and retries until a response is the answer. @internal */
+export const run = (router: Router, call: Call, first: Hop): Effect.Effect<AnyResponse, HttpoolError> => {
+  /** The pool of the last hop: a call's failure counts against it. */
+  let last: Exchanger | null = null
+
+  const step = (hop: Hop): Effect.Effect<AnyResponse, HttpoolError> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(router(hop, call), (route) => {
+        last = route.pool
+        const outgoing: Outgoing = {
+          method: hop.method,
+          target: route.target,
+          hostLine: hostLineOf(hop.parsed),
+          headers: route.headers,
+          body: hop.body,
+          url: hop.url
+        }
+        const exchanged = Effect.matchEffect(route.pool.exchange(outgoing, call), {
+          onFailure: (error) => afterError(hop, route.pool, error),
+          onSuccess: (exchanged) => afterResponse(hop, route.pool, exchanged)
+        })
+        const holder = call.holder
+        return holder === null
+          ? Effect.ensuring(restore(exchanged), route.release)
+          : Effect.zipRight(holder.add(route.release), restore(exchanged))
+      })
+    )
+
+  const afterError = (hop: Hop, pool: Exchanger, error: HttpoolError): Effect.Effect<AnyResponse, HttpoolError> => {
+    if (final(error)) return Effect.fail(error)
+    const incremented = Retry.increment(hop.retries, { method: hop.method, url: hop.url, error, pool: pool.info })
+    if (Either.isLeft(incremented)) return Effect.fail(incremented.left)
+    const retries = incremented.right
+    pool.metrics.retried(error._tag)
+    return Retry.sleep(retries).pipe(
+      Effect.zipRight(
+        Effect.logWarning(
+          `Retrying (${Retry.describe(retries)}) after connection broken by '${error._tag}': ${hop.url}`
+        )
+      ),
+      Effect.zipRight(Effect.suspend(() => step({ ...hop, retries })))
+    )
+  }
+
+  const afterResponse = (hop: Hop, pool: Exchanger, ex: Exchanged): Effect.Effect<AnyResponse, HttpoolError> => {
+    const location = response.REDIRECT_STATUSES.has(ex.status)
+      ? Option.getOrNull(Headers.get(ex.headers, "location"))
+      : null
+    const head: response.Head = {
+      status: ex.status,
+      reason: ex.reason,
+      headers: ex.headers,
+      method: hop.method,
+      url: `${hop.parsed.scheme ?? "http"}://${hostLineOf(hop.parsed)}${hop.target}`,
+      retries: hop.retries,
+      redirectLocation: location,
+      connection: ex.connection
+    }
+    const isRedirect = call.followRedirects && location !== null
+    const hasRetryAfter = Headers.has(ex.headers, "retry-after")
+    if (!isRedirect && !Retry.isRetry(hop.retries, hop.method, ex.status, hasRetryAfter)) {
+      return finish(pool, ex, head)
+    }
+    const drain = ex.source === null ? Effect.void : ex.source.drain()
+    const retryResponse: Retry.RetryResponse = {
+      status: ex.status,
+      redirectLocation: location,
+      retryAfter: hasRetryAfter ? Option.getOrNull(Headers.get(ex.headers, "retry-after")) : null
+    }
+    // As urllib3, a Location that cannot be used fails the call, its response drained first.
+    const next = isRedirect ? redirect.next(hop, ex.status, location, hop.retries) : Either.right(hop)
+    if (Either.isLeft(next)) return Effect.zipRight(drain, Effect.fail(next.left))
+    const incremented = Retry.increment(hop.retries, {
+      method: hop.method,
+      url: hop.url,
+      response: retryResponse,
+      pool: pool.info
+    })
+    if (Either.isLeft(incremented)) {
+      return (isRedirect ? hop.retries.raiseOnRedirect : hop.retries.raiseOnStatus)
+        ? Effect.zipRight(drain, Effect.fail(incremented.left))
+        : finish(pool, ex, head)
+    }
+    pool.metrics.retried(isRedirect ? "redirect" : "status")
+    return drain.pipe(
+      Effect.zipRight(Retry.sleep(incremented.right, retryResponse)),
+      Effect.zipRight(Effect.suspend(() => step({ ...next.right, retries: incremented.right })))
+    )
+  }
+
+  /** The caller's response: a preloaded body decoded now, a streamed one decoded as it is read. */
+  const finish = (pool: Exchanger, ex: Exchanged, head: response.Head): Effect.Effect<AnyResponse, HttpoolError> => {
+    const decodes = call.decode && !ex.decoded && !decoding.hasNoBody(head.method, head.status)
+    if (ex.source === null) {
+      const raw = ex.body ?? EMPTY
+      return decodes && raw.length > 0 && Headers.has(head.headers, "content-encoding")
+        ? decoding.decodeAll(pool.decoding, head.headers, raw).pipe(
+            // A redirect's body is only drained, as in urllib3: it never fails the request.
+            head.redirectLocation === null ? identity : Effect.orElseSucceed(() => raw),
+            Effect.map((data) => response.makeResponse(head, data))
+          )
+        : Effect.succeed(response.makeResponse(head, raw))
+    }
+    const source = ex.source
+    if (!decodes || !Headers.has(head.headers, "content-encoding")) {
+      return Effect.succeed(response.makeStreamingResponse(head, source))
+    }
+    return Effect.succeed(
+      response.makeStreamingResponse(head, {
+        stream: () => decoding.decodeStream(pool.decoding, head.headers, source.stream()),
+        data: () =>
+          Effect.flatMap(source.data(), (bytes) =>
+            bytes.length === 0 ? Effect.succeed(bytes) : decoding.decodeAll(pool.decoding, head.headers, bytes)
+          ),
+        drain: source.drain
+      })
+    )
+  }
+
+  return Effect.tapError(step(first), (error) =>
+    Effect.sync(() => {
+      last?.metrics.failed(error._tag)
+    })
+  )
+}
+
+/** Where an httpool pool keeps its exchange, for the managers that lease it. @internal */
+export const ExchangerId: unique symbol = Symbol.for("@httpool/core/Exchanger")
+
+/** @internal */
+export interface HasExchanger {
+  readonly [ExchangerId]: Exchanger
+}
+
+/** @internal */
+export const hasExchanger = <A extends object>(u: A): u is A & HasExchanger => ExchangerId in u
