@@ -120,6 +120,11 @@ export interface WireRequest {
    * the target's `connectTimeout`, null: no limit.
    */
   readonly connectTimeout?: number | null
+  /**
+   * The body (an iterable) goes in chunked framing, ending with the last chunk even when it
+   * yields no bytes, as urllib3 sends `chunked=True`. Default false.
+   */
+  readonly chunked?: boolean
   /** When true, `send` completes only once the whole body arrived (in `WireResponse.body`). */
   readonly preload: boolean
 }

@@ -19,7 +19,6 @@
  * @since 0.1.0
  */
 import type * as PlatformHttpClient from "@effect/platform/HttpClient"
-import type * as Errors from "@httpool/core/Errors"
 import * as HttpClient from "@httpool/core/HttpClient"
 import type * as PoolManager from "@httpool/core/PoolManager"
 import type * as ProxyManager from "@httpool/core/ProxyManager"
@@ -80,10 +79,7 @@ export const layer = (options: Options = {}): Layer.Layer<PlatformHttpClient.Htt
 export const layerProxy = (
   proxyUrl: string,
   options: ProxyOptions = {}
-): Layer.Layer<
-  PlatformHttpClient.HttpClient,
-  Errors.ProxySchemeUnknown | Errors.LocationValueError | Errors.LocationParseError | Errors.InvalidHeader
-> => {
+): Layer.Layer<PlatformHttpClient.HttpClient, ProxyManager.ProxyConfigError> => {
   const { client, manager } = split(options)
   return HttpClient.layer(client).pipe(Layer.provide(NodeProxyManager.layer(proxyUrl, manager)))
 }
@@ -98,10 +94,7 @@ export const layerProxy = (
  */
 export const layerFromEnv = (
   options: ProxyOptions = {}
-): Layer.Layer<
-  PlatformHttpClient.HttpClient,
-  Errors.ProxySchemeUnknown | Errors.LocationValueError | Errors.LocationParseError | Errors.InvalidHeader
-> => {
+): Layer.Layer<PlatformHttpClient.HttpClient, ProxyManager.ProxyConfigError> => {
   const { client, manager } = split(options)
   return HttpClient.layer(client).pipe(Layer.provide(NodeProxyManager.layerFromEnv(manager)))
 }

@@ -15,7 +15,6 @@
  *
  * @since 0.1.0
  */
-import type * as Errors from "@httpool/core/Errors"
 import type * as PoolManager from "@httpool/core/PoolManager"
 import * as ProxyManager from "@httpool/core/ProxyManager"
 import * as Effect from "effect/Effect"
@@ -31,10 +30,8 @@ import * as NodeConnector from "./NodeConnector.js"
 export const layer = (
   proxyUrl: string,
   options?: ProxyManager.Options
-): Layer.Layer<
-  PoolManager.PoolManager,
-  Errors.ProxySchemeUnknown | Errors.LocationValueError | Errors.LocationParseError | Errors.InvalidHeader
-> => ProxyManager.layer(proxyUrl, options).pipe(Layer.provide(NodeConnector.layer))
+): Layer.Layer<PoolManager.PoolManager, ProxyManager.ProxyConfigError> =>
+  ProxyManager.layer(proxyUrl, options).pipe(Layer.provide(NodeConnector.layer))
 
 /**
  * Provides a PoolManager configured from this process's proxy environment variables
@@ -46,10 +43,7 @@ export const layer = (
  */
 export const layerFromEnv = (
   options?: ProxyManager.Options
-): Layer.Layer<
-  PoolManager.PoolManager,
-  Errors.ProxySchemeUnknown | Errors.LocationValueError | Errors.LocationParseError | Errors.InvalidHeader
-> =>
+): Layer.Layer<PoolManager.PoolManager, ProxyManager.ProxyConfigError> =>
   Layer.unwrapEffect(
     Effect.sync(() => ProxyManager.layerFromEnv({ ...process.env }, options).pipe(Layer.provide(NodeConnector.layer)))
   )

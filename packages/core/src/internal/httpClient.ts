@@ -50,16 +50,25 @@ export const requestErrorReason = (error: HttpoolError): HttpClientError.Request
   }
 }
 
+/**
+ * The request as an error carries it: @effect/platform prints its URL in the message, so
+ * the URL's `user:password@` is taken out.
+ */
+const redacted = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest => {
+  const url = redactUrl(request.url)
+  return url === request.url ? request : HttpClientRequest.setUrl(request, url)
+}
+
 const requestError = (request: HttpClientRequest.HttpClientRequest, error: HttpoolError) =>
   new HttpClientError.RequestError({
-    request,
+    request: redacted(request),
     reason: requestErrorReason(error),
     cause: error,
     description: error.message
   })
 
 const encodeError = (request: HttpClientRequest.HttpClientRequest, description: string, cause?: unknown) =>
-  new HttpClientError.RequestError({ request, reason: "Encode", description, cause })
+  new HttpClientError.RequestError({ request: redacted(request), reason: "Encode", description, cause })
 
 // ---------------------------------------------------------------------------
 // Request bodies
@@ -237,7 +246,7 @@ class HttpoolClientResponse extends Inspectable.Class implements HttpClientRespo
   private decodeError(cause: unknown, description?: string): HttpClientError.ResponseError {
     const hasMessage = typeof cause === "object" && cause !== null && "message" in cause
     return new HttpClientError.ResponseError({
-      request: this.request,
+      request: redacted(this.request),
       response: this,
       reason: "Decode",
       cause,

@@ -886,6 +886,31 @@ const wireHeaders = (headers: ReadonlyArray<string>): Array<string> => {
   return out
 }
 
+const CONTENT_LENGTH_0 = "content-length: 0\r\n\r\n"
+const LAST_CHUNK = "transfer-encoding: chunked\r\n\r\n0\r\n\r\n"
+
+/**
+ * undici frames an iterable body in chunks only once it yields bytes: with none, it ends the
+ * head with `content-length: 0` (or nothing, for a GET). A request asked to go chunked must
+ * still end with the last chunk (urllib3 sends `Transfer-Encoding: chunked` and `0\r\n\r\n`),
+ * so the one head undici writes next for `method` on this socket gets that framing instead.
+ */
+const endWithLastChunk = (socket: net.Socket, method: string): void => {
+  const write = socket.write
+  const prefix = `${method} `
+  socket.write = function (this: net.Socket, chunk: unknown, ...rest: Array<unknown>) {
+    if (typeof chunk === "string" && chunk.startsWith(prefix)) {
+      socket.write = write
+      if (chunk.endsWith("\r\n\r\n") && !/\r\ntransfer-encoding:/i.test(chunk)) {
+        chunk = chunk.endsWith(CONTENT_LENGTH_0)
+          ? chunk.slice(0, -CONTENT_LENGTH_0.length) + LAST_CHUNK
+          : chunk.slice(0, -2) + LAST_CHUNK
+      }
+    }
+    return (write as (...args: Array<unknown>) => boolean).call(this, chunk, ...rest)
+  } as net.Socket["write"]
+}
+
 /**
  * One undici `Client` (pipelining 1) whose sockets come from `dial`.
  *
@@ -933,6 +958,8 @@ export class NodeConnection implements Connector.Connection {
         return
       }
       this.socket = socket
+      const running = this.current?.request
+      if (running?.chunked === true) endWithLastChunk(socket, running.method)
       if (this.target.scheme === "https") {
         socket.on("error", (error: Error) => {
           if (this.socket === socket && this.tlsError === null && isTlsError(error)) this.tlsError = error
@@ -977,6 +1004,9 @@ export class NodeConnection implements Connector.Connection {
     }
     const exchange = new Exchange(this, request, resume, this.settings.highWaterMark)
     this.current = exchange
+    if (request.chunked === true && this.socket !== null && !this.socket.destroyed) {
+      endWithLastChunk(this.socket, request.method)
+    }
     const options: DispatchOptions = {
       method: request.method,
       path: request.path,

@@ -189,7 +189,8 @@ export const make = (settings: Settings): loop.Exchanger => {
         body: body.framed(payload.right, wire.chunked),
         readTimeout: limits.read,
         connectTimeout: limits.connect,
-        preload: call.preload
+        preload: call.preload,
+        chunked: wire.chunked
       }
       const exchanged = Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(leases.acquire(restore, limits.pool, fresh), (lease) => {

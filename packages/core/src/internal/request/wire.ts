@@ -69,7 +69,8 @@ export const dropContentHeaders = (headers: Headers.Headers): Headers.Headers =>
  * given), Accept-Encoding (identity unless given), Content-Length 0 for a body-less method
  * that expects one, User-Agent (unless given), then the caller's in their order and case.
  * Framing is the transport's, from the body; `chunked` (or a caller's
- * `Transfer-Encoding: chunked`) asks for chunked framing, with or without a body, as urllib3.
+ * `Transfer-Encoding: chunked`, or a streamed body without a Content-Length) asks for chunked
+ * framing, with or without bytes to send, as urllib3.
  *
  * @internal
  */
@@ -112,5 +113,7 @@ export const wireHeaders = (
     if (!METHODS_NOT_EXPECTING_BODY.has(method)) prefix.push("Content-Length", "0")
   }
   if (!hasUserAgent) prefix.push("User-Agent", DEFAULT_USER_AGENT)
-  return Either.right({ list: prefix.length === 0 ? lines : prefix.concat(lines), chunked: wantsChunked })
+  // A streamed body of unknown length goes chunked, even when it turns out empty (as urllib3).
+  const framedChunked = wantsChunked || (body.isStream && !hasContentLength)
+  return Either.right({ list: prefix.length === 0 ? lines : prefix.concat(lines), chunked: framedChunked })
 }
