@@ -4,17 +4,23 @@
 //   node packages/bench/prof/core.mjs            # W=manager (default), pool, stream, streamread, httpclient, churn
 //   W=httpclient N=50000 node packages/bench/prof/core.mjs
 //   W=pool node --cpu-prof packages/bench/prof/core.mjs   # then open the .cpuprofile
+//   COUNT=1 node packages/bench/prof/core.mjs      # also Effect instructions and bytes allocated per request
 //
 // It prints microseconds per request (wall time, one fiber, so also CPU time). Only the
 // real suite (`npm run bench`) measures httpool against its peers; this isolates the part
 // that is httpool's.
 import * as ConnectionPool from "@httpool/core/ConnectionPool"
 import * as Connector from "@httpool/core/Connector"
+import * as ContentDecoder from "@httpool/core/ContentDecoder"
+import * as inspector from "node:inspector/promises"
 import * as HttpClient from "@httpool/core/HttpClient"
 import * as PoolManager from "@httpool/core/PoolManager"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as RuntimeFlags from "effect/RuntimeFlags"
+import * as RuntimeFlagsPatch from "effect/RuntimeFlagsPatch"
 import * as Stream from "effect/Stream"
+import * as Supervisor from "effect/Supervisor"
 
 const requests = Number(process.env.N ?? 200_000)
 const mode = process.env.W ?? "manager"
@@ -36,15 +42,17 @@ const answer = (request) => {
 }
 
 let connections = 0
-const connector = Layer.succeed(Connector.Connector, {
-  open: () => ({
-    id: ++connections,
-    send: (request) => Effect.sync(() => answer(request)),
-    isConnected: () => true,
-    close: Effect.void
+const connector = Layer.merge(
+  Layer.succeed(Connector.Connector, {
+    open: () => ({
+      id: ++connections,
+      send: (request) => Effect.sync(() => answer(request)),
+      isConnected: () => true,
+      close: Effect.void
+    })
   }),
-  decoder: { supported: new Set(), decode: () => Effect.die("no decoding"), decodeStream: () => (s) => s }
-})
+  Layer.succeed(ContentDecoder.ContentDecoder, ContentDecoder.identity)
+)
 
 const check = (length) => {
   if (length !== 64) throw new Error(`expected 64 bytes, got ${length}`)
@@ -96,6 +104,52 @@ const setup = Effect.gen(function* () {
   }
 })
 
+/** Counts the instructions the fiber runtime executes (every op goes through `onEffect`). */
+class OpCounter extends Supervisor.AbstractSupervisor {
+  ops = 0
+  value = Effect.void
+  onEffect() {
+    this.ops++
+  }
+}
+
+/** Effect instructions and bytes allocated per request, over `count` requests. */
+const counted = (request, count) =>
+  Effect.gen(function* () {
+    const counter = new OpCounter()
+    const loop = Effect.gen(function* () {
+      for (let i = 0; i < count; i++) yield* request(i)
+    })
+    yield* loop.pipe(
+      Effect.supervised(counter),
+      Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision))
+    )
+    // V8's sampling heap profiler, keeping what the young and old collections freed, sums
+    // (a sample of) every allocation.
+    const session = new inspector.Session()
+    session.connect()
+    yield* Effect.promise(() => session.post("HeapProfiler.enable"))
+    yield* Effect.promise(() =>
+      session.post("HeapProfiler.startSampling", {
+        samplingInterval: 256,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true
+      })
+    )
+    yield* loop
+    const { profile } = yield* Effect.promise(() => session.post("HeapProfiler.stopSampling"))
+    session.disconnect()
+    let bytes = 0
+    const walk = (node) => {
+      bytes += node.selfSize
+      for (const child of node.children ?? []) walk(child)
+    }
+    walk(profile.head)
+    console.log(
+      `${mode}: ${(counter.ops / count).toFixed(1)} Effect instructions and ${(bytes / count / 1024).toFixed(1)} KiB allocated per request`
+    )
+  })
+
 const program = Effect.gen(function* () {
   const request = yield* setup
   const count =
@@ -108,6 +162,7 @@ const program = Effect.gen(function* () {
   yield* loop
   const micros = ((performance.now() - started) / count) * 1000
   console.log(`${mode}: ${micros.toFixed(2)} us per request (${count} requests)`)
+  if (process.env.COUNT === "1") yield* counted(request, Math.min(count, 20_000))
 })
 
 await Effect.runPromise(Effect.scoped(program).pipe(Effect.provide(connector)))

@@ -16,6 +16,7 @@ import { DEFAULT_MAX_DECODED_SIZE } from "./request/decoding.js"
 import { holderOf, Unscoped, type UnscopedUrlopen } from "./request/holder.js"
 import * as hop from "./request/hop.js"
 import * as loop from "./request/loop.js"
+import { hostHeader } from "./request/wire.js"
 import * as requestMethods from "./requestMethods.js"
 
 /**
@@ -101,17 +102,15 @@ export const make = (options: ConnectionPool.Options) =>
       return Either.isRight(parsed) && parsed.right.host !== null && isSameOrigin(parsed.right)
     }
 
-    const release = Effect.void
     const router: loop.Router = (next, call) => {
       if (call.assertSameHost && !isSameOrigin(next.parsed)) {
         return Effect.fail(new HostChangedError({ pool, url: next.url }))
       }
-      return Effect.succeed(
-        forwarding
-          ? { pool: exchanger, target: Url.absoluteTarget(next.parsed), headers: next.headers, release }
-          : { pool: exchanger, target: next.target, headers: next.headers, release }
-      )
+      return forwarding
+        ? { pool: exchanger, target: Url.absoluteTarget(next.parsed), headers: next.headers, release: null }
+        : { pool: exchanger, target: next.target, headers: next.headers, release: null }
     }
+    const poolOrigin: hop.PoolOrigin = { ...origin, hostLine: hostHeader(origin.scheme, origin.host, origin.port) }
 
     const defaults: loop.Defaults = {
       headers: Either.right(headers),
@@ -121,7 +120,7 @@ export const make = (options: ConnectionPool.Options) =>
     const run = loop.start(
       router,
       () => defaults,
-      (url) => hop.fromPoolInput(origin, url)
+      (url) => hop.fromPoolInput(poolOrigin, url)
     )
     const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>
       opts.preloadContent === false

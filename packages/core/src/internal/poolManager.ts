@@ -235,21 +235,20 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
     }
 
     /** Each hop leases the pool of its URL's origin (for a streamed response, until the body is done). */
-    const router: loop.Router = (next) =>
-      Effect.suspend(() => {
-        const found = keyOf(next.parsed)
-        if (Either.isLeft(found)) return Effect.fail(found.left)
-        const { key, context } = found.right
-        return Effect.map(leaseEntry(key, context), (entry): loop.Route => {
-          const routed = routing.prepare(next)
-          return {
-            pool: exchangerOf(entry.pool),
-            target: routed.target,
-            headers: routed.headers,
-            release: unlease(entry)
-          }
-        })
+    const router: loop.Router = (next) => {
+      const found = keyOf(next.parsed)
+      if (Either.isLeft(found)) return Effect.fail(found.left)
+      const { key, context } = found.right
+      return Effect.map(leaseEntry(key, context), (entry): loop.Route => {
+        const routed = routing.prepare(next)
+        return {
+          pool: exchangerOf(entry.pool),
+          target: routed.target,
+          headers: routed.headers,
+          release: unlease(entry)
+        }
       })
+    }
 
     let defaults = defaultsOf(kw)
     const run = loop.start(router, () => defaults, hop.fromAbsolute)

@@ -178,7 +178,7 @@ export const make = (settings: Settings): loop.Exchanger => {
     call: loop.Call,
     limits: Limits,
     fresh: boolean
-  ): Effect.Effect<Extract<Outcome, { _tag: "Sent" }>, HttpoolError> =>
+  ): Effect.Effect<loop.Exchanged, HttpoolError> =>
     Effect.suspend(() => {
       const payload = payloadOf.next()
       if (Either.isLeft(payload)) return Effect.fail(payload.left)
@@ -231,7 +231,7 @@ export const make = (settings: Settings): loop.Exchanger => {
       return Effect.flatMap(exchanged, (outcome) => {
         switch (outcome._tag) {
           case "Sent":
-            return Effect.succeed(outcome)
+            return Effect.succeed(exchangedOf(outcome))
           case "Stale":
             return sendOnce(outgoing, wire, payloadOf, call, limits, true)
           case "Failed": {
@@ -286,26 +286,28 @@ export const make = (settings: Settings): loop.Exchanger => {
                   reason: `Read timed out. (total timeout=${Duration.format(limits.right.timeout.total!)})`
                 })
             })
-      return Effect.map(bounded, ({ res, lease, guard }): loop.Exchanged => {
-        metrics.response(res.status)
-        const connection = lease.slot.connection
-        return {
-          status: res.status,
-          reason: res.reason,
-          headers: internalHeaders.fromFlat(res.headers),
-          connection: {
-            pool: settings.label,
-            id: connection.id,
-            reused: lease.reused,
-            waitedMillis: lease.waitedMillis,
-            remoteAddress: connection.remoteAddress?.() ?? null
-          },
-          body: guard === null ? (res.body ?? EMPTY) : null,
-          source: guard === null ? null : sourceOf(res, guard),
-          decoded: false
-        }
-      })
+      return bounded
     })
+
+  const exchangedOf = ({ res, lease, guard }: Extract<Outcome, { _tag: "Sent" }>): loop.Exchanged => {
+    metrics.response(res.status)
+    const connection = lease.slot.connection
+    return {
+      status: res.status,
+      reason: res.reason,
+      headers: internalHeaders.fromFlat(res.headers),
+      connection: {
+        pool: settings.label,
+        id: connection.id,
+        reused: lease.reused,
+        waitedMillis: lease.waitedMillis,
+        remoteAddress: connection.remoteAddress?.() ?? null
+      },
+      body: guard === null ? (res.body ?? EMPTY) : null,
+      source: guard === null ? null : sourceOf(res, guard),
+      decoded: false
+    }
+  }
 
   return { info: pool, metrics, decoding: settings.decoding, exchange }
 }

@@ -4,6 +4,7 @@ import type * as Headers from "../../Headers.js"
 import type * as Retry from "../../Retry.js"
 import * as Url from "../../Url.js"
 import type { PreparedBody } from "./body.js"
+import { hostHeader } from "./wire.js"
 
 /**
  * One request of a call as it goes out: the first one, then one per redirect or retry. The
@@ -21,10 +22,15 @@ export interface Hop {
   readonly parsed: Url.Url
   /** The origin-form request target, percent-encoded. */
   readonly target: string
+  /** The Host of the origin asked (`host[:port]`, the port left out when it is the default). */
+  readonly hostLine: string
   readonly headers: Headers.Headers
   readonly body: PreparedBody
   readonly retries: Retry.Retry
 }
+
+/** Where a hop goes: its URL, parsed URL, target and Host. @internal */
+export type Where = Pick<Hop, "url" | "parsed" | "target" | "hostLine">
 
 /** The origin a pool serves. @internal */
 export interface Origin {
@@ -32,6 +38,11 @@ export interface Origin {
   /** Lower-case, IPv6 without brackets. */
   readonly host: string
   readonly port: number
+}
+
+/** A pool's origin with its Host line. @internal */
+export interface PoolOrigin extends Origin {
+  readonly hostLine: string
 }
 
 const urlHost = (host: string) => (host.includes(":") ? `[${host}]` : host)
@@ -44,9 +55,9 @@ const urlHost = (host: string) => (host.includes(":") ? `[${host}]` : host)
  * @internal
  */
 export const fromPoolInput = (
-  origin: Origin,
+  origin: PoolOrigin,
   input: string
-): Either.Either<Pick<Hop, "url" | "parsed" | "target">, LocationValueError | LocationParseError> => {
+): Either.Either<Where, LocationValueError | LocationParseError> => {
   if (input.startsWith("/")) {
     const target = Url.encodeTarget(input)
     const hash = target.indexOf("#")
@@ -59,17 +70,27 @@ export const fromPoolInput = (
       path: q === -1 ? bare : bare.slice(0, q),
       query: q === -1 ? null : bare.slice(q + 1)
     })
-    return Either.right({ url: input, parsed, target })
+    return Either.right({ url: input, parsed, target, hostLine: origin.hostLine })
   }
-  return Either.map(Url.parseAbsolute(input), (parsed) => ({ url: input, parsed, target: Url.requestTarget(parsed) }))
+  return Either.map(Url.parseAbsolute(input), (parsed) => ({
+    url: input,
+    parsed,
+    target: Url.requestTarget(parsed),
+    hostLine: hostLineOf(parsed)
+  }))
 }
 
 /** The URL and target of a request given to a manager: an absolute URL, parsed once. @internal */
-export const fromAbsolute = (
-  input: string
-): Either.Either<Pick<Hop, "url" | "parsed" | "target">, LocationValueError | LocationParseError> =>
+export const fromAbsolute = (input: string): Either.Either<Where, LocationValueError | LocationParseError> =>
   Either.map(Url.parseAbsolute(input), (parsed) => ({
-    url: Url.format(parsed),
+    url: input,
     parsed,
-    target: Url.requestTarget(parsed)
+    target: Url.requestTarget(parsed),
+    hostLine: hostLineOf(parsed)
   }))
+
+/** The Host of the origin a URL names. @internal */
+export const hostLineOf = (url: Url.Url): string => {
+  const scheme = url.scheme ?? "http"
+  return hostHeader(scheme, Url.hostname(url) ?? "", url.port ?? Url.defaultPort(scheme) ?? 80)
+}

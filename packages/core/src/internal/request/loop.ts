@@ -15,15 +15,14 @@ import type { HttpoolError, PoolInfo } from "../../Errors.js"
 import * as Headers from "../../Headers.js"
 import type * as Response from "../../Response.js"
 import * as Retry from "../../Retry.js"
-import * as Url from "../../Url.js"
 import type * as Metrics from "../metrics.js"
 import * as response from "../response.js"
 import * as body from "./body.js"
 import * as decoding from "./decoding.js"
 import type { Holder } from "./holder.js"
-import type { Hop } from "./hop.js"
+import type { Hop, Where } from "./hop.js"
 import * as redirect from "./redirect.js"
-import { hostHeader, methodError } from "./wire.js"
+import { methodError } from "./wire.js"
 
 /** The settings of one call, fixed over its hops. @internal */
 export interface Call {
@@ -36,6 +35,8 @@ export interface Call {
   readonly followRedirects: boolean
   readonly assertSameHost: boolean
   readonly chunked: boolean
+  /** The pool of the latest hop, which a failure of the call counts against (set as hops go). */
+  last: Exchanger | null
 }
 
 /** What a pool is asked to send on one connection. @internal */
@@ -84,16 +85,20 @@ export interface Route {
   readonly pool: Exchanger
   readonly target: string
   readonly headers: Headers.Headers
-  /** Gives the pool back (a manager's lease on it); runs once the exchange, or the streamed body, is done. */
-  readonly release: Effect.Effect<void>
+  /**
+   * Gives the pool back (a manager's lease on it); runs once the exchange, or the streamed
+   * body, is done. Null when there is nothing to give back (a pool routing to itself).
+   */
+  readonly release: Effect.Effect<void> | null
 }
 
 /**
- * Turns a hop into a route. Runs uninterruptibly: what it leases, the loop releases.
+ * Turns a hop into a route: at once (a pool routing to itself, a manager's pool found), or as
+ * an Effect (a pool to create). Runs uninterruptibly: what it leases, the loop releases.
  *
  * @internal
  */
-export type Router = (hop: Hop, call: Call) => Effect.Effect<Route, HttpoolError>
+export type Router = (hop: Hop, call: Call) => Route | Effect.Effect<Route, HttpoolError>
 
 /** What a call starts from when the caller gives no headers or retries. @internal */
 export interface Defaults {
@@ -116,11 +121,7 @@ const final = (error: HttpoolError): boolean =>
 
 const EMPTY = new Uint8Array(0)
 
-/** The Host of the origin a hop asks. @internal */
-export const hostLineOf = (url: Url.Url): string => {
-  const scheme = url.scheme ?? "http"
-  return hostHeader(scheme, Url.hostname(url) ?? "", url.port ?? Url.defaultPort(scheme) ?? 80)
-}
+const isRoute = (u: Route | Effect.Effect<Route, HttpoolError>): u is Route => !Effect.isEffect(u)
 
 /**
  * Validates a call and makes its first hop. `firstHop` builds the URL and target from the
@@ -129,11 +130,7 @@ export const hostLineOf = (url: Url.Url): string => {
  * @internal
  */
 export const start =
-  (
-    router: Router,
-    defaults: () => Defaults,
-    firstHop: (url: string) => Either.Either<Pick<Hop, "url" | "parsed" | "target">, HttpoolError>
-  ) =>
+  (router: Router, defaults: () => Defaults, firstHop: (url: string) => Either.Either<Where, HttpoolError>) =>
   (
     method: string,
     url: string,
@@ -165,11 +162,16 @@ export const start =
         decode: opts.decodeContent !== false,
         followRedirects,
         assertSameHost: opts.assertSameHost !== false,
-        chunked: opts.chunked === true
+        chunked: opts.chunked === true,
+        last: null
       }
+      const to = where.right
       return run(router, call, {
         method,
-        ...where.right,
+        url: to.url,
+        parsed: to.parsed,
+        target: to.target,
+        hostLine: to.hostLine,
         headers: headers.right,
         body: prepared.right,
         retries: retries.right
@@ -177,127 +179,164 @@ export const start =
     })
 
 /** Sends `first`, then follows its redirects and retries until a response is the answer. @internal */
-export const run = (router: Router, call: Call, first: Hop): Effect.Effect<AnyResponse, HttpoolError> => {
-  /** The pool of the last hop: a call's failure counts against it. */
-  let last: Exchanger | null = null
-
-  const step = (hop: Hop): Effect.Effect<AnyResponse, HttpoolError> =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(router(hop, call), (route) => {
-        last = route.pool
-        const outgoing: Outgoing = {
-          method: hop.method,
-          target: route.target,
-          hostLine: hostLineOf(hop.parsed),
-          headers: route.headers,
-          body: hop.body,
-          url: hop.url
-        }
-        const exchanged = Effect.matchEffect(route.pool.exchange(outgoing, call), {
-          onFailure: (error) => afterError(hop, route.pool, error),
-          onSuccess: (exchanged) => afterResponse(hop, route.pool, exchanged)
-        })
-        const holder = call.holder
-        return holder === null
-          ? Effect.ensuring(restore(exchanged), route.release)
-          : Effect.zipRight(holder.add(route.release), restore(exchanged))
-      })
-    )
-
-  const afterError = (hop: Hop, pool: Exchanger, error: HttpoolError): Effect.Effect<AnyResponse, HttpoolError> => {
-    if (final(error)) return Effect.fail(error)
-    const incremented = Retry.increment(hop.retries, { method: hop.method, url: hop.url, error, pool: pool.info })
-    if (Either.isLeft(incremented)) return Effect.fail(incremented.left)
-    const retries = incremented.right
-    pool.metrics.retried(error._tag)
-    return Retry.sleep(retries).pipe(
-      Effect.zipRight(
-        Effect.logWarning(
-          `Retrying (${Retry.describe(retries)}) after connection broken by '${error._tag}': ${hop.url}`
-        )
-      ),
-      Effect.zipRight(Effect.suspend(() => step({ ...hop, retries })))
-    )
-  }
-
-  const afterResponse = (hop: Hop, pool: Exchanger, ex: Exchanged): Effect.Effect<AnyResponse, HttpoolError> => {
-    const location = response.REDIRECT_STATUSES.has(ex.status)
-      ? Option.getOrNull(Headers.get(ex.headers, "location"))
-      : null
-    const head: response.Head = {
-      status: ex.status,
-      reason: ex.reason,
-      headers: ex.headers,
-      method: hop.method,
-      url: `${hop.parsed.scheme ?? "http"}://${hostLineOf(hop.parsed)}${hop.target}`,
-      retries: hop.retries,
-      redirectLocation: location,
-      connection: ex.connection
-    }
-    const isRedirect = call.followRedirects && location !== null
-    const hasRetryAfter = Headers.has(ex.headers, "retry-after")
-    if (!isRedirect && !Retry.isRetry(hop.retries, hop.method, ex.status, hasRetryAfter)) {
-      return finish(pool, ex, head)
-    }
-    const drain = ex.source === null ? Effect.void : ex.source.drain()
-    const retryResponse: Retry.RetryResponse = {
-      status: ex.status,
-      redirectLocation: location,
-      retryAfter: hasRetryAfter ? Option.getOrNull(Headers.get(ex.headers, "retry-after")) : null
-    }
-    // As urllib3, a Location that cannot be used fails the call, its response drained first.
-    const next = isRedirect ? redirect.next(hop, ex.status, location, hop.retries) : Either.right(hop)
-    if (Either.isLeft(next)) return Effect.zipRight(drain, Effect.fail(next.left))
-    const incremented = Retry.increment(hop.retries, {
-      method: hop.method,
-      url: hop.url,
-      response: retryResponse,
-      pool: pool.info
-    })
-    if (Either.isLeft(incremented)) {
-      return (isRedirect ? hop.retries.raiseOnRedirect : hop.retries.raiseOnStatus)
-        ? Effect.zipRight(drain, Effect.fail(incremented.left))
-        : finish(pool, ex, head)
-    }
-    pool.metrics.retried(isRedirect ? "redirect" : "status")
-    return drain.pipe(
-      Effect.zipRight(Retry.sleep(incremented.right, retryResponse)),
-      Effect.zipRight(Effect.suspend(() => step({ ...next.right, retries: incremented.right })))
-    )
-  }
-
-  /** The caller's response: a preloaded body decoded now, a streamed one decoded as it is read. */
-  const finish = (pool: Exchanger, ex: Exchanged, head: response.Head): Effect.Effect<AnyResponse, HttpoolError> => {
-    const decodes = call.decode && !ex.decoded && !decoding.hasNoBody(head.method, head.status)
-    if (ex.source === null) {
-      const raw = ex.body ?? EMPTY
-      return decodes && raw.length > 0 && Headers.has(head.headers, "content-encoding")
-        ? decoding.decodeAll(pool.decoding, head.headers, raw).pipe(
-            // A redirect's body is only drained, as in urllib3: it never fails the request.
-            head.redirectLocation === null ? identity : Effect.orElseSucceed(() => raw),
-            Effect.map((data) => response.makeResponse(head, data))
-          )
-        : Effect.succeed(response.makeResponse(head, raw))
-    }
-    const source = ex.source
-    if (!decodes || !Headers.has(head.headers, "content-encoding")) {
-      return Effect.succeed(response.makeStreamingResponse(head, source))
-    }
-    return Effect.succeed(
-      response.makeStreamingResponse(head, {
-        stream: () => decoding.decodeStream(pool.decoding, head.headers, source.stream()),
-        data: () =>
-          Effect.flatMap(source.data(), (bytes) =>
-            bytes.length === 0 ? Effect.succeed(bytes) : decoding.decodeAll(pool.decoding, head.headers, bytes)
-          ),
-        drain: source.drain
-      })
-    )
-  }
-
-  return Effect.tapError(step(first), (error) =>
+export const run = (router: Router, call: Call, first: Hop): Effect.Effect<AnyResponse, HttpoolError> =>
+  Effect.tapError(step(router, call, first), (error) =>
     Effect.sync(() => {
-      last?.metrics.failed(error._tag)
+      call.last?.metrics.failed(error._tag)
+    })
+  )
+
+// The steps below are plain functions of the router and the call (no closures made per call):
+// this is the path of every request.
+
+const step = (router: Router, call: Call, hop: Hop): Effect.Effect<AnyResponse, HttpoolError> => {
+  const routed = router(hop, call)
+  if (isRoute(routed)) {
+    // Routed at once: with nothing to release, the exchange needs no mask of its own.
+    return routed.release === null
+      ? exchange(router, call, hop, routed)
+      : Effect.uninterruptibleMask((restore) => leased(router, call, hop, routed, restore))
+  }
+  return Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(routed, (route) => leased(router, call, hop, route, restore))
+  )
+}
+
+/** Pairs a route's lease with its release: after the exchange, or with the streamed body. */
+const leased = (
+  router: Router,
+  call: Call,
+  hop: Hop,
+  route: Route,
+  restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+): Effect.Effect<AnyResponse, HttpoolError> => {
+  const release = route.release
+  const exchanged = restore(exchange(router, call, hop, route))
+  if (release === null) return exchanged
+  const holder = call.holder
+  return holder === null ? Effect.ensuring(exchanged, release) : Effect.zipRight(holder.add(release), exchanged)
+}
+
+/** The exchange of a hop on its route, and what follows from its outcome. */
+const exchange = (router: Router, call: Call, hop: Hop, route: Route): Effect.Effect<AnyResponse, HttpoolError> => {
+  const pool = route.pool
+  call.last = pool
+  const outgoing: Outgoing = {
+    method: hop.method,
+    target: route.target,
+    hostLine: hop.hostLine,
+    headers: route.headers,
+    body: hop.body,
+    url: hop.url
+  }
+  return Effect.matchEffect(pool.exchange(outgoing, call), {
+    onFailure: (error) => afterError(router, call, hop, pool, error),
+    onSuccess: (exchanged) => afterResponse(router, call, hop, pool, exchanged)
+  })
+}
+
+const afterError = (
+  router: Router,
+  call: Call,
+  hop: Hop,
+  pool: Exchanger,
+  error: HttpoolError
+): Effect.Effect<AnyResponse, HttpoolError> => {
+  if (final(error)) return Effect.fail(error)
+  const incremented = Retry.increment(hop.retries, { method: hop.method, url: hop.url, error, pool: pool.info })
+  if (Either.isLeft(incremented)) return Effect.fail(incremented.left)
+  const retries = incremented.right
+  pool.metrics.retried(error._tag)
+  return Retry.sleep(retries).pipe(
+    Effect.zipRight(
+      Effect.logWarning(`Retrying (${Retry.describe(retries)}) after connection broken by '${error._tag}': ${hop.url}`)
+    ),
+    Effect.zipRight(Effect.suspend(() => step(router, call, { ...hop, retries })))
+  )
+}
+
+const afterResponse = (
+  router: Router,
+  call: Call,
+  hop: Hop,
+  pool: Exchanger,
+  ex: Exchanged
+): Effect.Effect<AnyResponse, HttpoolError> => {
+  const location = response.REDIRECT_STATUSES.has(ex.status)
+    ? Option.getOrNull(Headers.get(ex.headers, "location"))
+    : null
+  const head: response.Head = {
+    status: ex.status,
+    reason: ex.reason,
+    headers: ex.headers,
+    method: hop.method,
+    url: `${hop.parsed.scheme ?? "http"}://${hop.hostLine}${hop.target}`,
+    retries: hop.retries,
+    redirectLocation: location,
+    connection: ex.connection
+  }
+  const isRedirect = call.followRedirects && location !== null
+  const hasRetryAfter = Headers.has(ex.headers, "retry-after")
+  if (!isRedirect && !Retry.isRetry(hop.retries, hop.method, ex.status, hasRetryAfter)) {
+    return finish(call, pool, ex, head)
+  }
+  const drain = ex.source === null ? Effect.void : ex.source.drain()
+  const retryResponse: Retry.RetryResponse = {
+    status: ex.status,
+    redirectLocation: location,
+    retryAfter: hasRetryAfter ? Option.getOrNull(Headers.get(ex.headers, "retry-after")) : null
+  }
+  // As urllib3, a Location that cannot be used fails the call, its response drained first.
+  const next = isRedirect ? redirect.next(hop, ex.status, location, hop.retries) : Either.right(hop)
+  if (Either.isLeft(next)) return Effect.zipRight(drain, Effect.fail(next.left))
+  const incremented = Retry.increment(hop.retries, {
+    method: hop.method,
+    url: hop.url,
+    response: retryResponse,
+    pool: pool.info
+  })
+  if (Either.isLeft(incremented)) {
+    return (isRedirect ? hop.retries.raiseOnRedirect : hop.retries.raiseOnStatus)
+      ? Effect.zipRight(drain, Effect.fail(incremented.left))
+      : finish(call, pool, ex, head)
+  }
+  pool.metrics.retried(isRedirect ? "redirect" : "status")
+  return drain.pipe(
+    Effect.zipRight(Retry.sleep(incremented.right, retryResponse)),
+    Effect.zipRight(Effect.suspend(() => step(router, call, { ...next.right, retries: incremented.right })))
+  )
+}
+
+/** The caller's response: a preloaded body decoded now, a streamed one decoded as it is read. */
+const finish = (
+  call: Call,
+  pool: Exchanger,
+  ex: Exchanged,
+  head: response.Head
+): Effect.Effect<AnyResponse, HttpoolError> => {
+  const decodes = call.decode && !ex.decoded && !decoding.hasNoBody(head.method, head.status)
+  if (ex.source === null) {
+    const raw = ex.body ?? EMPTY
+    return decodes && raw.length > 0 && Headers.has(head.headers, "content-encoding")
+      ? decoding.decodeAll(pool.decoding, head.headers, raw).pipe(
+          // A redirect's body is only drained, as in urllib3: it never fails the request.
+          head.redirectLocation === null ? identity : Effect.orElseSucceed(() => raw),
+          Effect.map((data) => response.makeResponse(head, data))
+        )
+      : Effect.succeed(response.makeResponse(head, raw))
+  }
+  const source = ex.source
+  if (!decodes || !Headers.has(head.headers, "content-encoding")) {
+    return Effect.succeed(response.makeStreamingResponse(head, source))
+  }
+  return Effect.succeed(
+    response.makeStreamingResponse(head, {
+      stream: () => decoding.decodeStream(pool.decoding, head.headers, source.stream()),
+      data: () =>
+        Effect.flatMap(source.data(), (bytes) =>
+          bytes.length === 0 ? Effect.succeed(bytes) : decoding.decodeAll(pool.decoding, head.headers, bytes)
+        ),
+      drain: source.drain
     })
   )
 }

@@ -4,7 +4,7 @@ import * as Headers from "../../Headers.js"
 import * as Retry from "../../Retry.js"
 import * as Url from "../../Url.js"
 import * as body from "./body.js"
-import type { Hop } from "./hop.js"
+import { type Hop, hostLineOf } from "./hop.js"
 import { dropContentHeaders } from "./wire.js"
 
 /**
@@ -37,6 +37,7 @@ export const next = (
       url: Url.format(parsed),
       parsed,
       target: Url.requestTarget(parsed),
+      hostLine: hostLineOf(parsed),
       headers,
       body: seeOther ? body.none : hop.body,
       retries
