@@ -1,12 +1,8 @@
 import { defineConfig } from "vitest/config"
-import { shared } from "./vitest.shared.js"
+import projects from "./vitest.workspace.js"
 
-/** One test project per package; vitest 3.2 replaced workspace files with `test.projects`. */
-export default defineConfig({
-  test: {
-    projects: ["core", "node", "examples"].map((name) => ({
-      ...shared,
-      test: { ...shared.test, name, root: `./packages/${name}` }
-    }))
-  }
-})
+/**
+ * The projects come from `vitest.workspace.ts`. Given as `test.projects`, vitest 3.2 reads the
+ * list without its deprecation warning for workspace files.
+ */
+export default defineConfig({ test: { projects } })
