@@ -15,6 +15,10 @@
  *   --scenarios a,b       only these scenario ids (writes results/partial.json)
  *   --clients x,y         only these client ids (writes results/partial.json)
  *   --no-docs             do not regenerate docs/performance.md
+ *   --node V              run the Node clients (httpool and its Node peers alike, so ratios stay
+ *                         comparable) on Node V (a major such as 24, or x.y.z), fetched from the
+ *                         npm registry by scripts/node-runtime.mjs; the server stays on this Node.
+ *                         Writes results/<mode>-node<V>.json and leaves the docs alone
  *
  * Exits non-zero only when a client fails or a response is wrong, never for slowness.
  */
@@ -58,6 +62,8 @@ interface Options {
   readonly scenarios: ReadonlySet<string> | null
   readonly clients: ReadonlySet<string> | null
   readonly docs: boolean
+  /** The Node version the clients run on (`--node`), or null for this process's. */
+  readonly node: string | null
 }
 
 const parseOptions = (argv: ReadonlyArray<string>): Options => {
@@ -66,6 +72,7 @@ const parseOptions = (argv: ReadonlyArray<string>): Options => {
   let only: ReadonlySet<string> | null = null
   let clients: ReadonlySet<string> | null = null
   let docs = true
+  let node: string | null = null
   const list = (value: string | undefined, flag: string): ReadonlySet<string> => {
     if (value === undefined || value === "") {
       throw new Error(`${flag} needs a comma-separated list`)
@@ -87,9 +94,14 @@ const parseOptions = (argv: ReadonlyArray<string>): Options => {
       clients = list(argv[++i], arg)
     } else if (arg === "--no-docs") {
       docs = false
+    } else if (arg === "--node") {
+      node = argv[++i] ?? ""
+      if (!/^\d+(\.\d+\.\d+)?$/.test(node)) {
+        throw new Error("--node takes a Node.js major (24) or version (24.22.3)")
+      }
     } else if (arg === "--help" || arg === "-h") {
       console.log(
-        "npm run bench -- [--quick] [--runs N] [--scenarios id,...] [--clients id,...] [--no-docs]\n" +
+        "npm run bench -- [--quick] [--runs N] [--scenarios id,...] [--clients id,...] [--no-docs] [--node V]\n" +
           `scenarios: ${scenarios.map((s) => s.id).join(", ")}\nclients: ${Object.keys(labels).join(", ")}`
       )
       process.exit(0)
@@ -107,7 +119,7 @@ const parseOptions = (argv: ReadonlyArray<string>): Options => {
       throw new Error(`unknown client ${id}`)
     }
   }
-  return { quick, runs: runs ?? (quick ? 1 : 3), scenarios: only, clients, docs }
+  return { quick, runs: runs ?? (quick ? 1 : 3), scenarios: only, clients, docs, node }
 }
 
 // environment ------------------------------------------------------------------------------
@@ -144,13 +156,35 @@ const packageVersion = (name: string): string => {
 
 const loadAtStart = os.loadavg()
 
-const machine = (): Record<string, string> => {
+/**
+ * The node binary the Node clients run on: this process's, or the one `--node` names, which
+ * scripts/node-runtime.mjs fetches from the npm registry (once; it is cached outside the clone).
+ */
+const clientRuntime = (version: string | null): { readonly execPath: string; readonly version: string } => {
+  if (version === null) {
+    return { execPath: process.execPath, version: process.version }
+  }
+  const script = path.join(repoRoot, "scripts", "node-runtime.mjs")
+  const found = spawnSync(process.execPath, [script, "path", version], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    timeout: 10 * 60_000
+  })
+  const execPath = found.status === 0 ? found.stdout.trim() : ""
+  const actual = execPath === "" ? null : tryRun(execPath, ["--version"])
+  if (actual === null) {
+    throw new Error(`could not get Node ${version} (scripts/node-runtime.mjs path ${version} failed)`)
+  }
+  return { execPath, version: actual }
+}
+
+const machine = (clientNode: string): Record<string, string> => {
   const cpus = os.cpus()
   return {
     cpu: `${cpus.length} x ${cpus[0]?.model ?? "unknown"} (${cpus[0]?.speed ?? 0} MHz)`,
     memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
+    node: clientNode === process.version ? process.version : `${clientNode} (clients), ${process.version} (server)`,
     python: pythonVersions?.split(" ")[0] ?? "not used",
     pinning: hasTaskset ? "taskset: server core 0, clients core 1" : "none (no taskset or one core)",
     "load average at start": loadAtStart.map((n) => n.toFixed(2)).join(" / ")
@@ -292,8 +326,12 @@ const otherCpuPct = (before: LoadSample, after: LoadSample, clientCpuMs: number)
 
 // processes --------------------------------------------------------------------------------
 
-const pinned = (core: number): { readonly execPath?: string; readonly execArgv?: Array<string> } =>
-  hasTaskset ? { execPath: "taskset", execArgv: ["-c", String(core), process.execPath] } : {}
+/** How to fork a script on `core` (when pinning is possible) with the node binary `execPath`. */
+const pinned = (
+  core: number,
+  execPath: string = process.execPath
+): { readonly execPath?: string; readonly execArgv?: Array<string> } =>
+  hasTaskset ? { execPath: "taskset", execArgv: ["-c", String(core), execPath] } : { execPath }
 
 const failure = (error: string): Measurement => ({
   ok: false,
@@ -333,19 +371,22 @@ const tail = (child: ChildProcess): (() => string) => {
 /** Runs one job in its own process and resolves with its measurement (a failure on any trouble). */
 const runJob = async (job: Job, serverPid: number | undefined): Promise<Run> => {
   const before = sampleLoad(serverPid)
-  const measurement = await runProcess(job)
+  const measurement = await runProcess(job, clientNodePath)
   const after = sampleLoad(serverPid)
   return { ...measurement, otherCpuPct: otherCpuPct(before, after, measurement.processCpuMs) }
 }
 
-const runProcess = (job: Job): Promise<Measurement> =>
+/** The node binary Node clients are forked with (`--node`); set by `main`. */
+let clientNodePath = process.execPath
+
+const runProcess = (job: Job, nodePath: string): Promise<Measurement> =>
   new Promise((resolve) => {
     const python = pythonClients.has(job.client)
     const command = python
       ? hasTaskset
         ? spawn("taskset", ["-c", "1", pythonExecutable, pythonScript, JSON.stringify(job)], { stdio: "pipe" })
         : spawn(pythonExecutable, [pythonScript, JSON.stringify(job)], { stdio: "pipe" })
-      : fork(clientScript, [], { ...pinned(1), stdio: ["ignore", "pipe", "pipe", "ipc"] })
+      : fork(clientScript, [], { ...pinned(1, nodePath), stdio: ["ignore", "pipe", "pipe", "ipc"] })
     const output = tail(command)
     let stdout = ""
     if (python) {
@@ -539,6 +580,8 @@ const progressLine = (run: number, runs: number, scenario: Scenario, client: Cli
 
 const main = async (): Promise<number> => {
   const options = parseOptions(process.argv.slice(2))
+  const runtime = clientRuntime(options.node)
+  clientNodePath = runtime.execPath
   const began = performance.now()
   const budget = options.quick ? suiteBudgetMs.quick : suiteBudgetMs.full
   const selected = scenarios
@@ -553,6 +596,7 @@ const main = async (): Promise<number> => {
   console.log(
     `httpool bench (${mode}): ${selected.length} scenario(s), ${options.runs} run(s), ` +
       `${hasTaskset ? "server on core 0, clients on core 1" : "no pinning"}, ` +
+      `Node clients on ${runtime.version}${options.node === null ? "" : ` (${runtime.execPath})`}, ` +
       `${pythonVersions === null ? "no urllib3" : `python ${pythonVersions.replace(" ", ", urllib3 ")}`}`
   )
 
@@ -621,7 +665,7 @@ const main = async (): Promise<number> => {
     date: new Date().toISOString(),
     durationSeconds: (performance.now() - began) / 1000,
     runs: options.runs,
-    machine: machine(),
+    machine: machine(runtime.version),
     versions: versions(),
     method: method(options.quick, options.runs),
     skipped: skippedNotes(),
@@ -634,11 +678,13 @@ const main = async (): Promise<number> => {
 
   const resultsDir = path.join(benchRoot, "results")
   fs.mkdirSync(resultsDir, { recursive: true })
-  const jsonFile = path.join(resultsDir, `${mode === "full" ? "latest" : mode}.json`)
+  // Another runtime's results sit beside this Node's, never over them.
+  const runtimeSuffix = options.node === null ? "" : `-node${options.node}`
+  const jsonFile = path.join(resultsDir, `${mode === "full" ? "latest" : mode}${runtimeSuffix}.json`)
   fs.writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`)
   formatJson(jsonFile)
   console.log(`\nwrote ${path.relative(process.cwd(), jsonFile)}`)
-  if (mode === "full" && options.docs && !outOfTime) {
+  if (mode === "full" && options.docs && !outOfTime && options.node === null) {
     const docFile = path.join(repoRoot, "docs", "performance.md")
     const previous = fs.existsSync(docFile) ? fs.readFileSync(docFile, "utf8") : null
     fs.writeFileSync(docFile, markdown(report, existingNotes(previous)))

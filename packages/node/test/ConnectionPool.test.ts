@@ -581,6 +581,38 @@ describe("ConnectionPool", () => {
         )
     )
 
+    it.scopedLive(
+      "zstd is decoded where node:zlib has it (Node 22.15+) and a DecodeError where not; decodeContent false keeps bytes",
+      () =>
+        provide(
+          Effect.gen(function* () {
+            // "hello zstd" as one zstd frame, so that the server needs no zstd of its own.
+            const frame = Buffer.from("28b52ffd200a51000068656c6c6f207a737464", "hex")
+            const server = yield* Servers.http((_req, res) => {
+              res.writeHead(200, { "Content-Encoding": "zstd", "Content-Length": frame.length })
+              res.end(frame)
+            })
+            const pool = yield* poolFor(server)
+            const hasZstd = typeof Reflect.get(zlib, "zstdDecompressSync") === "function"
+            if (hasZstd) {
+              expect((yield* pool.request("GET", "/")).text).toBe("hello zstd")
+              const streamed = yield* pool.urlopen("GET", "/", { preloadContent: false })
+              expect(Buffer.from(yield* streamed.data).toString()).toBe("hello zstd")
+            } else {
+              const preloaded = yield* Effect.flip(pool.request("GET", "/"))
+              expect(preloaded._tag).toBe("DecodeError")
+              expect(preloaded.message).toMatch(/cannot decode zstd/)
+              const streamed = yield* pool.urlopen("GET", "/", { preloadContent: false })
+              const error = yield* Effect.flip(streamed.data)
+              expect(error._tag).toBe("DecodeError")
+              expect(error.message).toMatch(/cannot decode zstd/)
+            }
+            const raw = yield* pool.request("GET", "/", { decodeContent: false })
+            expect(Buffer.from(raw.data).equals(frame)).toBe(true)
+          })
+        )
+    )
+
     it.scopedLive("stacked encodings are decoded in reverse order; corrupt data and bombs are DecodeError", () =>
       provide(
         Effect.gen(function* () {

@@ -41,6 +41,12 @@ const zstdCompressSync: ((data: Uint8Array) => Uint8Array) | undefined = (() => 
   return (data) => compress.call(zlib, data)
 })()
 
+/** A zstd frame of "hello zstd", as Node 24's `zstdCompressSync` writes it: usable where Node cannot make one. */
+const helloZstd = Buffer.from("28b52ffd200a51000068656c6c6f207a737464", "hex")
+
+/** What a zstd body is where `node:zlib` has no zstd (Node 20): a DecodeError that says why. */
+const noZstdMessage = /content-encoding: zstd, but this Node\.js \(v\d+\.\d+\.\d+\) cannot decode zstd/
+
 /** Every way a body can be encoded, keyed by a name for test titles. */
 const encoders: ReadonlyArray<readonly [label: string, encoding: string, encode: (data: Uint8Array) => Uint8Array]> = [
   ["gzip", "gzip", (d) => zlib.gzipSync(d)],
@@ -172,12 +178,13 @@ const hello = bytes("hello world ".repeat(10))
 
 describe("ContentDecoder (node:zlib)", () => {
   describe("supported encodings", () => {
-    it("supports gzip, x-gzip, deflate and br, and zstd exactly when node:zlib has it", () => {
+    it("understands gzip, x-gzip, deflate, br and zstd; decodes zstd exactly when node:zlib has it", () => {
       const zstdInRuntime = typeof Reflect.get(zlib, "createZstdDecompress") === "function"
       expect(hasZstd).toBe(zstdInRuntime)
-      expect([...decoder.supported].sort()).toEqual(
-        (zstdInRuntime ? ["br", "deflate", "gzip", "x-gzip", "zstd"] : ["br", "deflate", "gzip", "x-gzip"]).sort()
-      )
+      // Node 22.15 and later have it; Node 20 does not.
+      const [major, minor] = process.versions.node.split(".").map(Number)
+      expect(hasZstd).toBe(major > 22 || (major === 22 && minor >= 15))
+      expect([...decoder.supported].sort()).toEqual(["br", "deflate", "gzip", "x-gzip", "zstd"])
     })
 
     it.effect("names are case-insensitive and trimmed", () =>
@@ -204,16 +211,31 @@ describe("ContentDecoder (node:zlib)", () => {
       })
     )
 
-    it.effect("zstd decodes where the runtime has it and passes through unchanged where it does not", () =>
+    it.effect("zstd decodes where the runtime has it and is a DecodeError that says so where it does not", () =>
       Effect.gen(function* () {
+        const gzipOverZstd = zlib.gzipSync(helloZstd)
         if (hasZstd) {
           const data = zstdCompressSync!(hello)
           expectBytes(yield* oneShot("zstd", data), hello)
           expectBytes(yield* streamed("zstd", oneByteChunks(data)), hello)
+          expectBytes(yield* oneShot("ZSTD", helloZstd), bytes("hello zstd"))
+          expectBytes(yield* decodeAll(["zstd", "gzip"], gzipOverZstd, NO_CAP), bytes("hello zstd"))
+          expectBytes(
+            yield* collect(Stream.make(gzipOverZstd).pipe(decodeStreamAll(["zstd", "gzip"], NO_CAP))),
+            bytes("hello zstd")
+          )
         } else {
-          const body = bytes("zstd frame, supposedly")
-          expect(yield* oneShot("zstd", body)).toBe(body)
-          expect(yield* decodeAll(["zstd"], body, NO_CAP)).toBe(body)
+          // Never the encoded bytes handed on as if they were the content.
+          expectDecodeError(yield* Effect.exit(oneShot("ZSTD", helloZstd)), noZstdMessage)
+          expectDecodeError(yield* Effect.exit(streamed("zstd", oneByteChunks(helloZstd))), noZstdMessage)
+          expectDecodeError(yield* Effect.exit(oneShot("zstd", new Uint8Array(0))), noZstdMessage)
+          // In a list too, once the layers above it are decoded.
+          expectDecodeError(yield* Effect.exit(decodeAll(["zstd", "gzip"], gzipOverZstd, NO_CAP)), /cannot decode zstd/)
+          expectDecodeError(
+            yield* Effect.exit(collect(Stream.make(gzipOverZstd).pipe(decodeStreamAll(["zstd", "gzip"], NO_CAP)))),
+            /cannot decode zstd/
+          )
+          expect(yield* openEnginesSettled).toBe(0)
         }
       })
     )
@@ -605,6 +627,29 @@ describe("ContentDecoder (node:zlib)", () => {
         expectDecodeError(exit, capMessage)
         expect(yield* Ref.get(delivered)).toBeLessThanOrEqual(cap)
         expect(yield* Ref.get(delivered)).toBeGreaterThan(cap - MiB)
+        expect(yield* openEnginesSettled).toBe(0)
+      })
+    )
+
+    it.effect("a zstd bomb fails too where zstd decodes, one-shot and streamed; elsewhere any zstd body fails", () =>
+      Effect.gen(function* () {
+        if (hasZstd) {
+          const data = zstdCompressSync!(Buffer.alloc(100 * MiB))
+          expect(data.length).toBeLessThan(10_000)
+          expectDecodeError(yield* Effect.exit(oneShot("zstd", data, cap)), capMessage)
+          const delivered = yield* Ref.make(0)
+          const exit = yield* Stream.fromIterable(split(data, [100])).pipe(
+            decoder.decodeStream("zstd", cap),
+            Stream.runForEach((chunk) => Ref.update(delivered, (n) => n + chunk.length)),
+            Effect.exit
+          )
+          expectDecodeError(exit, capMessage)
+          expect(yield* Ref.get(delivered)).toBeLessThanOrEqual(cap)
+          expect(yield* Ref.get(delivered)).toBeGreaterThan(cap - MiB)
+        } else {
+          expectDecodeError(yield* Effect.exit(oneShot("zstd", helloZstd, cap)), noZstdMessage)
+          expectDecodeError(yield* Effect.exit(streamed("zstd", [helloZstd], cap)), noZstdMessage)
+        }
         expect(yield* openEnginesSettled).toBe(0)
       })
     )

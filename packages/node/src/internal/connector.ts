@@ -664,6 +664,9 @@ class Exchange {
   }
 
   onData(chunk: Buffer): boolean {
+    // undici hands over an empty piece when it resumes a paused parser with nothing buffered:
+    // no part of the body, and a reader never gets an empty chunk. Backpressure is unchanged.
+    if (chunk.length === 0) return !this.paused
     if (this.request.preload) {
       this.arm()
       this.chunks.push(chunk)

@@ -69,13 +69,13 @@ const zstd: ZstdBinding | undefined = (() => {
 export const hasZstd: boolean = zstd !== undefined
 
 /**
- * The (lower-case) encodings this decoder understands.
+ * The (lower-case) encodings this decoder understands. zstd is one on every runtime: where
+ * `node:zlib` cannot decode it (Node 20), a zstd body is a `DecodeError` that says so, never
+ * bytes handed on as if they were the content.
  *
  * @internal
  */
-export const supported: ReadonlySet<string> = new Set(
-  hasZstd ? ["gzip", "x-gzip", "deflate", "br", "zstd"] : ["gzip", "x-gzip", "deflate", "br"]
-)
+export const supported: ReadonlySet<string> = new Set(["gzip", "x-gzip", "deflate", "br", "zstd"])
 
 const normalize = (encoding: string): string => encoding.trim().toLowerCase()
 
@@ -89,7 +89,7 @@ const kindOf = (encoding: string): Kind | undefined => {
     case "br":
       return "br"
     case "zstd":
-      return hasZstd ? "zstd" : undefined
+      return "zstd"
     default:
       return undefined
   }
@@ -121,6 +121,13 @@ const corrupt = (label: string, cause: unknown): Errors.DecodeError =>
   new Errors.DecodeError({
     message: `Received response with content-encoding: ${label}, but failed to decode it.`,
     cause
+  })
+
+const noZstd = (label: string): Errors.DecodeError =>
+  new Errors.DecodeError({
+    message:
+      `Received response with content-encoding: ${label}, but this Node.js (${process.version}) cannot decode zstd: ` +
+      "node:zlib has it from Node 22.15 on. Run on a newer Node, or pass decodeContent: false to get the encoded bytes."
   })
 
 const tooLarge = (label: string, cap: number): Errors.DecodeError =>
@@ -567,7 +574,12 @@ class Machine {
           break
         }
         case "body": {
-          if (this.driver === undefined) this.startBody(false)
+          if (this.driver === undefined) {
+            // br and zstd start their engine on the first byte: an empty body decodes to
+            // nothing, as in urllib3 (Node 24's zstd calls an empty input truncated).
+            if (this.inputs.length === 0) return this.inputEnded ? DONE : NEED_INPUT
+            this.startBody(false)
+          }
           const driver = this.driver!
           if (driver.error !== undefined) return this.fail(driver.error)
           if (driver.chunks.length > 0) return this.emit(driver.take())
@@ -645,6 +657,8 @@ const decodeStreamKind =
   <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Uint8Array, E | Errors.DecodeError, R> =>
     Stream.fromPull(
       Effect.gen(function* () {
+        if (kind === "zstd" && zstd === undefined)
+          return Effect.fail(Option.some<E | Errors.DecodeError>(noZstd(label)))
         const pullInput = yield* Stream.toPull(self)
         const machine = yield* Effect.acquireRelease(
           Effect.sync(() => new Machine(kind, cap, label)),
@@ -710,6 +724,8 @@ const decodeSync = (kind: Kind, data: Uint8Array, cap: number): Uint8Array => {
       })
       break
     case "zstd":
+      // An empty body decodes to nothing, as in urllib3 (Node 24's zstd calls it truncated).
+      if (data.length === 0) return EMPTY
       if (zstd === undefined) throw new Error("zstd is not supported by this Node")
       out = zstd.zstdDecompressSync(data, { maxOutputLength })
       break
@@ -730,6 +746,7 @@ const decodeKind = (
   label: string
 ): Effect.Effect<Uint8Array, Errors.DecodeError> =>
   Effect.suspend(() => {
+    if (kind === "zstd" && zstd === undefined) return Effect.fail(noZstd(label))
     try {
       return Effect.succeed(decodeSync(kind, data, cap))
     } catch (error) {

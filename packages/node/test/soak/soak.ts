@@ -4,7 +4,7 @@
  * rates and some requests interrupted. It samples the process every `every` seconds and
  * judges at the end whether memory or sockets grew without bound.
  *
- * `npm run soak` runs it for five minutes (`main.ts`); a 20-second smoke runs in `npm test`.
+ * `npm run soak` runs it for five minutes (`main.ts`); a 20-second smoke runs in `npm run test:stress`.
  */
 import { PoolManager } from "@httpool/core"
 import * as Effect from "effect/Effect"
