@@ -6,7 +6,7 @@
 export * as NodeConnector from "./NodeConnector.js"
 
 /**
- * @effect/platform's HttpClient over httpool's pools on Node.js.
+ * The `HttpClient` of @effect/platform over httpool's pools on Node.js.
  *
  * @since 0.1.0
  */

@@ -1,0 +1,6 @@
+import { PoolKey } from '../../src'
+
+const keyFnByScheme = {
+  ...PoolKey.defaultKeyFnByScheme,
+  http: PoolKey.keyFn(PoolKey.shape(["myField"]))
+}

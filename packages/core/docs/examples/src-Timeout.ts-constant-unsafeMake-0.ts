@@ -1,0 +1,3 @@
+import { Timeout } from '../../src'
+
+const fast = Timeout.unsafeMake({ connect: 1, read: 2 })
