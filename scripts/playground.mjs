@@ -8,7 +8,8 @@
 //           as the origin does, and tunnels every CONNECT to a local TLS origin whose
 //           certificate (any of the names in `tlsNames`) is signed by `caPath`'s CA; a process
 //           started with NODE_EXTRA_CA_CERTS=caPath trusts it, so `https://example.com/`
-//           through the proxy answers as the origin does, without leaving the machine.
+//           through the proxy answers as the origin does, without leaving the machine;
+//   tls     https://127.0.0.1:<port>: that TLS origin.
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
@@ -91,7 +92,8 @@ const certificates = async (dir) => {
 
 /**
  * Starts the playground: `ports.origin` and `ports.proxy` (0 for any free port). Resolves to
- * `{ origin, proxy, caPath, answered, close }` (`answered()`: requests answered so far, by
+ * `{ origin, proxy, tls, caPath, answered, close }` (`tls`: the TLS origin, whose certificate
+ * also names 127.0.0.1) (`answered()`: requests answered so far, by
  * every playground of this process); `close()` ends every connection and removes the CA file.
  */
 export const start = async (ports = { origin: 0, proxy: 0 }) => {
@@ -141,11 +143,12 @@ export const start = async (ports = { origin: 0, proxy: 0 }) => {
     })
   try {
     const originPort = await listen(origin, ports.origin)
-    await listen(tlsOrigin, 0)
+    const tlsPort = await listen(tlsOrigin, 0)
     const proxyPort = await listen(proxy, ports.proxy)
     return {
       origin: `http://127.0.0.1:${originPort}`,
       proxy: `http://127.0.0.1:${proxyPort}`,
+      tls: `https://127.0.0.1:${tlsPort}`,
       caPath,
       answered: () => answered,
       close
