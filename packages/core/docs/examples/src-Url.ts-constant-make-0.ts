@@ -1,3 +1,0 @@
-import * as Url from '../../src/Url'
-
-Url.format(Url.make({ scheme: "HTTPS", host: "example.com", path: "mail" })) // "https://example.com/mail"
