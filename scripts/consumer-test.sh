@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The packages as a user gets them: packs @httpool/core and @httpool/node (their prepack builds
 # dist/), installs the tarballs into a new project outside the workspace (scripts/consumer/:
-# TypeScript strict, NodeNext, exactOptionalPropertyTypes, no skipLibCheck), type-checks it,
+# TypeScript strict, NodeNext, exactOptionalPropertyTypes), type-checks it,
 # runs its ES module program and its CommonJS one against a loopback server, and runs its
 # @effect/vitest suite. Third-party versions are the workspace's own, so npm finds them in its
 # cache. Exits non-zero on the first failure. Usage: bash scripts/consumer-test.sh [--keep]
