@@ -1,35 +1,19 @@
 /**
  * The runnable examples of docs/pool-manager.md and docs/from-urllib3.md: one Effect per
  * urllib3 feature, each taking the URLs of test servers (`http://127.0.0.1:port`, no
- * trailing slash) and returning the values it demonstrates. The pages quote this file;
+ * trailing slash) and returning the values it demonstrates. The pages quote each export with
+ * the imports it needs (scripts/docs-blocks.mjs type-checks every block on its own);
  * packages/examples/test/fromUrllib3.test.ts runs every example against loopback servers
- * and checks that the quotes are still identical to the code.
+ * and checks that the quotes, imports aside, are still identical to the code.
  *
- * The test servers answer `/redirect?status=N&to=L` with status N and `Location: L`,
- * `/loop` with a 302 to itself, and anything else with 200 and the request they received
- * as JSON (`Seen`), with a `Server` header naming the server.
+ * The test servers answer `/redirect?status=N&to=L` with status N (302 when absent) and
+ * `Location: L`, `/loop` with a 302 to itself, and anything else with 200 and the request
+ * they received as JSON (method, url, headers with lower-case names, body), with a `Server`
+ * header naming the server: `JSON.parse(response.text)` shows what was sent.
  */
 import { ConnectionPool, Fields, Headers, PoolKey, PoolManager, Retry, Timeout } from "@httpool/core"
-import type { Response } from "@httpool/core"
 import { NodeConnector, NodePoolManager, NodeProxyManager } from "@httpool/node"
 import { Effect, Option } from "effect"
-
-/** The request as a test server received it (header names lower-case). */
-export interface Seen {
-  readonly method: string
-  readonly url: string
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: string
-}
-
-/** Reads what the test server saw from its answer. */
-export const seen = (response: Response.Response): Seen => JSON.parse(response.text) as Seen
-
-/** A URL on `server` that redirects to `to` with `status` (302 by default). */
-export const redirectTo = (server: string, to: string, status = 302): string =>
-  `${server}/redirect?status=${status}&to=${encodeURIComponent(to)}`
-
-const serverHeader = (response: Response.Response) => Option.getOrNull(Headers.get(response.headers, "server"))
 
 // --- the smallest example ---------------------------------------------------------------
 
@@ -57,7 +41,10 @@ export const poolManager = (exampleUrl: string, httpbinUrl: string) =>
     const { numRequests } = yield* conn.stats // conn.num_requests
 
     return {
-      servers: [serverHeader(r1), serverHeader(r2)],
+      servers: [
+        Option.getOrNull(Headers.get(r1.headers, "server")),
+        Option.getOrNull(Headers.get(r2.headers, "server"))
+      ],
       statuses: [r1.status, r2.status, r3.status, r4.status],
       pools: pools.size,
       numRequests
@@ -134,8 +121,8 @@ export const recentlyUsedContainer = (a: string, b: string, c: string) =>
 export const defaultHeaders = (url: string) =>
   Effect.gen(function* () {
     const manager = yield* PoolManager.PoolManager
-    const plain = seen(yield* manager.request("GET", url))
-    const own = seen(yield* manager.request("GET", url, { headers: { "X-Request": "mine" } }))
+    const plain = JSON.parse((yield* manager.request("GET", url)).text)
+    const own = JSON.parse((yield* manager.request("GET", url, { headers: { "X-Request": "mine" } })).text)
     return {
       plain: [plain.headers["x-team"] ?? null, plain.headers["x-request"] ?? null],
       own: [own.headers["x-team"] ?? null, own.headers["x-request"] ?? null]
@@ -212,7 +199,7 @@ export const connectionFrom = (url: string) =>
     return {
       samePool: [byUrl, byContext, byKey].every((pool) => pool === byHost),
       pools: (yield* manager.pools).size,
-      path: seen(response).url
+      path: JSON.parse(response.text).url
     }
   }).pipe(Effect.scoped, Effect.provide(NodePoolManager.layer()))
 
@@ -228,7 +215,7 @@ export const clear = (url: string) =>
         const poolsAfterClear = (yield* manager.pools).size
         const body = yield* streaming.text // the request in flight is not broken
         const statsWhileLeased = yield* pool.stats
-        return [pool, { poolsAfterClear, method: (JSON.parse(body) as Seen).method, statsWhileLeased }] as const
+        return [pool, { poolsAfterClear, method: JSON.parse(body).method, statsWhileLeased }] as const
       })
     )
     // the last lease ended: the pool is closed
@@ -243,7 +230,7 @@ export const requestEncodeUrl = (url: string) =>
     const response = yield* manager.requestEncodeUrl("GET", `${url}/search`, {
       fields: { q: "café au lait", page: "2" }
     })
-    return seen(response).url
+    return JSON.parse(response.text).url
   }).pipe(Effect.provide(NodePoolManager.layer()))
 
 /** `request_encode_body` with urllib3's own `fields` example: filetuples, multipart. */
@@ -256,18 +243,19 @@ export const requestEncodeBody = (url: string) =>
       typedfile: ["bazfile.bin", new TextEncoder().encode("contents of bazfile"), "image/jpeg"],
       nonamefile: "contents of nonamefile field"
     }
-    const multipart = seen(
-      yield* manager.requestEncodeBody("POST", `${url}/upload`, { fields, multipartBoundary: "boundary" })
-    )
-    const form = seen(
-      yield* manager.requestEncodeBody("POST", `${url}/form`, {
-        fields: { foo: "bar", q: "a b" },
-        encodeMultipart: false
-      })
-    )
+    const multipart = yield* manager.requestEncodeBody("POST", `${url}/upload`, {
+      fields,
+      multipartBoundary: "boundary"
+    })
+    const form = yield* manager.requestEncodeBody("POST", `${url}/form`, {
+      fields: { foo: "bar", q: "a b" },
+      encodeMultipart: false
+    })
+    // the test server answers with the request it received
+    const [sentMultipart, sentForm] = [JSON.parse(multipart.text), JSON.parse(form.text)]
     return {
-      multipart: { contentType: multipart.headers["content-type"], body: multipart.body },
-      form: { contentType: form.headers["content-type"], body: form.body }
+      multipart: { contentType: sentMultipart.headers["content-type"], body: sentMultipart.body },
+      form: { contentType: sentForm.headers["content-type"], body: sentForm.body }
     }
   }).pipe(Effect.provide(NodePoolManager.layer()))
 
@@ -275,9 +263,12 @@ export const requestEncodeBody = (url: string) =>
 export const request = (url: string) =>
   Effect.gen(function* () {
     const manager = yield* PoolManager.PoolManager
-    const get = seen(yield* manager.request("GET", url, { fields: { q: "pools" } }))
-    const post = seen(yield* manager.request("POST", url, { fields: { q: "pools" }, encodeMultipart: false }))
-    const json = seen(yield* manager.request("PUT", url, { json: { q: "pools" } }))
+    // the test server answers with the request it received
+    const get = JSON.parse((yield* manager.request("GET", url, { fields: { q: "pools" } })).text)
+    const post = JSON.parse(
+      (yield* manager.request("POST", url, { fields: { q: "pools" }, encodeMultipart: false })).text
+    )
+    const json = JSON.parse((yield* manager.request("PUT", url, { json: { q: "pools" } })).text)
     return {
       get: [get.url, get.body],
       post: [post.url, post.body],
@@ -293,7 +284,7 @@ export const urlopen = (url: string) =>
       body: "raw text",
       headers: { "Content-Type": "text/plain" }
     })
-    const { method, url: target, headers, body } = seen(response)
+    const { method, url: target, headers, body } = JSON.parse(response.text)
     return { method, target, contentType: headers["content-type"], body }
   }).pipe(Effect.provide(NodePoolManager.layer()))
 
@@ -303,11 +294,13 @@ export const urlopen = (url: string) =>
 export const redirect303 = (a: string, b: string) =>
   Effect.gen(function* () {
     const manager = yield* PoolManager.PoolManager
-    const response = yield* manager.request("POST", redirectTo(a, `${b}/landing`, 303), {
+    // `a` answers 303 with `Location: <b>/landing`
+    const redirect = `${a}/redirect?status=303&to=${encodeURIComponent(`${b}/landing`)}`
+    const response = yield* manager.request("POST", redirect, {
       body: "name=value",
       headers: { "Content-Type": "application/x-www-form-urlencoded" }
     })
-    const landed = seen(response)
+    const landed = JSON.parse(response.text)
     return {
       url: response.url,
       method: landed.method,
@@ -321,8 +314,9 @@ export const redirect303 = (a: string, b: string) =>
 export const redirect307 = (url: string) =>
   Effect.gen(function* () {
     const manager = yield* PoolManager.PoolManager
-    const response = yield* manager.request("POST", redirectTo(url, "/moved?x=1", 307), { body: "payload" })
-    const { method, url: target, body } = seen(response)
+    const redirect = `${url}/redirect?status=307&to=${encodeURIComponent("/moved?x=1")}`
+    const response = yield* manager.request("POST", redirect, { body: "payload" })
+    const { method, url: target, body } = JSON.parse(response.text)
     return { url: response.url, method, target, body }
   }).pipe(Effect.provide(NodePoolManager.layer()))
 
@@ -331,15 +325,17 @@ export const removeHeadersOnRedirect = (a: string, b: string) =>
   Effect.gen(function* () {
     const manager = yield* PoolManager.PoolManager
     const headers = { Authorization: "Bearer secret", Cookie: "id=1", "X-Trace": "t1" }
-    const otherHost = seen(yield* manager.request("GET", redirectTo(a, `${b}/`), { headers }))
-    const sameHost = seen(yield* manager.request("GET", redirectTo(a, "/"), { headers }))
-    const custom = seen(
-      yield* manager.request("GET", redirectTo(a, `${b}/`), {
-        headers,
-        retries: Retry.make({ removeHeadersOnRedirect: ["x-trace"] })
-      })
-    )
-    const names = (s: Seen) => ["authorization", "cookie", "x-trace"].filter((name) => name in s.headers)
+    const toB = `${a}/redirect?to=${encodeURIComponent(`${b}/`)}` // a 302 to the other host
+    const toA = `${a}/redirect?to=/` // a 302 on the same host
+    const otherHost = yield* manager.request("GET", toB, { headers })
+    const sameHost = yield* manager.request("GET", toA, { headers })
+    const custom = yield* manager.request("GET", toB, {
+      headers,
+      retries: Retry.make({ removeHeadersOnRedirect: ["x-trace"] })
+    })
+    // the header names the last server received (it answers with the request as JSON)
+    const names = (response: { readonly text: string }) =>
+      ["authorization", "cookie", "x-trace"].filter((name) => name in JSON.parse(response.text).headers)
     return { otherHost: names(otherHost), sameHost: names(sameHost), custom: names(custom) }
   }).pipe(Effect.provide(NodePoolManager.layer()))
 
@@ -347,7 +343,8 @@ export const removeHeadersOnRedirect = (a: string, b: string) =>
 export const redirectChain = (a: string, b: string) =>
   Effect.gen(function* () {
     const manager = yield* PoolManager.PoolManager
-    const chain = redirectTo(a, redirectTo(b, redirectTo(a, `${b}/end`)))
+    const redirect = (from: string, to: string) => `${from}/redirect?to=${encodeURIComponent(to)}`
+    const chain = redirect(a, redirect(b, redirect(a, `${b}/end`)))
     const followed = yield* manager.request("GET", chain, { retries: 3 })
     const exhausted = yield* Effect.flip(manager.request("GET", chain, { retries: 2 }))
     return {
@@ -378,7 +375,8 @@ export const unknownScheme = (url: string) =>
   Effect.gen(function* () {
     const manager = yield* PoolManager.PoolManager
     const direct = yield* Effect.flip(manager.request("GET", "ftp://127.0.0.1/file"))
-    const redirected = yield* Effect.flip(manager.request("GET", redirectTo(url, "ftp://127.0.0.1/file")))
+    const redirect = `${url}/redirect?to=${encodeURIComponent("ftp://127.0.0.1/file")}`
+    const redirected = yield* Effect.flip(manager.request("GET", redirect))
     return [direct, redirected].map((error) => (error._tag === "URLSchemeUnknown" ? error.scheme : error._tag))
   }).pipe(Effect.provide(NodePoolManager.layer()))
 

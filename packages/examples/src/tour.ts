@@ -1,8 +1,9 @@
 /**
- * The seed tour (`npm start`): replays the examples of urllib3's PoolManager documentation
- * with httpool, in order, against servers on 127.0.0.1 that stand in for the hosts the
- * document names, and prints each value next to the one the document shows. Exits non-zero
- * when a value differs.
+ * The seed tour (`npm start`): replays the examples of urllib3's documentation page
+ * "PoolManager" (its PoolManager and ProxyManager examples) with httpool, in order, against
+ * servers on 127.0.0.1 that stand in for the hosts the page names. For each example it prints
+ * urllib3's Python line, the httpool TypeScript that replays it, and the value next to the one
+ * the page shows. Exits non-zero when a value differs.
  */
 import * as fs from "node:fs"
 import * as http from "node:http"
@@ -129,9 +130,14 @@ const secureOrigin = (name: string, server: string) =>
       })
   )
 
-/** One replayed example: the expression, what httpool gave and what the document shows. */
+/** The document the tour replays. */
+export const document =
+  'urllib3\'s documentation page "PoolManager" (the examples of its PoolManager and ProxyManager sections, in order)'
+
+/** One replayed example: urllib3's line, the httpool call, what httpool gave and what the document shows. */
 export interface Check {
-  readonly expression: string
+  readonly python: string
+  readonly typescript: string
   readonly got: unknown
   readonly documented: unknown
   readonly same: boolean
@@ -146,14 +152,21 @@ const serverOf = (headers: Headers.Headers) => Option.getOrNull(Headers.get(head
 export const tour = (log: (line: string) => void) =>
   Effect.gen(function* () {
     const checks: Array<Check> = []
-    const show = (expression: string, got: unknown, documented: unknown) => {
+    const show = (
+      lines: { readonly python: string; readonly typescript: string },
+      got: unknown,
+      documented: unknown
+    ) => {
       const same = JSON.stringify(got) === JSON.stringify(documented)
-      checks.push({ expression, got, documented, same })
-      log(`${same ? "✓" : "✗"} ${expression}`)
-      log(`    httpool: ${JSON.stringify(got)}    documented: ${JSON.stringify(documented)}`)
+      checks.push({ ...lines, got, documented, same })
+      log(`${same ? "✓" : "✗"} urllib3  ${lines.python}`)
+      log(`  httpool  ${lines.typescript}`)
+      log(`           -> ${JSON.stringify(got)}    documented: ${JSON.stringify(documented)}`)
     }
     const section = (title: string) => log(`\n# ${title}`)
 
+    log(`Replaying ${document}.`)
+    log("docs/from-urllib3.md maps every urllib3 name to httpool's; docs/pool-manager.md explains them.")
     const example = yield* origin("example.com", "ECS (iad/182A)")
     const httpbin = yield* origin("httpbin.org", "gunicorn/18.0")
     log(`example.com is played by ${example.url}, httpbin.org by ${httpbin.url}`)
@@ -164,21 +177,38 @@ export const tour = (log: (line: string) => void) =>
         const manager = yield* PoolManager.make({ numPools: 10 })
         let r = yield* manager.request("GET", `${example.url}`)
         show(
-          "manager.request('GET', 'http://example.com').headers['server']",
+          {
+            python: "manager.request('GET', 'http://example.com').headers['server']",
+            typescript: 'Headers.get((yield* manager.request("GET", "http://example.com")).headers, "server")'
+          },
           r.headers.pipe(serverOf),
           "ECS (iad/182A)"
         )
         r = yield* manager.request("GET", `${httpbin.url}/`)
         show(
-          "manager.request('GET', 'http://httpbin.org/').headers['server']",
+          {
+            python: "manager.request('GET', 'http://httpbin.org/').headers['server']",
+            typescript: 'Headers.get((yield* manager.request("GET", "http://httpbin.org/")).headers, "server")'
+          },
           r.headers.pipe(serverOf),
           "gunicorn/18.0"
         )
         yield* manager.request("POST", `${httpbin.url}/headers`)
         yield* manager.request("HEAD", `${httpbin.url}/cookies`)
-        show("len(manager.pools)", (yield* manager.pools).size, 2)
+        show(
+          { python: "len(manager.pools)", typescript: "(yield* manager.pools).size" },
+          (yield* manager.pools).size,
+          2
+        )
         const conn = yield* manager.connectionFromHost(httpbin.host, httpbin.port)
-        show("manager.connection_from_host('httpbin.org').num_requests", (yield* conn.stats).numRequests, 3)
+        show(
+          {
+            python: "manager.connection_from_host('httpbin.org').num_requests",
+            typescript: '(yield* (yield* manager.connectionFromHost("httpbin.org")).stats).numRequests'
+          },
+          (yield* conn.stats).numRequests,
+          3
+        )
       })
     )
 
@@ -189,7 +219,15 @@ export const tour = (log: (line: string) => void) =>
         yield* manager.connectionFromUrl(example.url)
         yield* manager.updateConnectionPoolKw((kw) => ({ ...kw, myField: "barley" }))
         yield* manager.connectionFromUrl(example.url)
-        show("len(manager.pools) with the default key", (yield* manager.pools).size, 1)
+        show(
+          {
+            python: "manager.connection_pool_kw['my_field'] = 'barley'; len(manager.pools)",
+            typescript:
+              'yield* manager.updateConnectionPoolKw((kw) => ({ ...kw, myField: "barley" })); (yield* manager.pools).size'
+          },
+          (yield* manager.pools).size,
+          1
+        )
       })
     )
 
@@ -202,7 +240,16 @@ export const tour = (log: (line: string) => void) =>
         yield* manager.connectionFromUrl(example.url)
         yield* manager.updateConnectionPoolKw((kw) => ({ ...kw, myField: "barley" }))
         yield* manager.connectionFromUrl(example.url)
-        show("len(manager.pools) with the custom key", (yield* manager.pools).size, 2)
+        show(
+          {
+            python:
+              "manager.key_fn_by_scheme['http'] = functools.partial(normalizer, CustomKey); ...; len(manager.pools)",
+            typescript:
+              'yield* manager.setKeyFn("http", (context) => PoolKey.defaultKeyNormalizer(CustomKey, context)); ...; (yield* manager.pools).size'
+          },
+          (yield* manager.pools).size,
+          2
+        )
       })
     )
 
@@ -211,9 +258,24 @@ export const tour = (log: (line: string) => void) =>
     const manager = yield* Scope.extend(PoolManager.make({ numPools: 10 }), scope)
     yield* manager.request("GET", example.url)
     yield* manager.request("GET", `${httpbin.url}/`)
-    show("len(manager.pools) inside the block", (yield* manager.pools).size, 2)
+    show(
+      {
+        python: "with PoolManager(10) as manager: ...; len(manager.pools)",
+        typescript:
+          "Effect.scoped(Effect.gen(function* () { const manager = yield* PoolManager.make({ numPools: 10 }); ...; (yield* manager.pools).size }))"
+      },
+      (yield* manager.pools).size,
+      2
+    )
     yield* Scope.close(scope, Exit.void)
-    show("len(manager.pools) after the block", (yield* manager.pools).size, 0)
+    show(
+      {
+        python: "len(manager.pools)  # after the with block",
+        typescript: "(yield* manager.pools).size  // after the Scope closed"
+      },
+      (yield* manager.pools).size,
+      0
+    )
 
     section("num_pools=2 and three URLs")
     yield* Effect.scoped(
@@ -222,7 +284,14 @@ export const tour = (log: (line: string) => void) =>
         yield* manager.request("GET", `${example.url}/`)
         yield* manager.request("GET", `${example.url}/mail`)
         yield* manager.request("GET", `${httpbin.url}/`)
-        show("len(manager.pools)", (yield* manager.pools).size, 2)
+        show(
+          {
+            python: "manager = PoolManager(num_pools=2); ...; len(manager.pools)",
+            typescript: "const manager = yield* PoolManager.make({ numPools: 2 }); ...; (yield* manager.pools).size"
+          },
+          (yield* manager.pools).size,
+          2
+        )
       })
     )
 
@@ -237,7 +306,16 @@ export const tour = (log: (line: string) => void) =>
         const headers = Headers.makeHeaders({ proxyBasicAuth: "myusername:mypassword" })
         const authed = yield* ProxyManager.make(proxy.url, { proxyHeaders: headers })
         const r = yield* authed.request("GET", `${example.url}/`)
-        show("proxy.request('GET', 'http://example.com/').status", r.status, 200)
+        show(
+          {
+            python:
+              "urllib3.ProxyManager('http://localhost:3128', proxy_headers=make_headers(proxy_basic_auth='myusername:mypassword')).request('GET', 'http://example.com/').status",
+            typescript:
+              '(yield* (yield* ProxyManager.make("http://localhost:3128", { proxyHeaders: Headers.makeHeaders({ proxyBasicAuth: "myusername:mypassword" }) })).request("GET", "http://example.com/")).status'
+          },
+          r.status,
+          200
+        )
       })
     )
     yield* Effect.scoped(
@@ -247,10 +325,26 @@ export const tour = (log: (line: string) => void) =>
         })
         yield* manager.request("GET", `${google.url}/`)
         yield* manager.request("GET", `${httpbin.url}/`)
-        show("len(proxy.pools) after two http targets", (yield* manager.pools).size, 1)
+        show(
+          {
+            python:
+              "proxy.request('GET', 'http://google.com/'); proxy.request('GET', 'http://httpbin.org/'); len(proxy.pools)",
+            typescript: "(yield* proxy.pools).size  // after two http:// targets"
+          },
+          (yield* manager.pools).size,
+          1
+        )
         yield* manager.request("GET", `${secureHttpbin.url}/`)
         yield* manager.request("GET", `${twitter.url}/`)
-        show("len(proxy.pools) after two https targets", (yield* manager.pools).size, 3)
+        show(
+          {
+            python:
+              "proxy.request('GET', 'https://httpbin.org/'); proxy.request('GET', 'https://twitter.com/'); len(proxy.pools)",
+            typescript: "(yield* proxy.pools).size  // after two https:// targets"
+          },
+          (yield* manager.pools).size,
+          3
+        )
       })
     )
     return checks

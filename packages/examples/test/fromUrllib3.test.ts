@@ -8,6 +8,18 @@ import { Effect, Exit, Scope } from "effect"
 import { createProxy } from "proxy"
 import * as Examples from "../src/fromUrllib3.js"
 
+/** The request as a test server received it (header names lower-case); it answers with it as JSON. */
+interface Seen {
+  readonly method: string
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
+}
+
+/** A URL on `server` that redirects to `to` with `status` (302 by default). */
+const redirectTo = (server: string, to: string, status = 302): string =>
+  `${server}/redirect?status=${status}&to=${encodeURIComponent(to)}`
+
 /**
  * A loopback server as the examples expect it (see the header of src/fromUrllib3.ts), plus
  * `/drop-once`, whose first request for a target loses its connection without a response;
@@ -16,7 +28,7 @@ import * as Examples from "../src/fromUrllib3.js"
 interface Server {
   readonly url: string
   /** Every request received, oldest first. */
-  readonly requests: Array<Examples.Seen>
+  readonly requests: Array<Seen>
   /** TCP connections open now. */
   readonly openSockets: () => number
   /** Waits (polling, up to 5 s) until `openSockets()` is `n`. */
@@ -28,7 +40,7 @@ const answer = (
   dropped: Set<string>,
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  seen: Examples.Seen
+  seen: Seen
 ) => {
   const url = new URL(seen.url, "http://placeholder")
   if (url.pathname === "/drop-once" && !dropped.has(seen.url)) {
@@ -52,7 +64,7 @@ const answer = (
 const server = (name: string) =>
   Effect.acquireRelease(
     Effect.async<{ readonly server: Server; readonly close: () => void }>((resume) => {
-      const requests: Array<Examples.Seen> = []
+      const requests: Array<Seen> = []
       const dropped = new Set<string>()
       let open = 0
       const s = http.createServer((req, res) => {
@@ -507,7 +519,7 @@ describe("behaviour docs/pool-manager.md states beyond the examples", () => {
       const a = yield* server("a")
       const b = yield* server("b")
       const manager = yield* PoolManager.PoolManager
-      const response = yield* manager.request("HEAD", Examples.redirectTo(a.url, `${b.url}/x`, 303))
+      const response = yield* manager.request("HEAD", redirectTo(a.url, `${b.url}/x`, 303))
       expect(response.status).toBe(200)
       expect(b.requests.map((r) => r.method)).toEqual(["GET"])
     }).pipe(Effect.provide(NodePoolManager.layer()))
@@ -519,7 +531,7 @@ describe("behaviour docs/pool-manager.md states beyond the examples", () => {
       const b = yield* server("b")
       const c = yield* server("c")
       const manager = yield* PoolManager.PoolManager
-      const response = yield* manager.request("GET", Examples.redirectTo(a.url, `${b.url}/drop-once`), { retries: 2 })
+      const response = yield* manager.request("GET", redirectTo(a.url, `${b.url}/drop-once`), { retries: 2 })
       expect(response.status).toBe(200)
       expect(response.retries?.history.map((h) => [h.status, h.error?._tag ?? null])).toEqual([
         [302, null],
@@ -527,7 +539,7 @@ describe("behaviour docs/pool-manager.md states beyond the examples", () => {
       ])
       // with one retry fewer the same chain fails (a fresh server: no idle socket to replay on)
       const exhausted = yield* Effect.flip(
-        manager.request("GET", Examples.redirectTo(a.url, `${c.url}/drop-once`), { retries: 1 })
+        manager.request("GET", redirectTo(a.url, `${c.url}/drop-once`), { retries: 1 })
       )
       expect(exhausted._tag === "MaxRetryError" ? exhausted.reason?._tag : exhausted._tag).toBe("ProtocolError")
     }).pipe(Effect.provide(NodePoolManager.layer()))
@@ -539,8 +551,7 @@ describe("behaviour docs/pool-manager.md states beyond the examples", () => {
       const b = yield* server("b")
       const c = yield* server("c")
       const manager = yield* PoolManager.PoolManager
-      const via = (hop: Server) =>
-        Examples.redirectTo(a.url, `${hop.url}/drop-once?to=${encodeURIComponent(`${a.url}/end`)}`)
+      const via = (hop: Server) => redirectTo(a.url, `${hop.url}/drop-once?to=${encodeURIComponent(`${a.url}/end`)}`)
       const exhausted = yield* Effect.flip(manager.request("GET", via(b), { retries: 2 }))
       expect(exhausted._tag === "MaxRetryError" ? exhausted.reason?.message : exhausted._tag).toBe("too many redirects")
       const response = yield* manager.request("GET", via(c), { retries: 3 })
@@ -636,9 +647,13 @@ describe("behaviour docs/pool-manager.md states beyond the examples", () => {
 
 const docsPage = (page: string): string => fs.readFileSync(new URL(`../../../docs/${page}`, import.meta.url), "utf8")
 
-/** The code blocks of a docs page. */
+/**
+ * The code blocks of a docs page, without their leading imports: each block is a module of its
+ * own on the page (scripts/docs-blocks.mjs type-checks it with its imports), whose code is the
+ * source file's.
+ */
 const codeBlocks = (text: string): Array<string> =>
-  Array.from(text.matchAll(/```ts\n([\s\S]*?)```/g), (match) => match[1]!)
+  Array.from(text.matchAll(/```ts\n([\s\S]*?)```/g), (match) => match[1]!.replace(/^(import [^\n]*\n)+\n?/, ""))
 
 /** GitHub's anchor of a heading: lower-case, punctuation dropped, spaces to hyphens. */
 const slug = (heading: string): string =>

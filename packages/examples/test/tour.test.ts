@@ -10,7 +10,13 @@ describe("the seed tour", () => {
       const checks = yield* tour((line) => lines.push(line)).pipe(Effect.provide(NodeConnector.layer))
       expect(checks.length).toBe(12)
       expect(checks.filter((check) => !check.same)).toEqual([])
-      expect(lines.some((line) => line.includes("len(proxy.pools) after two https targets"))).toBe(true)
+      expect(lines[0]).toContain('urllib3\'s documentation page "PoolManager"')
+      // every example shows urllib3's line beside the httpool call
+      for (const check of checks) {
+        expect(lines).toContain(`✓ urllib3  ${check.python}`)
+        expect(lines).toContain(`  httpool  ${check.typescript}`)
+      }
+      expect(checks.at(-1)?.python).toContain("https://twitter.com/")
     })
   )
 })

@@ -1,6 +1,6 @@
 /**
- * @effect/platform's `HttpClient` over httpool on Node.js: `HttpClient.layer` from
- * @httpool/core on a `NodePoolManager`, a `NodeProxyManager`, or a manager configured from
+ * The `HttpClient` of @effect/platform over httpool on Node.js: `HttpClient.layer` from
+ * `@httpool/core` on a `NodePoolManager`, a `NodeProxyManager`, or a manager configured from
  * the proxy environment variables. A drop-in replacement for @effect/platform-node's
  * `NodeHttpClient.layerUndici`.
  *

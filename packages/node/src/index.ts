@@ -13,7 +13,7 @@ export * as NodeConnector from "./NodeConnector.js"
 export * as NodeContentDecoder from "./NodeContentDecoder.js"
 
 /**
- * @effect/platform's HttpClient over httpool's pools on Node.js.
+ * The `HttpClient` of @effect/platform over httpool's pools on Node.js.
  *
  * @since 0.1.0
  */
