@@ -1,5 +1,5 @@
 /**
- * @effect/platform's `HttpClient` over an httpool `PoolManager`: a program written against
+ * The `HttpClient` of @effect/platform over an httpool `PoolManager`: a program written against
  * `HttpClient.HttpClient` gets httpool's pools, proxies, retries and urllib3-style redirects
  * by swapping one layer.
  *
