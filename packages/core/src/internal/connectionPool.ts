@@ -14,7 +14,7 @@ import * as leasing from "./leasing.js"
 import * as Metrics from "./metrics.js"
 import { DEFAULT_MAX_DECODED_SIZE } from "./request/decoding.js"
 import { holderOf, Unscoped, type UnscopedUrlopen } from "./request/holder.js"
-import * as hop from "./request/hop.js"
+import * as attempt from "./request/attempt.js"
 import * as loop from "./request/loop.js"
 import { hostHeader } from "./request/wire.js"
 import * as requestMethods from "./requestMethods.js"
@@ -22,7 +22,7 @@ import * as requestMethods from "./requestMethods.js"
 /**
  * A ConnectionPool: its options validated once, its leases (idle connections, the count in
  * use, waiters), its exchange of one request on one connection, and `urlopen` running the
- * request loop with a router that keeps every hop on this pool (HostChangedError for
+ * request loop with a router that keeps every attempt on this pool (HostChangedError for
  * another origin unless `assertSameHost` is false).
  *
  * @internal
@@ -110,7 +110,7 @@ export const make = (options: ConnectionPool.Options) =>
         ? { pool: exchanger, target: Url.absoluteTarget(next.parsed), headers: next.headers, release: null }
         : { pool: exchanger, target: next.target, headers: next.headers, release: null }
     }
-    const poolOrigin: hop.PoolOrigin = { ...origin, hostLine: hostHeader(origin.scheme, origin.host, origin.port) }
+    const poolOrigin: attempt.PoolOrigin = { ...origin, hostLine: hostHeader(origin.scheme, origin.host, origin.port) }
 
     const defaults: loop.Defaults = {
       headers: Either.right(headers),
@@ -120,7 +120,7 @@ export const make = (options: ConnectionPool.Options) =>
     const run = loop.start(
       router,
       () => defaults,
-      (url) => hop.fromPoolInput(poolOrigin, url)
+      (url) => attempt.fromPoolInput(poolOrigin, url)
     )
     const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>
       opts.preloadContent === false

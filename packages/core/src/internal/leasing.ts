@@ -40,6 +40,23 @@ export interface LeasingEvents {
   readonly onChange?: (idle: number, inUse: number) => void
 }
 
+/**
+ * A limit on connections shared by several pools (a cap across a manager's pools): a pool
+ * asks it before opening a connection and tells it when one closes. `acquire` may wait (made
+ * interruptible by `restore`) and fails with `EmptyPoolError` when it cannot grant in time.
+ * Without one, a pool is limited by its own `maxsize` and `block` alone.
+ *
+ * @internal
+ */
+export interface Limiter {
+  readonly acquire: (
+    restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
+    poolTimeout: number | null
+  ) => Effect.Effect<void, EmptyPoolError>
+  /** A connection opened under the limit has closed. Never fails. */
+  readonly release: () => void
+}
+
 /** @internal */
 export interface LeasingOptions {
   readonly pool: PoolInfo
@@ -49,6 +66,8 @@ export interface LeasingOptions {
   readonly maxConnectionAge: number | null
   readonly open: () => Connector.Connection
   readonly events?: LeasingEvents
+  /** A limit shared with other pools; default none. */
+  readonly limiter?: Limiter
 }
 
 /** @internal */
@@ -74,8 +93,8 @@ export interface Leasing {
   readonly inUseCount: Effect.Effect<number>
 }
 
-const closeAll = (slots: ReadonlyArray<Slot>): Effect.Effect<void> =>
-  slots.length === 0 ? Effect.void : Effect.forEach(slots, (slot) => slot.connection.close, { discard: true })
+/** No limit beyond the pool's own. */
+const unlimited: Limiter = { acquire: () => Effect.void, release: () => {} }
 
 const noEvents: LeasingEvents = {}
 
@@ -91,6 +110,7 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
   Effect.sync(() => {
     const { maxsize, block, maxConnectionAge } = options
     const events = options.events ?? noEvents
+    const limiter = options.limiter ?? unlimited
     /** Idle connections, most recently returned last. */
     const idle: Array<Slot> = []
     let inUse = 0
@@ -111,8 +131,24 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
       if (waiters.length > 0 && (inUse < maxsize || closed)) waiters.shift()!()
     }
 
+    /** Closes connections that leave the pool, giving their places back to the limiter. */
+    const closeAll = (slots: ReadonlyArray<Slot>): Effect.Effect<void> => {
+      if (slots.length === 0) return Effect.void
+      for (let i = 0; i < slots.length; i++) limiter.release()
+      return Effect.forEach(slots, (slot) => slot.connection.close, { discard: true })
+    }
+    const closeOne = (slot: Slot): Effect.Effect<void> => {
+      limiter.release()
+      return slot.connection.close
+    }
+
     /** Takes a slot now; the caller checked that one is free. */
-    const checkout = (fresh: boolean, waitedMillis: number): Effect.Effect<Lease> => {
+    const checkout = (
+      restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
+      poolTimeout: number | null,
+      fresh: boolean,
+      waitedMillis: number
+    ): Effect.Effect<Lease, EmptyPoolError> => {
       inUse++
       let retired: Array<Slot> | null = null
       let slot: Slot | null = null
@@ -127,13 +163,38 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
           break
         }
       }
-      const lease: Lease =
-        slot !== null
-          ? { slot, reused: slot.uses > 0 && slot.connection.isConnected(), waitedMillis }
-          : { slot: { connection: options.open(), createdAt: now, uses: 0 }, reused: false, waitedMillis }
-      events.onLease?.(lease)
-      changed()
-      return retired === null ? Effect.succeed(lease) : Effect.as(closeAll(retired), lease)
+      const retire = retired === null ? Effect.void : closeAll(retired)
+      if (slot !== null) {
+        const lease: Lease = { slot, reused: slot.uses > 0 && slot.connection.isConnected(), waitedMillis }
+        events.onLease?.(lease)
+        changed()
+        return retired === null ? Effect.succeed(lease) : Effect.as(retire, lease)
+      }
+      const opened = (): Lease => {
+        const lease: Lease = {
+          slot: { connection: options.open(), createdAt: now, uses: 0 },
+          reused: false,
+          waitedMillis
+        }
+        events.onLease?.(lease)
+        changed()
+        return lease
+      }
+      if (limiter === unlimited) return retired === null ? Effect.sync(opened) : Effect.map(retire, opened)
+      // A new connection needs the shared limiter's grant; without it the slot is given back.
+      return Effect.zipRight(
+        retire,
+        Effect.matchEffect(limiter.acquire(restore, poolTimeout), {
+          onFailure: (error) =>
+            Effect.suspend(() => {
+              inUse--
+              changed()
+              wakeOne()
+              return Effect.fail(error)
+            }),
+          onSuccess: () => Effect.sync(opened)
+        })
+      )
     }
 
     const waitForSlot = (poolTimeout: number | null): Effect.Effect<void, EmptyPoolError> => {
@@ -158,7 +219,7 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
         Effect.suspend(() => {
           if (closed) return Effect.fail(closedError())
           if (!block || inUse < maxsize) {
-            return checkout(fresh, startedAt === 0 ? 0 : Math.max(0, Date.now() - startedAt))
+            return checkout(restore, poolTimeout, fresh, startedAt === 0 ? 0 : Math.max(0, Date.now() - startedAt))
           }
           const began = startedAt === 0 ? Date.now() : startedAt
           const remaining = poolTimeout === null ? null : Math.max(0, poolTimeout - (Date.now() - began))
@@ -184,7 +245,7 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
         events.onDiscard?.(reason)
         changed()
         wakeOne()
-        const close = lease.slot.connection.close
+        const close = closeOne(lease.slot)
         return reason === "full"
           ? Effect.zipRight(
               Effect.logWarning(

@@ -14,8 +14,8 @@ import * as Retry from "../Retry.js"
 import * as Url from "../Url.js"
 import { foreignExchanger } from "./request/foreign.js"
 import { holderOf, Unscoped, type UnscopedUrlopen } from "./request/holder.js"
-import * as hop from "./request/hop.js"
-import type { Hop } from "./request/hop.js"
+import * as attempt from "./request/attempt.js"
+import type { Attempt } from "./request/attempt.js"
 import * as loop from "./request/loop.js"
 import * as Metrics from "./metrics.js"
 import * as requestMethods from "./requestMethods.js"
@@ -49,8 +49,8 @@ export interface Origin {
  */
 export interface Routing {
   readonly context: (origin: Origin, kw: PoolManager.ConnectionPoolKw) => PoolKey.RequestContext
-  /** The request target and headers of a hop as its pool sends them. */
-  readonly prepare: (hop: Hop) => { readonly target: string; readonly headers: Headers.Headers }
+  /** The request target and headers of a attempt as its pool sends them. */
+  readonly prepare: (attempt: Attempt) => { readonly target: string; readonly headers: Headers.Headers }
 }
 
 /** @internal */
@@ -67,7 +67,7 @@ export const contextFor = (origin: Origin, kw: PoolManager.ConnectionPoolKw): Po
 /** Every request to the pool of its own origin, in origin form. @internal */
 export const directRouting: Routing = {
   context: contextFor,
-  prepare: (hop) => hop
+  prepare: (attempt) => attempt
 }
 
 /** @internal */
@@ -234,7 +234,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       })
     }
 
-    /** Each hop leases the pool of its URL's origin (for a streamed response, until the body is done). */
+    /** Each attempt leases the pool of its URL's origin (for a streamed response, until the body is done). */
     const router: loop.Router = (next) => {
       const found = keyOf(next.parsed)
       if (Either.isLeft(found)) return Effect.fail(found.left)
@@ -251,7 +251,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
     }
 
     let defaults = defaultsOf(kw)
-    const run = loop.start(router, () => defaults, hop.fromAbsolute)
+    const run = loop.start(router, () => defaults, attempt.fromAbsolute)
 
     const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>
       opts.preloadContent === false

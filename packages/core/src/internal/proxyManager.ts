@@ -97,11 +97,11 @@ export const routing = (proxy: Proxy): poolManager.Routing => {
             port: proxy.port
           } as PoolKey.RequestContext)
         : poolManager.contextFor(origin, { ...kw, ...proxyFields }),
-    prepare: (hop) => {
-      if (!forwarded(hop.parsed.scheme ?? "http")) return hop
-      let sent = Headers.setIfAbsent(hop.headers, "Accept", "*/*")
-      sent = Headers.setIfAbsent(sent, "Host", Url.netloc(hop.parsed) ?? "")
-      return { target: Url.absoluteTarget(hop.parsed), headers: sent }
+    prepare: (attempt) => {
+      if (!forwarded(attempt.parsed.scheme ?? "http")) return attempt
+      let sent = Headers.setIfAbsent(attempt.headers, "Accept", "*/*")
+      sent = Headers.setIfAbsent(sent, "Host", Url.netloc(attempt.parsed) ?? "")
+      return { target: Url.absoluteTarget(attempt.parsed), headers: sent }
     }
   }
 }
@@ -131,7 +131,11 @@ export const fromEnv = (env: ProxyEnv.Env, options: ProxyManager.Options = {}) =
     }
     return yield* poolManager.make(options, {
       context: (origin, kw) => pick(origin).context(origin, kw),
-      prepare: (hop) =>
-        pick({ scheme: hop.parsed.scheme ?? "http", host: hop.parsed.host ?? "", port: hop.parsed.port }).prepare(hop)
+      prepare: (attempt) =>
+        pick({
+          scheme: attempt.parsed.scheme ?? "http",
+          host: attempt.parsed.host ?? "",
+          port: attempt.parsed.port
+        }).prepare(attempt)
     })
   })

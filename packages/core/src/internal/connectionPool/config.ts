@@ -11,7 +11,7 @@ import {
 } from "../../Errors.js"
 import * as Headers from "../../Headers.js"
 import * as Url from "../../Url.js"
-import type { Origin } from "../request/hop.js"
+import type { Origin } from "../request/attempt.js"
 
 /** A pool's origin from its options: scheme http or https, host lower-cased without brackets, a valid port. @internal */
 export const resolveOrigin = (

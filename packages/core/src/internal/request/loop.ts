@@ -2,7 +2,7 @@
  * The request loop: the one place where httpool decides what happens to a request after
  * each exchange (redirect, retry, or done) for every entry point: a ConnectionPool's
  * `urlopen`, a PoolManager's or ProxyManager's, and the HttpClient adapter over them. What
- * differs between them is only the `Router`, which turns each hop into a lease on a pool.
+ * differs between them is only the `Router`, which turns each attempt into a lease on a pool.
  *
  * @internal
  */
@@ -20,11 +20,11 @@ import * as response from "../response.js"
 import * as body from "./body.js"
 import * as decoding from "./decoding.js"
 import type { Holder } from "./holder.js"
-import type { Hop, Where } from "./hop.js"
+import type { Attempt, Where } from "./attempt.js"
 import * as redirect from "./redirect.js"
 import { methodError } from "./wire.js"
 
-/** The settings of one call, fixed over its hops. @internal */
+/** The settings of one call, fixed over its attempts. @internal */
 export interface Call {
   /** The caller's options; each pool reads its timeouts from them. */
   readonly opts: ConnectionPool.UrlopenOptions
@@ -35,7 +35,7 @@ export interface Call {
   readonly followRedirects: boolean
   readonly assertSameHost: boolean
   readonly chunked: boolean
-  /** The pool of the latest hop, which a failure of the call counts against (set as hops go). */
+  /** The pool of the latest attempt, which a failure of the call counts against (set as attempts go). */
   last: Exchanger | null
 }
 
@@ -80,7 +80,7 @@ export interface Exchanger {
   readonly exchange: (outgoing: Outgoing, call: Call) => Effect.Effect<Exchanged, HttpoolError>
 }
 
-/** Where one hop goes: the pool, the target and headers as that pool sends them, and the lease to give back. @internal */
+/** Where one attempt goes: the pool, the target and headers as that pool sends them, and the lease to give back. @internal */
 export interface Route {
   readonly pool: Exchanger
   readonly target: string
@@ -93,12 +93,12 @@ export interface Route {
 }
 
 /**
- * Turns a hop into a route: at once (a pool routing to itself, a manager's pool found), or as
+ * Turns a attempt into a route: at once (a pool routing to itself, a manager's pool found), or as
  * an Effect (a pool to create). Runs uninterruptibly: what it leases, the loop releases.
  *
  * @internal
  */
-export type Router = (hop: Hop, call: Call) => Route | Effect.Effect<Route, HttpoolError>
+export type Router = (attempt: Attempt, call: Call) => Route | Effect.Effect<Route, HttpoolError>
 
 /** What a call starts from when the caller gives no headers or retries. @internal */
 export interface Defaults {
@@ -124,13 +124,13 @@ const EMPTY = new Uint8Array(0)
 const isRoute = (u: Route | Effect.Effect<Route, HttpoolError>): u is Route => !Effect.isEffect(u)
 
 /**
- * Validates a call and makes its first hop. `firstHop` builds the URL and target from the
+ * Validates a call and makes its first attempt. `firstAttempt` builds the URL and target from the
  * caller's URL (a pool takes a path as given; a manager parses an absolute URL).
  *
  * @internal
  */
 export const start =
-  (router: Router, defaults: () => Defaults, firstHop: (url: string) => Either.Either<Where, HttpoolError>) =>
+  (router: Router, defaults: () => Defaults, firstAttempt: (url: string) => Either.Either<Where, HttpoolError>) =>
   (
     method: string,
     url: string,
@@ -153,7 +153,7 @@ export const start =
       if (Either.isLeft(skip)) return Effect.fail(skip.left)
       const prepared = body.prepare(opts.body)
       if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
-      const where = firstHop(url)
+      const where = firstAttempt(url)
       if (Either.isLeft(where)) return Effect.fail(where.left)
       const call: Call = {
         opts,
@@ -179,7 +179,7 @@ export const start =
     })
 
 /** Sends `first`, then follows its redirects and retries until a response is the answer. @internal */
-export const run = (router: Router, call: Call, first: Hop): Effect.Effect<AnyResponse, HttpoolError> =>
+export const run = (router: Router, call: Call, first: Attempt): Effect.Effect<AnyResponse, HttpoolError> =>
   Effect.tapError(step(router, call, first), (error) =>
     Effect.sync(() => {
       call.last?.metrics.failed(error._tag)
@@ -189,16 +189,16 @@ export const run = (router: Router, call: Call, first: Hop): Effect.Effect<AnyRe
 // The steps below are plain functions of the router and the call (no closures made per call):
 // this is the path of every request.
 
-const step = (router: Router, call: Call, hop: Hop): Effect.Effect<AnyResponse, HttpoolError> => {
-  const routed = router(hop, call)
+const step = (router: Router, call: Call, attempt: Attempt): Effect.Effect<AnyResponse, HttpoolError> => {
+  const routed = router(attempt, call)
   if (isRoute(routed)) {
     // Routed at once: with nothing to release, the exchange needs no mask of its own.
     return routed.release === null
-      ? exchange(router, call, hop, routed)
-      : Effect.uninterruptibleMask((restore) => leased(router, call, hop, routed, restore))
+      ? exchange(router, call, attempt, routed)
+      : Effect.uninterruptibleMask((restore) => leased(router, call, attempt, routed, restore))
   }
   return Effect.uninterruptibleMask((restore) =>
-    Effect.flatMap(routed, (route) => leased(router, call, hop, route, restore))
+    Effect.flatMap(routed, (route) => leased(router, call, attempt, route, restore))
   )
 }
 
@@ -206,59 +206,71 @@ const step = (router: Router, call: Call, hop: Hop): Effect.Effect<AnyResponse, 
 const leased = (
   router: Router,
   call: Call,
-  hop: Hop,
+  attempt: Attempt,
   route: Route,
   restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 ): Effect.Effect<AnyResponse, HttpoolError> => {
   const release = route.release
-  const exchanged = restore(exchange(router, call, hop, route))
+  const exchanged = restore(exchange(router, call, attempt, route))
   if (release === null) return exchanged
   const holder = call.holder
   return holder === null ? Effect.ensuring(exchanged, release) : Effect.zipRight(holder.add(release), exchanged)
 }
 
-/** The exchange of a hop on its route, and what follows from its outcome. */
-const exchange = (router: Router, call: Call, hop: Hop, route: Route): Effect.Effect<AnyResponse, HttpoolError> => {
+/** The exchange of a attempt on its route, and what follows from its outcome. */
+const exchange = (
+  router: Router,
+  call: Call,
+  attempt: Attempt,
+  route: Route
+): Effect.Effect<AnyResponse, HttpoolError> => {
   const pool = route.pool
   call.last = pool
   const outgoing: Outgoing = {
-    method: hop.method,
+    method: attempt.method,
     target: route.target,
-    hostLine: hop.hostLine,
+    hostLine: attempt.hostLine,
     headers: route.headers,
-    body: hop.body,
-    url: hop.url
+    body: attempt.body,
+    url: attempt.url
   }
   return Effect.matchEffect(pool.exchange(outgoing, call), {
-    onFailure: (error) => afterError(router, call, hop, pool, error),
-    onSuccess: (exchanged) => afterResponse(router, call, hop, pool, exchanged)
+    onFailure: (error) => afterError(router, call, attempt, pool, error),
+    onSuccess: (exchanged) => afterResponse(router, call, attempt, pool, exchanged)
   })
 }
 
 const afterError = (
   router: Router,
   call: Call,
-  hop: Hop,
+  attempt: Attempt,
   pool: Exchanger,
   error: HttpoolError
 ): Effect.Effect<AnyResponse, HttpoolError> => {
   if (final(error)) return Effect.fail(error)
-  const incremented = Retry.increment(hop.retries, { method: hop.method, url: hop.url, error, pool: pool.info })
+  const incremented = Retry.increment(attempt.retries, {
+    method: attempt.method,
+    url: attempt.url,
+    error,
+    pool: pool.info
+  })
   if (Either.isLeft(incremented)) return Effect.fail(incremented.left)
   const retries = incremented.right
   pool.metrics.retried(error._tag)
   return Retry.sleep(retries).pipe(
     Effect.zipRight(
-      Effect.logWarning(`Retrying (${Retry.describe(retries)}) after connection broken by '${error._tag}': ${hop.url}`)
+      Effect.logWarning(
+        `Retrying (${Retry.describe(retries)}) after connection broken by '${error._tag}': ${attempt.url}`
+      )
     ),
-    Effect.zipRight(Effect.suspend(() => step(router, call, { ...hop, retries })))
+    Effect.zipRight(Effect.suspend(() => step(router, call, { ...attempt, retries })))
   )
 }
 
 const afterResponse = (
   router: Router,
   call: Call,
-  hop: Hop,
+  attempt: Attempt,
   pool: Exchanger,
   ex: Exchanged
 ): Effect.Effect<AnyResponse, HttpoolError> => {
@@ -269,15 +281,15 @@ const afterResponse = (
     status: ex.status,
     reason: ex.reason,
     headers: ex.headers,
-    method: hop.method,
-    url: `${hop.parsed.scheme ?? "http"}://${hop.hostLine}${hop.target}`,
-    retries: hop.retries,
+    method: attempt.method,
+    url: `${attempt.parsed.scheme ?? "http"}://${attempt.hostLine}${attempt.target}`,
+    retries: attempt.retries,
     redirectLocation: location,
     connection: ex.connection
   }
   const isRedirect = call.followRedirects && location !== null
   const hasRetryAfter = Headers.has(ex.headers, "retry-after")
-  if (!isRedirect && !Retry.isRetry(hop.retries, hop.method, ex.status, hasRetryAfter)) {
+  if (!isRedirect && !Retry.isRetry(attempt.retries, attempt.method, ex.status, hasRetryAfter)) {
     return finish(call, pool, ex, head)
   }
   const drain = ex.source === null ? Effect.void : ex.source.drain()
@@ -287,16 +299,16 @@ const afterResponse = (
     retryAfter: hasRetryAfter ? Option.getOrNull(Headers.get(ex.headers, "retry-after")) : null
   }
   // As urllib3, a Location that cannot be used fails the call, its response drained first.
-  const next = isRedirect ? redirect.next(hop, ex.status, location, hop.retries) : Either.right(hop)
+  const next = isRedirect ? redirect.next(attempt, ex.status, location, attempt.retries) : Either.right(attempt)
   if (Either.isLeft(next)) return Effect.zipRight(drain, Effect.fail(next.left))
-  const incremented = Retry.increment(hop.retries, {
-    method: hop.method,
-    url: hop.url,
+  const incremented = Retry.increment(attempt.retries, {
+    method: attempt.method,
+    url: attempt.url,
     response: retryResponse,
     pool: pool.info
   })
   if (Either.isLeft(incremented)) {
-    return (isRedirect ? hop.retries.raiseOnRedirect : hop.retries.raiseOnStatus)
+    return (isRedirect ? attempt.retries.raiseOnRedirect : attempt.retries.raiseOnStatus)
       ? Effect.zipRight(drain, Effect.fail(incremented.left))
       : finish(call, pool, ex, head)
   }

@@ -4,7 +4,7 @@ import * as Headers from "../../Headers.js"
 import * as Retry from "../../Retry.js"
 import * as Url from "../../Url.js"
 import * as body from "./body.js"
-import { type Hop, hostLineOf } from "./hop.js"
+import { type Attempt, hostLineOf } from "./attempt.js"
 import { dropContentHeaders } from "./wire.js"
 
 /**
@@ -19,27 +19,27 @@ import { dropContentHeaders } from "./wire.js"
  * @internal
  */
 export const next = (
-  hop: Hop,
+  attempt: Attempt,
   status: number,
   location: string,
   retries: Retry.Retry
-): Either.Either<Hop, LocationValueError | LocationParseError> =>
-  Either.map(Url.resolve(hop.parsed, location), (parsed) => {
+): Either.Either<Attempt, LocationValueError | LocationParseError> =>
+  Either.map(Url.resolve(attempt.parsed, location), (parsed) => {
     const seeOther = status === 303
-    let headers = seeOther ? dropContentHeaders(hop.headers) : hop.headers
-    if (!Url.isSameOrigin(hop.parsed, parsed)) {
+    let headers = seeOther ? dropContentHeaders(attempt.headers) : attempt.headers
+    if (!Url.isSameOrigin(attempt.parsed, parsed)) {
       for (const [name] of headers) {
         if (Retry.removesHeaderOnRedirect(retries, name)) headers = Headers.remove(headers, name)
       }
     }
     return {
-      method: seeOther ? "GET" : hop.method,
+      method: seeOther ? "GET" : attempt.method,
       url: Url.format(parsed),
       parsed,
       target: Url.requestTarget(parsed),
       hostLine: hostLineOf(parsed),
       headers,
-      body: seeOther ? body.none : hop.body,
+      body: seeOther ? body.none : attempt.body,
       retries
     }
   })

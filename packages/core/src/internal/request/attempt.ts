@@ -8,13 +8,13 @@ import { hostHeader } from "./wire.js"
 
 /**
  * One request of a call as it goes out: the first one, then one per redirect or retry. The
- * target is built once, when the hop is made, and never parsed again: a pool sends a path
+ * target is built once, when the attempt is made, and never parsed again: a pool sends a path
  * as it was given (percent-encoding only what must be), a manager the path of the URL it
  * parsed (dot segments removed, as urllib3's `parse_url`).
  *
  * @internal
  */
-export interface Hop {
+export interface Attempt {
   readonly method: string
   /** The URL as reported in the retry history and errors: a pool's path as given, else absolute. */
   readonly url: string
@@ -29,8 +29,8 @@ export interface Hop {
   readonly retries: Retry.Retry
 }
 
-/** Where a hop goes: its URL, parsed URL, target and Host. @internal */
-export type Where = Pick<Hop, "url" | "parsed" | "target" | "hostLine">
+/** Where a attempt goes: its URL, parsed URL, target and Host. @internal */
+export type Where = Pick<Attempt, "url" | "parsed" | "target" | "hostLine">
 
 /** The origin a pool serves. @internal */
 export interface Origin {
