@@ -50,7 +50,7 @@ export const make = (options: ConnectionPool.Options) =>
       connectTimeout: connectTimeout === null ? null : exchange.toMillis(connectTimeout),
       sourceAddress: options.sourceAddress ?? null,
       tls: origin.scheme !== "https" ? null : config.tlsOf(forwarding ? (options.proxyConfig ?? {}) : options),
-      tunnel: proxy?.tunnel ?? null
+      route: proxy?.route ?? []
     }
     const counters = { numConnections: 0, numRequests: 0 }
     const label = Metrics.poolLabel(origin.scheme, origin.host, origin.port)

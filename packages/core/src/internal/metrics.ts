@@ -1,5 +1,6 @@
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import { hostPort } from "./url.js"
 import * as MetricLabel from "effect/MetricLabel"
 
 /** @internal */
@@ -64,7 +65,7 @@ export const POOL_LABEL = "pool"
 
 /** A pool's label: `scheme://host:port`, the port always written, IPv6 in brackets. @internal */
 export const poolLabel = (scheme: string, host: string, port: number | null): string =>
-  `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`
+  `${scheme}://${hostPort(host, port ?? 0)}`
 
 const statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const
 

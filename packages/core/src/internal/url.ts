@@ -1229,3 +1229,7 @@ export const resolve = (
   const joined = join(typeof base === "string" ? base : format(base), location)
   return joined === null ? Either.left(new LocationParseError({ location })) : parseAbsolute(joined)
 }
+
+/** @internal */
+export const hostPort = (host: string, port: number): string =>
+  `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`

@@ -52,7 +52,8 @@ export interface ResolvedProxy {
   /** The pool's origin is the proxy: requests go in absolute form with the proxy headers. */
   readonly forward: boolean
   readonly headers: Headers.Headers
-  readonly tunnel: Connector.TunnelOptions | null
+  /** The hops to the origin (the tunnel through the proxy); empty when forwarding or direct. */
+  readonly route: ReadonlyArray<Connector.Hop>
 }
 
 /** @internal */
@@ -69,18 +70,21 @@ export const resolveProxy = (
     const port = url.port ?? Url.defaultPort(scheme)!
     const headers = yield* Headers.fromInput(options.proxyHeaders ?? undefined)
     const forward = origin.scheme === scheme && origin.host === host && origin.port === port
-    if (forward) return { forward, headers, tunnel: null }
+    if (forward) return { forward, headers, route: [] }
     const flat: Array<string> = []
     for (const [name, value] of headers) flat.push(name, value)
     return {
       forward,
       headers,
-      tunnel: {
-        proxyScheme: scheme,
-        proxyHost: host,
-        proxyPort: port,
-        proxyTls: scheme === "https" ? tlsOf(options.proxyConfig ?? {}) : null,
-        headers: flat
-      }
+      route: [
+        {
+          _tag: "HttpConnect",
+          scheme,
+          host,
+          port,
+          tls: scheme === "https" ? tlsOf(options.proxyConfig ?? {}) : null,
+          headers: flat
+        }
+      ]
     }
   })
