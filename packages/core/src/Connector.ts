@@ -49,6 +49,41 @@ export interface TlsOptions {
 }
 
 /**
+ * `TlsOptions` as a caller gives them: every field optional, absent meaning null.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TlsOptionsInput = { readonly [K in keyof TlsOptions]?: TlsOptions[K] | null | undefined }
+
+/**
+ * Complete `TlsOptions` from the fields given (the others null), so that code reading them
+ * never meets `undefined`.
+ *
+ * @example
+ * import * as Connector from "@httpool/core/Connector"
+ *
+ * Connector.makeTlsOptions({ caCerts: "/etc/ssl/ca.pem" }).certReqs // null
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeTlsOptions = (options: TlsOptionsInput): TlsOptions => ({
+  caCerts: options.caCerts ?? null,
+  caCertDir: options.caCertDir ?? null,
+  caCertData: options.caCertData ?? null,
+  certFile: options.certFile ?? null,
+  keyFile: options.keyFile ?? null,
+  keyPassword: options.keyPassword ?? null,
+  certReqs: options.certReqs ?? null,
+  assertHostname: options.assertHostname ?? null,
+  assertFingerprint: options.assertFingerprint ?? null,
+  serverHostname: options.serverHostname ?? null,
+  sslMinimumVersion: options.sslMinimumVersion ?? null,
+  sslMaximumVersion: options.sslMaximumVersion ?? null
+})
+
+/**
  * One proxy on a connection's way to its target: the connection reaches the proxy (over TLS
  * for an https proxy), asks it for `CONNECT host:port` of what comes next (the next hop's
  * proxy, or the target) with `headers`, and goes on through the tunnel. Today the only kind;

@@ -1,4 +1,4 @@
-import type * as Connector from "@httpool/core/Connector"
+import * as Connector from "@httpool/core/Connector"
 import * as Errors from "@httpool/core/Errors"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
@@ -186,17 +186,4 @@ export const checkFingerprint = (socket: tls.TLSSocket, expected: NonNullable<Re
 }
 
 /** No TLS option given: verification against Node's root store, the host's name checked. @internal */
-export const emptyTls: Connector.TlsOptions = {
-  caCerts: null,
-  caCertDir: null,
-  caCertData: null,
-  certFile: null,
-  keyFile: null,
-  keyPassword: null,
-  certReqs: null,
-  assertHostname: null,
-  assertFingerprint: null,
-  serverHostname: null,
-  sslMinimumVersion: null,
-  sslMaximumVersion: null
-}
+export const emptyTls: Connector.TlsOptions = Connector.makeTlsOptions({})

@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as ConnectionPool from "../../ConnectionPool.js"
-import type * as Connector from "../../Connector.js"
+import * as Connector from "../../Connector.js"
 import {
   type InvalidHeader,
   type LocationParseError,
@@ -30,22 +30,6 @@ export const resolveOrigin = (
   }
   return Either.right({ scheme, host, port })
 }
-
-/** The TLS settings of a pool's options, every field present. @internal */
-export const tlsOf = (options: ConnectionPool.TlsOptions): Connector.TlsOptions => ({
-  caCerts: options.caCerts ?? null,
-  caCertDir: options.caCertDir ?? null,
-  caCertData: options.caCertData ?? null,
-  certFile: options.certFile ?? null,
-  keyFile: options.keyFile ?? null,
-  keyPassword: options.keyPassword ?? null,
-  certReqs: options.certReqs ?? null,
-  assertHostname: options.assertHostname ?? null,
-  assertFingerprint: options.assertFingerprint ?? null,
-  serverHostname: options.serverHostname ?? null,
-  sslMinimumVersion: options.sslMinimumVersion ?? null,
-  sslMaximumVersion: options.sslMaximumVersion ?? null
-})
 
 /** How a pool reaches its origin through its proxy. @internal */
 export interface ResolvedProxy {
@@ -82,7 +66,7 @@ export const resolveProxy = (
           scheme,
           host,
           port,
-          tls: scheme === "https" ? tlsOf(options.proxyConfig ?? {}) : null,
+          tls: scheme === "https" ? Connector.makeTlsOptions(options.proxyConfig ?? {}) : null,
           headers: flat
         }
       ]
