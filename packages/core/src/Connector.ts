@@ -221,6 +221,16 @@ export class SendFailure extends Data.TaggedError("SendFailure")<{
 export interface Connection {
   readonly id: number
   readonly send: (request: WireRequest) => Effect.Effect<WireResponse, SendFailure>
+  /**
+   * `send` as the registration of an `Effect.async`: starts the request, calls `resume` once
+   * with the outcome, and returns what interrupts it (its connection is then dropped).
+   * Optional: a pool that finds it runs a warm request as one `Effect.async` of its own,
+   * leasing and releasing the connection in the same synchronous steps.
+   */
+  readonly begin?: (
+    request: WireRequest,
+    resume: (outcome: Effect.Effect<WireResponse, SendFailure>) => void
+  ) => Effect.Effect<void> | undefined
   /** Whether a socket is open now (an idle connection whose socket closed reconnects on `send`). */
   readonly isConnected: () => boolean
   /**

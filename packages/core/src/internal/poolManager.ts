@@ -239,15 +239,18 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       const found = keyOf(next.parsed)
       if (Either.isLeft(found)) return Effect.fail(found.left)
       const { key, context } = found.right
-      return Effect.map(leaseEntry(key, context), (entry): loop.Route => {
-        const routed = routing.prepare(next)
-        return {
-          pool: exchangerOf(entry.pool),
-          target: routed.target,
-          headers: routed.headers,
-          release: unlease(entry)
-        }
+      if (closed) return Effect.fail(closedError(key))
+      const routed = routing.prepare(next)
+      const routeOf = (entry: Entry): loop.Route => ({
+        pool: exchangerOf(entry.pool),
+        target: routed.target,
+        headers: routed.headers,
+        release: unlease(entry)
       })
+      // A pool found is leased in the lookup's own step; a missing one is created.
+      return Effect.flatMap(lru.hitWith(key, lease), (entry) =>
+        entry === undefined ? Effect.map(leaseEntry(key, context), routeOf) : Effect.succeed(routeOf(entry))
+      )
     }
 
     let defaults = defaultsOf(kw)

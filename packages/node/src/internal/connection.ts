@@ -96,7 +96,7 @@ export class NodeConnection implements Connector.Connection {
   ) {
     this.servername = target.host.length > 0 ? target.host : "localhost"
     this.send = (request) =>
-      Effect.async<Connector.WireResponse, Connector.SendFailure>((resume) => this.start(request, resume))
+      Effect.async<Connector.WireResponse, Connector.SendFailure>((resume) => this.begin(request, resume))
     this.close = Effect.sync(() => this.destroy())
   }
 
@@ -154,10 +154,10 @@ export class NodeConnection implements Connector.Connection {
     }
   }
 
-  private start(
+  readonly begin = (
     request: Connector.WireRequest,
     resume: Resume<Connector.WireResponse, Connector.SendFailure>
-  ): Effect.Effect<void> | undefined {
+  ): Effect.Effect<void> | undefined => {
     const client = this.undici()
     if (!(client instanceof Client)) {
       resume(Effect.fail(new Connector.SendFailure({ error: client, requestSent: false, responseStarted: false })))
