@@ -167,11 +167,11 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       if (closed) entry.evicted = true
       return entry
     }
-    const unlease = (entry: Entry) =>
-      Effect.suspend(() => {
-        entry.leases--
-        return entry.evicted && entry.leases === 0 ? closeEntry(entry) : Effect.void
-      })
+    const unleaseNow = (entry: Entry): Effect.Effect<void> | null => {
+      entry.leases--
+      return entry.evicted && entry.leases === 0 ? closeEntry(entry) : null
+    }
+    const unlease = (entry: Entry) => Effect.suspend(() => unleaseNow(entry) ?? Effect.void)
 
     const closedError = (key: PoolKey.PoolKey) =>
       new ClosedPoolError({ pool: { scheme: key.scheme, host: key.host, port: key.port }, reason: "Pool is closed." })
@@ -245,7 +245,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
         pool: exchangerOf(entry.pool),
         target: routed.target,
         headers: routed.headers,
-        release: unlease(entry)
+        release: () => unleaseNow(entry)
       })
       // A pool found is leased in the lookup's own step; a missing one is created.
       return Effect.flatMap(lru.hitWith(key, lease), (entry) =>

@@ -96,10 +96,11 @@ export interface Route {
   readonly target: string
   readonly headers: Headers.Headers
   /**
-   * Gives the pool back (a manager's lease on it); runs once the exchange, or the streamed
-   * body, is done. Null when there is nothing to give back (a pool routing to itself).
+   * Gives the pool back (a manager's lease on it) once the exchange, or the streamed body, is
+   * done: a synchronous step, returning what is left to do (closing an evicted pool) or null.
+   * Null when there is nothing to give back (a pool routing to itself).
    */
-  readonly release: Effect.Effect<void> | null
+  readonly release: (() => Effect.Effect<void> | null) | null
 }
 
 /**
@@ -226,7 +227,18 @@ const leased = (
   const exchanged = restore(exchange(router, call, attempt, route))
   if (release === null) return exchanged
   const holder = call.holder
-  return holder === null ? Effect.ensuring(exchanged, release) : Effect.zipRight(holder.add(release), exchanged)
+  if (holder !== null) return Effect.zipRight(holder.add(Effect.suspend(() => release() ?? Effect.void)), exchanged)
+  // Already uninterruptible here: the release is paired without `ensuring`'s own mask.
+  return Effect.matchCauseEffect(exchanged, {
+    onFailure: (cause) => {
+      const left = release()
+      return left === null ? Effect.failCause(cause) : Effect.zipRight(left, Effect.failCause(cause))
+    },
+    onSuccess: (response) => {
+      const left = release()
+      return left === null ? Effect.succeed(response) : Effect.as(left, response)
+    }
+  })
 }
 
 /** The exchange of a attempt on its route, and what follows from its outcome. */
