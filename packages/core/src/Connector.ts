@@ -189,7 +189,11 @@ export interface WireResponse {
   readonly reason: string
   /** Flat `[name, value, ...]` as received. */
   readonly headers: ReadonlyArray<string>
-  /** The whole body when the request was preloaded, else null. */
+  /**
+   * The whole body when the request was preloaded, or when a streamed response's body had all
+   * arrived by the time its head was handed over (its connection is then free at once); else
+   * null, and the body is read with `read`.
+   */
   readonly body: Uint8Array | null
   /** The next chunk of a streamed body, or null once it has ended. */
   readonly read: Effect.Effect<Uint8Array | null, SendFailure>

@@ -441,6 +441,8 @@ const openWith = (manager: PoolManager.Service) => {
  */
 class Finalizers implements Holder {
   private finalizers: Array<Effect.Effect<void>> | null = []
+  /** A body that arrived whole frees its connection at once: the response keeps the bytes. */
+  readonly releaseEarly = true
 
   readonly add = (finalizer: Effect.Effect<void>): Effect.Effect<void> =>
     Effect.suspend(() => {

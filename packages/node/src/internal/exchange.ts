@@ -106,28 +106,48 @@ export class Exchange {
     this.headers = headers
     if (!this.request.preload) {
       this.resumeParser = resume
-      this.settle(
-        Effect.succeed({
-          status,
-          reason: statusText,
-          headers,
-          body: null,
-          read: Effect.async<Uint8Array | null, Connector.SendFailure>((resume) => {
-            const next = this.take()
-            if (next !== undefined) {
-              resume(next)
-              return
-            }
-            this.reader = resume
-            return Effect.sync(() => {
-              if (this.reader === resume) this.reader = null
-            })
-          }),
-          abort: Effect.sync(() => this.cancel())
-        })
-      )
+      // Handed over once undici has parsed what it already holds (it goes on synchronously
+      // after this callback): a body that came with its head is then handed over whole.
+      queueMicrotask(() => this.settleStreamed(status, statusText, headers))
     }
     return true
+  }
+
+  /**
+   * Hands a streamed response to its reader: whole when its body has already ended (a small
+   * answer arrives with its head, and its connection can go back to its pool at once), else
+   * to be read chunk by chunk.
+   */
+  private settleStreamed(status: number, statusText: string, headers: Array<string>): void {
+    if (this.settled) return
+    if (this.ended && this.failure === null) {
+      const queue = this.queue
+      const body = queue.length === 1 ? queue[0]! : this.queued === 0 ? EMPTY : Buffer.concat(queue, this.queued)
+      this.queue = []
+      this.queued = 0
+      this.settle(Effect.succeed({ status, reason: statusText, headers, body, read: endOfBody, abort: Effect.void }))
+      return
+    }
+    this.settle(
+      Effect.succeed({
+        status,
+        reason: statusText,
+        headers,
+        body: null,
+        read: Effect.async<Uint8Array | null, Connector.SendFailure>((resume) => {
+          const next = this.take()
+          if (next !== undefined) {
+            resume(next)
+            return
+          }
+          this.reader = resume
+          return Effect.sync(() => {
+            if (this.reader === resume) this.reader = null
+          })
+        }),
+        abort: Effect.sync(() => this.cancel())
+      })
+    )
   }
 
   onData(chunk: Buffer): boolean {

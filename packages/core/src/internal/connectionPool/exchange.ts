@@ -223,7 +223,10 @@ export const make = (settings: Settings): loop.Exchanger => {
               onSuccess: (res): Effect.Effect<Outcome> =>
                 timedOutIdle(res, lease, fresh)
                   ? Effect.as(guard.release(false), stale)
-                  : Effect.succeed({ _tag: "Sent", res, lease, guard })
+                  : res.body !== null && holder.releaseEarly === true
+                    ? // The whole body is here: the connection goes back now.
+                      Effect.as(guard.release(true), { _tag: "Sent", res, lease, guard: null })
+                    : Effect.succeed({ _tag: "Sent", res, lease, guard })
             })
           )
         })
@@ -243,7 +246,7 @@ export const make = (settings: Settings): loop.Exchanger => {
   ): Effect.Effect<loop.Exchanged, HttpoolError> => {
     switch (outcome._tag) {
       case "Sent":
-        return Effect.succeed(exchangedOf(outcome))
+        return Effect.succeed(exchangedOf(outcome, call.preload))
       case "Stale":
         return sendOnce(outgoing, wire, payloadOf, call, limits, true)
       case "Failed": {
@@ -268,7 +271,17 @@ export const make = (settings: Settings): loop.Exchanger => {
    * `begin`) goes the general way, `sendOnce`.
    */
   /** The raw body of a streamed response, read from its connection, which goes back when the body ends. */
-  const sourceOf = (res: Connector.WireResponse, guard: Guard): response.BodySource => ({
+  const sourceOf = (res: Connector.WireResponse, guard: Guard): response.BodySource =>
+    res.body === null ? readFrom(res, guard) : heldWhole(res.body, guard)
+
+  /** A body that arrived whole with its head, its connection held until the body is taken. */
+  const heldWhole = (bytes: Uint8Array, guard: Guard): response.BodySource => ({
+    stream: () => (bytes.length === 0 ? Stream.empty : Stream.succeed(bytes)).pipe(Stream.onEnd(guard.release(true))),
+    data: () => Effect.as(guard.release(true), bytes),
+    drain: () => guard.release(true)
+  })
+
+  const readFrom = (res: Connector.WireResponse, guard: Guard): response.BodySource => ({
     // Built when read: most callers read `data` and never pay for a Stream.
     stream: () =>
       Stream.repeatEffectOption(
@@ -406,7 +419,7 @@ export const make = (settings: Settings): loop.Exchanger => {
   const exchange = (outgoing: loop.Outgoing, call: loop.Call): Effect.Effect<loop.Exchanged, HttpoolError> =>
     Effect.suspend(() => exchangeThen(outgoing, call, plain))
 
-  const exchangedOf = ({ res, lease, guard }: Extract<Outcome, { _tag: "Sent" }>): loop.Exchanged => {
+  const exchangedOf = ({ res, lease, guard }: Extract<Outcome, { _tag: "Sent" }>, preloaded = true): loop.Exchanged => {
     metrics.response(res.status)
     const connection = lease.slot.connection
     return {
@@ -420,14 +433,21 @@ export const make = (settings: Settings): loop.Exchanger => {
         waitedMillis: lease.waitedMillis,
         remoteAddress: connection.remoteAddress?.() ?? null
       },
-      body: guard === null ? (res.body ?? EMPTY) : null,
-      source: guard === null ? null : sourceOf(res, guard),
+      body: guard === null && preloaded ? (res.body ?? EMPTY) : null,
+      source: guard !== null ? sourceOf(res, guard) : preloaded ? null : whole(res.body ?? EMPTY),
       decoded: false
     }
   }
 
   return { info: pool, metrics, decoding: settings.decoding, exchange, exchangeThen }
 }
+
+/** A streamed response whose body had all arrived with its head: nothing left to read. */
+const whole = (bytes: Uint8Array): response.BodySource => ({
+  stream: () => (bytes.length === 0 ? Stream.empty : Stream.succeed(bytes)),
+  data: () => Effect.succeed(bytes),
+  drain: () => Effect.void
+})
 
 /** Reads a streamed body to its end into one array. */
 const readAll = (

@@ -13,6 +13,12 @@ import type * as Response from "../../Response.js"
  */
 export interface Holder {
   readonly add: (finalizer: Effect.Effect<void>) => Effect.Effect<void>
+  /**
+   * A streamed response whose whole body arrived with its head may give its connection back
+   * at once (the HttpClient adapter's responses). Without it, as urllib3's
+   * `preload_content=False`, the connection is held until the body is read or released.
+   */
+  readonly releaseEarly?: boolean
 }
 
 /** A Scope as a Holder. @internal */
