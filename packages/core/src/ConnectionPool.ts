@@ -108,7 +108,11 @@ export interface Options extends TlsOptions {
   readonly block?: boolean
   /** How long a blocking pool waits for a connection; default null (forever). Numbers are seconds. */
   readonly poolTimeout?: number | Duration.Duration | null
-  /** Default timeout of requests; a number is seconds for connect and read. Default: none. */
+  /**
+   * Default timeout of requests; a number is seconds for connect and read; fields left
+   * without a limit keep the defaults. Default `Timeout.DEFAULT`: connect 10 s, read 300 s,
+   * no total. `null` (or `Timeout.NONE`): no limits at all.
+   */
   readonly timeout?: Timeout.Input
   /** Default retry policy of requests. Default `Retry(3)`. */
   readonly retries?: Retry.Input
@@ -159,7 +163,11 @@ export interface UrlopenOptions {
   readonly redirect?: boolean
   /** Fail with `HostChangedError` for a URL on another origin. Default true. */
   readonly assertSameHost?: boolean
-  /** Timeout for this request, replacing the pool's. */
+  /**
+   * Timeout for this request, merged over the pool's field by field: a field this leaves
+   * without a limit keeps the pool's. `null` (or `Timeout.NONE`): no limits at all. Default:
+   * the pool's.
+   */
   readonly timeout?: Timeout.Input
   /** How long to wait for a connection of a blocking pool. Default: the pool's. */
   readonly poolTimeout?: number | Duration.Duration | null

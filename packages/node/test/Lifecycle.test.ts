@@ -1,0 +1,96 @@
+/**
+ * Connection lifecycle under hostile peers (issue 14): a silent peer never hangs a request
+ * whose pool has a connect timeout, a blocking pool serves its waiters first come first
+ * served, per-pool metrics stay bounded over thousands of origins.
+ */
+import { ConnectionPool, type Errors } from "@httpool/core"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as NodeConnector from "../src/NodeConnector.js"
+import * as Proxy from "./utils/proxy.js"
+import * as Servers from "./utils/servers.js"
+
+const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, NodeConnector.layer)
+
+/** Fails the test (rather than hanging it) when `effect` takes longer than `seconds`. */
+const within = <A, E, R>(seconds: number, effect: Effect.Effect<A, E, R>) =>
+  Effect.timeoutFail(effect, {
+    duration: `${seconds} seconds`,
+    onTimeout: () => new Error(`still running after ${seconds} s: the request hangs`)
+  })
+
+describe("timeouts merge over the pool's", () => {
+  it.scopedLive("a request timeout without connect keeps the pool's connect timeout (a silent TLS peer)", () =>
+    provide(
+      Effect.gen(function* () {
+        // Accepts TCP and never answers the TLS handshake.
+        const silent = yield* Servers.raw()
+        const pool = yield* ConnectionPool.make({
+          scheme: "https",
+          host: "127.0.0.1",
+          port: silent.port,
+          timeout: { connect: 0.3 }
+        })
+        const readOnly = yield* within(
+          5,
+          Effect.flip(pool.request("GET", "/", { retries: false, timeout: { read: 0.3 } }))
+        )
+        expect(readOnly._tag).toBe("ConnectTimeoutError")
+        expect(readOnly.message).toContain("connect timeout=0.3")
+        const total = yield* within(
+          5,
+          Effect.flip(pool.request("GET", "/", { retries: false, timeout: { total: 60 } }))
+        )
+        expect(total._tag).toBe("ConnectTimeoutError")
+        // A number sets connect (and read) itself.
+        const number = yield* within(5, Effect.flip(pool.request("GET", "/", { retries: false, timeout: 0.2 })))
+        expect(number.message).toContain("connect timeout=0.2")
+        yield* silent.waitForOpenSockets(0)
+      })
+    )
+  )
+
+  it.scopedLive("a request timeout without connect keeps the pool's connect timeout (a proxy silent on CONNECT)", () =>
+    Effect.gen(function* () {
+      // Accepts the CONNECT's TCP connection and never answers it.
+      const mute = yield* Servers.raw()
+      yield* Proxy.withManager(
+        `http://127.0.0.1:${mute.port}`,
+        { connectionPoolKw: { timeout: { connect: 0.3 } } },
+        (manager) =>
+          Effect.gen(function* () {
+            const error = yield* within(
+              5,
+              Effect.flip(manager.request("GET", "https://localhost:1/", { retries: false, timeout: { read: 0.3 } }))
+            )
+            expect(error._tag).toBe("ProxyError")
+            const proxyError = error as Errors.ProxyError
+            expect(proxyError.error?._tag).toBe("ConnectTimeoutError")
+            expect(proxyError.message).toBe("Unable to connect to proxy: no tunnel within 300 ms")
+          })
+      )
+      yield* mute.waitForOpenSockets(0)
+    })
+  )
+
+  it.scopedLive("timeout: null still lifts every limit, the pool's included", () =>
+    provide(
+      Effect.gen(function* () {
+        const silent = yield* Servers.raw()
+        const pool = yield* ConnectionPool.make({
+          scheme: "https",
+          host: "127.0.0.1",
+          port: silent.port,
+          timeout: { connect: 0.2 }
+        })
+        const fiber = yield* Effect.fork(pool.request("GET", "/", { retries: false, timeout: null }))
+        yield* Effect.sleep("1 second")
+        expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+        yield* Fiber.interrupt(fiber)
+        yield* silent.waitForOpenSockets(0)
+      })
+    )
+  )
+})
