@@ -5,7 +5,8 @@
  * Connections are opened lazily and reused most-recently-returned first. With `block: false`
  * (the default) a request that finds every connection busy opens an extra one, which is
  * closed when it comes back to a full pool; with `block: true` at most `maxsize` connections
- * exist and a request waits up to `poolTimeout` for one, then fails with `EmptyPoolError`.
+ * exist and a request waits up to `poolTimeout` for one, then fails with `EmptyPoolError`;
+ * waiters are served first come, first served.
  *
  * @example
  * import { Effect } from "effect"
@@ -104,7 +105,7 @@ export interface Options extends TlsOptions {
   readonly port?: number | null
   /** Connections kept for reuse (and, with `block`, the most that exist). Default 1. */
   readonly maxsize?: number
-  /** Wait for a free connection instead of opening extra ones. Default false. */
+  /** Wait for a free connection (first come, first served) instead of opening extra ones. Default false. */
   readonly block?: boolean
   /** How long a blocking pool waits for a connection; default null (forever). Numbers are seconds. */
   readonly poolTimeout?: number | Duration.Duration | null

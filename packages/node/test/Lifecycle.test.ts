@@ -94,3 +94,35 @@ describe("timeouts merge over the pool's", () => {
     )
   )
 })
+
+describe("a blocking pool serves its waiters first come, first served", () => {
+  it.scopedLive(
+    "a request arriving while two fibers loop on a block: true, maxsize: 1 pool waits for at most their two",
+    () =>
+      provide(
+        Effect.gen(function* () {
+          const server = yield* Servers.http(Servers.fixed("ok"))
+          const pool = yield* ConnectionPool.make({ host: server.host, port: server.port, maxsize: 1, block: true })
+          let served = 0
+          let stop = false
+          const loop = Effect.gen(function* () {
+            while (!stop && served < 5_000) {
+              yield* pool.request("GET", "/loop")
+              served++
+            }
+          })
+          const loopers = yield* Effect.forkAll([loop, loop])
+          while (served < 20) yield* Effect.sleep("5 millis")
+          const before = served
+          const response = yield* pool.request("GET", "/waiter", { poolTimeout: 5 })
+          const ahead = served - before
+          stop = true
+          yield* Fiber.join(loopers)
+          expect(response.text).toBe("ok")
+          // The looper holding the connection and the one already waiting go first, nobody else.
+          expect(ahead).toBeLessThanOrEqual(2)
+          expect(server.socketsOpened()).toBe(1)
+        })
+      )
+  )
+})
