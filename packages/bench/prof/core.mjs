@@ -47,6 +47,10 @@ const connector = Layer.merge(
     open: () => ({
       id: ++connections,
       send: (request) => Effect.sync(() => answer(request)),
+      begin: (request, resume) => {
+        resume(Effect.succeed(answer(request)))
+        return undefined
+      },
       isConnected: () => true,
       close: Effect.void
     })

@@ -70,18 +70,6 @@ const peers: ReadonlyArray<ClientId> = [
   "urllib3"
 ]
 
-/** The clients of issue 7's table and httpool's PoolManager. */
-const table: ReadonlyArray<ClientId> = [
-  "httpool-manager",
-  "undici-pool",
-  "undici-agent",
-  "node-http",
-  "axios",
-  "effect-undici",
-  "urllib3"
-]
-
-/** The above and httpool's @effect/platform HttpClient layer. */
 const tableAndAdapter: ReadonlyArray<ClientId> = [
   "httpool-manager",
   "httpool-httpclient",
@@ -179,7 +167,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
     id: "get64-c1",
     title: "1 origin, GET 64 B, concurrency 1",
     concurrency: 1,
-    clients: table
+    clients: ["httpool-pool", ...tableAndAdapter]
   },
   {
     ...base,

@@ -26,7 +26,7 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
-import type { Connector } from "./Connector.js"
+import type * as Connector from "./Connector.js"
 import type { ContentDecoder } from "./ContentDecoder.js"
 import type {
   HttpoolError,
@@ -44,38 +44,14 @@ import type * as Retry from "./Retry.js"
 import type * as Timeout from "./Timeout.js"
 
 /**
- * The TLS options of an https pool, as urllib3's keyword arguments (camelCased). All default
- * to null: verification against the runtime's trusted CAs, host name checked, TLS 1.2 or later.
+ * The TLS options of an https pool, as urllib3's keyword arguments (camelCased): the fields
+ * of `Connector.TlsOptions` (where each is described), each optional. All default to null:
+ * verification against the runtime's trusted CAs, host name checked, TLS 1.2 or later.
  *
  * @since 0.1.0
  * @category models
  */
-export interface TlsOptions {
-  /** Path to a PEM file of trusted CA certificates. */
-  readonly caCerts?: string | null
-  /** Path to a directory of PEM CA certificates. */
-  readonly caCertDir?: string | null
-  /** Trusted CA certificates as PEM text or DER bytes. */
-  readonly caCertData?: string | Uint8Array | null
-  /** Client certificate (path to a PEM file). */
-  readonly certFile?: string | null
-  /** Client private key (path to a PEM file); default: inside `certFile`. */
-  readonly keyFile?: string | null
-  /** Passphrase of the client key. */
-  readonly keyPassword?: string | null
-  /** `"CERT_REQUIRED"` (default) or `"CERT_NONE"` (also `"REQUIRED"`, `"NONE"`). */
-  readonly certReqs?: string | null
-  /** The name the certificate must carry (default: the host); `false` turns the check off. */
-  readonly assertHostname?: string | false | null
-  /** md5, sha1 or sha256 hex digest (colons optional) the certificate must have. */
-  readonly assertFingerprint?: string | null
-  /** The SNI name, also checked against the certificate (default: the host). */
-  readonly serverHostname?: string | null
-  /** Lowest TLS version: `"TLSv1.2"` (default) or `"TLSv1.3"`. */
-  readonly sslMinimumVersion?: string | null
-  /** Highest TLS version. */
-  readonly sslMaximumVersion?: string | null
-}
+export type TlsOptions = Connector.TlsOptionsInput
 
 /**
  * How a pool reaches its origin through a proxy (urllib3's `proxy_config`): TLS settings
@@ -272,5 +248,5 @@ export const make: (
 ) => Effect.Effect<
   ConnectionPool,
   ValueError | LocationValueError | LocationParseError | InvalidHeader | ProxySchemeUnknown,
-  Scope.Scope | Connector | ContentDecoder
+  Scope.Scope | Connector.Connector | ContentDecoder
 > = internal.make

@@ -49,23 +49,68 @@ export interface TlsOptions {
 }
 
 /**
- * A CONNECT tunnel through a proxy: the connection first reaches the proxy (over TLS for an
- * https proxy), asks it for `CONNECT host:port` with `headers`, and then speaks to the target
- * through the tunnel.
+ * `TlsOptions` as a caller gives them: every field optional, absent meaning null.
  *
  * @since 0.1.0
  * @category models
  */
-export interface TunnelOptions {
-  readonly proxyScheme: "http" | "https"
+export type TlsOptionsInput = { readonly [K in keyof TlsOptions]?: TlsOptions[K] | null | undefined }
+
+/**
+ * Complete `TlsOptions` from the fields given (the others null), so that code reading them
+ * never meets `undefined`.
+ *
+ * @example
+ * import * as Connector from "@httpool/core/Connector"
+ *
+ * Connector.makeTlsOptions({ caCerts: "/etc/ssl/ca.pem" }).certReqs // null
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeTlsOptions = (options: TlsOptionsInput): TlsOptions => ({
+  caCerts: options.caCerts ?? null,
+  caCertDir: options.caCertDir ?? null,
+  caCertData: options.caCertData ?? null,
+  certFile: options.certFile ?? null,
+  keyFile: options.keyFile ?? null,
+  keyPassword: options.keyPassword ?? null,
+  certReqs: options.certReqs ?? null,
+  assertHostname: options.assertHostname ?? null,
+  assertFingerprint: options.assertFingerprint ?? null,
+  serverHostname: options.serverHostname ?? null,
+  sslMinimumVersion: options.sslMinimumVersion ?? null,
+  sslMaximumVersion: options.sslMaximumVersion ?? null
+})
+
+/**
+ * One proxy on a connection's way to its target: the connection reaches the proxy (over TLS
+ * for an https proxy), asks it for `CONNECT host:port` of what comes next (the next hop's
+ * proxy, or the target) with `headers`, and goes on through the tunnel. Today the only kind;
+ * a SOCKS hop is the next one (a tagged union, so a connector says which kinds it dials).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HttpConnectHop {
+  readonly _tag: "HttpConnect"
+  readonly scheme: "http" | "https"
   /** The proxy's host name or IP address, IPv6 without brackets. */
-  readonly proxyHost: string
-  readonly proxyPort: number
+  readonly host: string
+  readonly port: number
   /** TLS settings for the connection to an https proxy; null for an http proxy. */
-  readonly proxyTls: TlsOptions | null
+  readonly tls: TlsOptions | null
   /** Headers of the CONNECT request (`[name, value, ...]`), e.g. Proxy-Authorization. */
   readonly headers: ReadonlyArray<string>
 }
+
+/**
+ * A hop of a connection's route.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Hop = HttpConnectHop
 
 /**
  * Where and how a `Connection` connects.
@@ -84,8 +129,11 @@ export interface ConnectionTarget {
   readonly sourceAddress: readonly [host: string, port: number] | null
   /** TLS settings; null for plain http. */
   readonly tls: TlsOptions | null
-  /** Reach the target through a CONNECT tunnel; null to connect directly. */
-  readonly tunnel: TunnelOptions | null
+  /**
+   * The proxies to go through, in order, before the target: empty to connect directly. The
+   * connect timeout covers the whole route (every hop and the TLS handshake with the target).
+   */
+  readonly route: ReadonlyArray<Hop>
 }
 
 /**
@@ -163,7 +211,9 @@ export class SendFailure extends Data.TaggedError("SendFailure")<{
 }> {}
 
 /**
- * One reusable connection: at most one socket, one request at a time.
+ * One reusable connection: at most one socket, one request at a time. (A connection of a
+ * multiplexing protocol would carry several: the pools lease each connection to one request
+ * at a time today, in `internal/leasing.ts`, which is where that would change.)
  *
  * @since 0.1.0
  * @category models
@@ -171,6 +221,16 @@ export class SendFailure extends Data.TaggedError("SendFailure")<{
 export interface Connection {
   readonly id: number
   readonly send: (request: WireRequest) => Effect.Effect<WireResponse, SendFailure>
+  /**
+   * `send` as the registration of an `Effect.async`: starts the request, calls `resume` once
+   * with the outcome, and returns what interrupts it (its connection is then dropped).
+   * Optional: a pool that finds it runs a warm request as one `Effect.async` of its own,
+   * leasing and releasing the connection in the same synchronous steps.
+   */
+  readonly begin?: (
+    request: WireRequest,
+    resume: (outcome: Effect.Effect<WireResponse, SendFailure>) => void
+  ) => Effect.Effect<void> | undefined
   /** Whether a socket is open now (an idle connection whose socket closed reconnects on `send`). */
   readonly isConnected: () => boolean
   /**

@@ -240,6 +240,12 @@ export interface LruRef<K, V> {
    */
   readonly getOrCreate: <E, R>(key: K, create: Effect.Effect<V, E, R>) => Effect.Effect<V, E, R>
   /**
+   * A lookup in one step, without the lock: when the key is present its recency is refreshed
+   * and `acquire` runs on the value in that same step; `undefined` when it is missing (then
+   * `getOrCreateWith` creates it). The hot path of a PoolManager request.
+   */
+  readonly hitWith: <A>(key: K, acquire: (value: V) => A) => Effect.Effect<A | undefined>
+  /**
    * As `getOrCreate`, and `acquire` runs on the value in the same synchronous step that
    * finds or stores it: before anything this call evicted is disposed and before any other
    * fiber can evict the value. A PoolManager counts a lease on its pool here, so an evicted

@@ -229,6 +229,20 @@ export const absoluteTarget: (url: Url) => string = internal.absoluteTarget
 export const encodeTarget: (target: string) => string = internal.encodeTarget
 
 /**
+ * `host:port` as an authority, the port always written and an IPv6 address in brackets: the
+ * one formatter of httpool for a host and a port (CONNECT request lines, pool labels, errors).
+ *
+ * @example
+ * import * as Url from "@httpool/core/Url"
+ *
+ * Url.hostPort("::1", 8080) // "[::1]:8080"
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const hostPort: (host: string, port: number) => string = internal.hostPort
+
+/**
  * The port a scheme uses when the URL names none: `http` 80, `https` 443, otherwise `null`.
  *
  * @since 0.1.0

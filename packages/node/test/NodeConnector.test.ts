@@ -39,7 +39,7 @@ const targetOf = (
   connectTimeout: null,
   sourceAddress: null,
   tls: null,
-  tunnel: null,
+  route: [],
   ...options
 })
 

@@ -49,8 +49,9 @@ export const make = (options: ConnectionPool.Options) =>
       port: origin.port,
       connectTimeout: connectTimeout === null ? null : exchange.toMillis(connectTimeout),
       sourceAddress: options.sourceAddress ?? null,
-      tls: origin.scheme !== "https" ? null : config.tlsOf(forwarding ? (options.proxyConfig ?? {}) : options),
-      tunnel: proxy?.tunnel ?? null
+      tls:
+        origin.scheme !== "https" ? null : Connector.makeTlsOptions(forwarding ? (options.proxyConfig ?? {}) : options),
+      route: proxy?.route ?? []
     }
     const counters = { numConnections: 0, numRequests: 0 }
     const label = Metrics.poolLabel(origin.scheme, origin.host, origin.port)

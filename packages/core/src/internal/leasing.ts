@@ -89,6 +89,16 @@ export interface Leasing {
   ) => Effect.Effect<Lease, EmptyPoolError | ClosedPoolError>
   /** Gives a lease back: reusable connections go idle, others are closed. Never fails. */
   readonly release: (lease: Lease, reusable: boolean) => Effect.Effect<void>
+  /**
+   * `acquire` in one synchronous step when it needs no wait and no Effect (a slot is free, no
+   * limiter, no connection to retire first): the lease, or null to go through `acquire`.
+   */
+  readonly tryAcquire: () => Lease | null
+  /**
+   * `release` in one synchronous step: the state is updated now, and what is left to do
+   * (closing a connection that is not kept) is returned, or null when there is nothing.
+   */
+  readonly releaseNow: (lease: Lease, reusable: boolean) => Effect.Effect<void> | null
   /** Closes idle connections now and the leased ones as they come back; later acquires fail. */
   readonly close: Effect.Effect<void>
   readonly idleCount: Effect.Effect<number>
@@ -277,6 +287,32 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
         })
       })
 
+    const tryAcquire: Leasing["tryAcquire"] = () => {
+      // In block mode a newcomer never passes a waiter (first come, first served): while anyone
+      // waits every slot is counted in use, handed-over ones included; the second test is a guard.
+      if (closed || limiter !== unlimited || (block && (inUse >= maxsize || waiters.length > 0))) return null
+      const top = idle.length === 0 ? null : idle[idle.length - 1]
+      if (top === null) return null
+      if (maxConnectionAge !== null && Date.now() - top.createdAt >= maxConnectionAge) return null
+      idle.pop()
+      inUse++
+      const lease: Lease = { slot: top, reused: top.uses > 0 && top.connection.isConnected(), waitedMillis: 0 }
+      events.onLease?.(lease)
+      changed()
+      return lease
+    }
+
+    const releaseNow: Leasing["releaseNow"] = (lease, reusable) => {
+      if (reusable && !closed && idle.length < maxsize) {
+        lease.slot.uses++
+        idle.push(lease.slot)
+        handOn()
+        changed()
+        return null
+      }
+      return release(lease, reusable)
+    }
+
     const release: Leasing["release"] = (lease, reusable) =>
       Effect.suspend(() => {
         let reason: DiscardReason | null = null
@@ -317,6 +353,8 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
     return {
       acquire,
       release,
+      tryAcquire,
+      releaseNow,
       close,
       idleCount: Effect.sync(() => idle.length),
       inUseCount: Effect.sync(() => inUse)

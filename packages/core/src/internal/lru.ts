@@ -276,7 +276,14 @@ export const makeRef = <K, V>(options: Lru.RefOptions<K, V>): Effect.Effect<Lru.
       )
     }
 
+    const hitWith = <A>(key: K, acquire: (value: V) => A): Effect.Effect<A | undefined> =>
+      Ref.modify(state, (lru): readonly [A | undefined, Lru.Lru<K, V>] => {
+        const [found, refreshed] = get(lru, key)
+        return Option.isSome(found) ? [acquire(found.value), refreshed] : [undefined, lru]
+      })
+
     const self: Lru.LruRef<K, V> = {
+      hitWith,
       capacity: normalizeCapacity(options.capacity),
       snapshot: Ref.get(state),
       size: Effect.map(Ref.get(state), size),

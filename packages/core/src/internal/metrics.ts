@@ -1,6 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import { hostPort } from "./url.js"
 import * as MetricLabel from "effect/MetricLabel"
 
 /** @internal */
@@ -71,7 +72,7 @@ export const DEFAULT_MAX_POOL_LABELS = 100
 
 /** A pool's label: `scheme://host:port`, the port always written, IPv6 in brackets. @internal */
 export const poolLabel = (scheme: string, host: string, port: number | null): string =>
-  `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`
+  `${scheme}://${hostPort(host, port ?? 0)}`
 
 const statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const
 

@@ -167,11 +167,11 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       if (closed) entry.evicted = true
       return entry
     }
-    const unlease = (entry: Entry) =>
-      Effect.suspend(() => {
-        entry.leases--
-        return entry.evicted && entry.leases === 0 ? closeEntry(entry) : Effect.void
-      })
+    const unleaseNow = (entry: Entry): Effect.Effect<void> | null => {
+      entry.leases--
+      return entry.evicted && entry.leases === 0 ? closeEntry(entry) : null
+    }
+    const unlease = (entry: Entry) => Effect.suspend(() => unleaseNow(entry) ?? Effect.void)
 
     const closedError = (key: PoolKey.PoolKey) =>
       new ClosedPoolError({ pool: { scheme: key.scheme, host: key.host, port: key.port }, reason: "Pool is closed." })
@@ -239,15 +239,18 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       const found = keyOf(next.parsed)
       if (Either.isLeft(found)) return Effect.fail(found.left)
       const { key, context } = found.right
-      return Effect.map(leaseEntry(key, context), (entry): loop.Route => {
-        const routed = routing.prepare(next)
-        return {
-          pool: exchangerOf(entry.pool),
-          target: routed.target,
-          headers: routed.headers,
-          release: unlease(entry)
-        }
+      if (closed) return Effect.fail(closedError(key))
+      const routed = routing.prepare(next)
+      const routeOf = (entry: Entry): loop.Route => ({
+        pool: exchangerOf(entry.pool),
+        target: routed.target,
+        headers: routed.headers,
+        release: () => unleaseNow(entry)
       })
+      // A pool found is leased in the lookup's own step; a missing one is created.
+      return Effect.flatMap(lru.hitWith(key, lease), (entry) =>
+        entry === undefined ? Effect.map(leaseEntry(key, context), routeOf) : Effect.succeed(routeOf(entry))
+      )
     }
 
     let defaults = defaultsOf(kw)

@@ -68,7 +68,7 @@ export const resolveProxy = (proxyUrl: string, options: ProxyManager.Options) =>
       scheme,
       host,
       port,
-      url: `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`,
+      url: `${scheme}://${Url.hostPort(host, port)}`,
       headers,
       config
     }

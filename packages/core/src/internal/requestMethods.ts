@@ -26,6 +26,14 @@ export interface RequestMethods {
 const encoder = new TextEncoder()
 
 const withoutRequestFields = (options: ConnectionPool.RequestOptions): ConnectionPool.UrlopenOptions => {
+  if (
+    options.fields === undefined &&
+    options.json === undefined &&
+    options.encodeMultipart === undefined &&
+    options.multipartBoundary === undefined
+  ) {
+    return options
+  }
   const { fields: _fields, json: _json, encodeMultipart: _multipart, multipartBoundary: _boundary, ...rest } = options
   return rest
 }
@@ -72,7 +80,18 @@ export const make = (urlopen: AnyUrlopen, defaultHeaders: () => Headers.Headers)
       })
     })
 
-  const request = (method: string, url: string, options: ConnectionPool.RequestOptions = {}) =>
+  const request = (method: string, url: string, options: ConnectionPool.RequestOptions = {}) => {
+    // Without json nothing here can fail or needs deferring: the common call adds no step.
+    if (options.json === undefined) {
+      const upper = method.toUpperCase()
+      return ENCODE_URL_METHODS.has(upper)
+        ? requestEncodeUrl(upper, url, options)
+        : requestEncodeBody(upper, url, options)
+    }
+    return requestWithJson(method, url, options)
+  }
+
+  const requestWithJson = (method: string, url: string, options: ConnectionPool.RequestOptions) =>
     Effect.suspend(() => {
       const upper = method.toUpperCase()
       let effective = options

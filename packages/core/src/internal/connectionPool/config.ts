@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as ConnectionPool from "../../ConnectionPool.js"
-import type * as Connector from "../../Connector.js"
+import * as Connector from "../../Connector.js"
 import {
   type InvalidHeader,
   type LocationParseError,
@@ -31,28 +31,13 @@ export const resolveOrigin = (
   return Either.right({ scheme, host, port })
 }
 
-/** The TLS settings of a pool's options, every field present. @internal */
-export const tlsOf = (options: ConnectionPool.TlsOptions): Connector.TlsOptions => ({
-  caCerts: options.caCerts ?? null,
-  caCertDir: options.caCertDir ?? null,
-  caCertData: options.caCertData ?? null,
-  certFile: options.certFile ?? null,
-  keyFile: options.keyFile ?? null,
-  keyPassword: options.keyPassword ?? null,
-  certReqs: options.certReqs ?? null,
-  assertHostname: options.assertHostname ?? null,
-  assertFingerprint: options.assertFingerprint ?? null,
-  serverHostname: options.serverHostname ?? null,
-  sslMinimumVersion: options.sslMinimumVersion ?? null,
-  sslMaximumVersion: options.sslMaximumVersion ?? null
-})
-
 /** How a pool reaches its origin through its proxy. @internal */
 export interface ResolvedProxy {
   /** The pool's origin is the proxy: requests go in absolute form with the proxy headers. */
   readonly forward: boolean
   readonly headers: Headers.Headers
-  readonly tunnel: Connector.TunnelOptions | null
+  /** The hops to the origin (the tunnel through the proxy); empty when forwarding or direct. */
+  readonly route: ReadonlyArray<Connector.Hop>
 }
 
 /** @internal */
@@ -69,18 +54,21 @@ export const resolveProxy = (
     const port = url.port ?? Url.defaultPort(scheme)!
     const headers = yield* Headers.fromInput(options.proxyHeaders ?? undefined)
     const forward = origin.scheme === scheme && origin.host === host && origin.port === port
-    if (forward) return { forward, headers, tunnel: null }
+    if (forward) return { forward, headers, route: [] }
     const flat: Array<string> = []
     for (const [name, value] of headers) flat.push(name, value)
     return {
       forward,
       headers,
-      tunnel: {
-        proxyScheme: scheme,
-        proxyHost: host,
-        proxyPort: port,
-        proxyTls: scheme === "https" ? tlsOf(options.proxyConfig ?? {}) : null,
-        headers: flat
-      }
+      route: [
+        {
+          _tag: "HttpConnect",
+          scheme,
+          host,
+          port,
+          tls: scheme === "https" ? Connector.makeTlsOptions(options.proxyConfig ?? {}) : null,
+          headers: flat
+        }
+      ]
     }
   })

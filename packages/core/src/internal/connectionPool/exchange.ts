@@ -228,27 +228,45 @@ export const make = (settings: Settings): loop.Exchanger => {
           )
         })
       )
-      return Effect.flatMap(exchanged, (outcome) => {
-        switch (outcome._tag) {
-          case "Sent":
-            return Effect.succeed(exchangedOf(outcome))
-          case "Stale":
-            return sendOnce(outgoing, wire, payloadOf, call, limits, true)
-          case "Failed": {
-            const { failure, lease } = outcome
-            const replayable =
-              !fresh &&
-              lease.reused &&
-              !failure.responseStarted &&
-              (IDEMPOTENT_METHODS.has(outgoing.method) || !failure.requestSent)
-            return replayable
-              ? sendOnce(outgoing, wire, payloadOf, call, limits, true)
-              : Effect.fail(attachPool(failure.error))
-          }
-        }
-      })
+      return Effect.flatMap(exchanged, (outcome) => decide(outcome, outgoing, wire, payloadOf, call, limits, fresh))
     })
 
+  /** What follows an outcome: the response, a replay on a fresh connection, or the failure. */
+  const decide = (
+    outcome: Outcome,
+    outgoing: loop.Outgoing,
+    wire: WireHeaders,
+    payloadOf: PreparedBody,
+    call: loop.Call,
+    limits: Limits,
+    fresh: boolean
+  ): Effect.Effect<loop.Exchanged, HttpoolError> => {
+    switch (outcome._tag) {
+      case "Sent":
+        return Effect.succeed(exchangedOf(outcome))
+      case "Stale":
+        return sendOnce(outgoing, wire, payloadOf, call, limits, true)
+      case "Failed": {
+        const { failure, lease } = outcome
+        const replayable =
+          !fresh &&
+          lease.reused &&
+          !failure.responseStarted &&
+          (IDEMPOTENT_METHODS.has(outgoing.method) || !failure.requestSent)
+        return replayable
+          ? sendOnce(outgoing, wire, payloadOf, call, limits, true)
+          : Effect.fail(attachPool(failure.error))
+      }
+    }
+  }
+
+  /**
+   * A preloaded request on a warm connection as one `Effect.async`: the idle connection is
+   * leased, the request started, and the connection given back in the completion callback,
+   * all in synchronous steps; interruption cancels the request, drops the connection and
+   * gives the lease back. Anything else (no idle connection, a wait, a connector without
+   * `begin`) goes the general way, `sendOnce`.
+   */
   /** The raw body of a streamed response, read from its connection, which goes back when the body ends. */
   const sourceOf = (res: Connector.WireResponse, guard: Guard): response.BodySource => ({
     // Built when read: most callers read `data` and never pay for a Stream.
@@ -266,28 +284,127 @@ export const make = (settings: Settings): loop.Exchanger => {
     data: () => readAll(res, attachPool).pipe(Effect.onExit((exit) => guard.release(Exit.isSuccess(exit)))),
     drain: () => Effect.flatMap(drain(res), (clean) => guard.release(clean))
   })
+  const warm = <A>(
+    outgoing: loop.Outgoing,
+    wire: WireHeaders,
+    call: loop.Call,
+    limits: Limits,
+    then: loop.Then<A>
+  ): Effect.Effect<A, HttpoolError> =>
+    Effect.async<A, HttpoolError>((resume) => {
+      const lease = leases.tryAcquire()
+      const begin = lease?.slot.connection.begin
+      if (lease === null || begin === undefined) {
+        const back = lease === null ? null : leases.releaseNow(lease, true)
+        const general = Effect.matchEffect(sendOnce(outgoing, wire, outgoing.body, call, limits, false), then)
+        resume(back === null ? general : Effect.zipRight(back, general))
+        return
+      }
+      const payload = outgoing.body.next()
+      const request: Connector.WireRequest = {
+        method: outgoing.method,
+        path: outgoing.target,
+        headers: wire.list,
+        body: body.framed(Either.isRight(payload) ? payload.right : null, wire.chunked),
+        readTimeout: limits.read,
+        connectTimeout: limits.connect,
+        preload: true,
+        chunked: wire.chunked
+      }
+      counters.numRequests++
+      let settled = false
+      const after = (back: Effect.Effect<void> | null, outcome: Outcome) => {
+        const next = Effect.matchEffect(decide(outcome, outgoing, wire, outgoing.body, call, limits, false), then)
+        resume(back === null ? next : Effect.zipRight(back, next))
+      }
+      const cancel = begin(request, (sent) => {
+        if (settled) return
+        settled = true
+        if (!Exit.isExit(sent)) {
+          // Not settled synchronously: the general way over the same lease.
+          resume(
+            Effect.matchCauseEffect(sent, {
+              onFailure: (cause) =>
+                Effect.zipRight(
+                  leases.release(lease, false),
+                  Option.match(Cause.failureOption(cause), {
+                    onSome: (failure) =>
+                      Effect.matchEffect(
+                        decide({ _tag: "Failed", failure, lease }, outgoing, wire, outgoing.body, call, limits, false),
+                        then
+                      ),
+                    onNone: () => Effect.failCause(cause as Cause.Cause<never>)
+                  })
+                ),
+              onSuccess: (res) =>
+                timedOutIdle(res, lease, false)
+                  ? Effect.zipRight(
+                      leases.release(lease, false),
+                      Effect.matchEffect(decide(stale, outgoing, wire, outgoing.body, call, limits, false), then)
+                    )
+                  : Effect.zipRight(
+                      leases.release(lease, true),
+                      then.onSuccess(exchangedOf({ _tag: "Sent", res, lease, guard: null }))
+                    )
+            })
+          )
+          return
+        }
+        const exit = sent as Exit.Exit<Connector.WireResponse, Connector.SendFailure>
+        if (Exit.isSuccess(exit)) {
+          const res = exit.value
+          if (timedOutIdle(res, lease, false)) return after(leases.releaseNow(lease, false), stale)
+          const back = leases.releaseNow(lease, true)
+          const next = then.onSuccess(exchangedOf({ _tag: "Sent", res, lease, guard: null }))
+          resume(back === null ? next : Effect.zipRight(back, next))
+          return
+        }
+        const failure = Cause.failureOption(exit.cause)
+        const back = leases.releaseNow(lease, false)
+        if (Option.isSome(failure)) return after(back, { _tag: "Failed", failure: failure.value, lease })
+        const failed = Effect.failCause(exit.cause as Cause.Cause<never>)
+        resume(back === null ? failed : Effect.zipRight(back, failed))
+      })
+      return Effect.suspend(() => {
+        if (settled) return Effect.void
+        settled = true
+        const interrupted = cancel ?? Effect.void
+        return Effect.zipRight(interrupted, leases.release(lease, false))
+      })
+    })
+
+  const exchangeThen = <A>(
+    outgoing: loop.Outgoing,
+    call: loop.Call,
+    then: loop.Then<A>
+  ): Effect.Effect<A, HttpoolError> => {
+    const limits = limitsFor(call.opts)
+    if (Either.isLeft(limits)) return then.onFailure(limits.left)
+    const wire = wireFor(outgoing, call.chunked)
+    if (Either.isLeft(wire)) return then.onFailure(wire.left)
+    if (call.preload && !outgoing.body.isStream && limits.right.total === null) {
+      return warm(outgoing, wire.right, call, limits.right, then)
+    }
+    const sent = sendOnce(outgoing, wire.right, outgoing.body, call, limits.right, false)
+    const bounded =
+      limits.right.total === null
+        ? sent
+        : Effect.timeoutFail(sent, {
+            duration: Duration.millis(limits.right.total),
+            onTimeout: () =>
+              new ReadTimeoutError({
+                pool,
+                url: outgoing.url,
+                reason: `Read timed out. (total timeout=${Duration.format(limits.right.timeout.total!)})`
+              })
+          })
+    return Effect.matchEffect(bounded, then)
+  }
+
+  const plain: loop.Then<loop.Exchanged> = { onSuccess: Effect.succeed, onFailure: Effect.fail }
 
   const exchange = (outgoing: loop.Outgoing, call: loop.Call): Effect.Effect<loop.Exchanged, HttpoolError> =>
-    Effect.suspend(() => {
-      const limits = limitsFor(call.opts)
-      if (Either.isLeft(limits)) return Effect.fail(limits.left)
-      const wire = wireFor(outgoing, call.chunked)
-      if (Either.isLeft(wire)) return Effect.fail(wire.left)
-      const sent = sendOnce(outgoing, wire.right, outgoing.body, call, limits.right, false)
-      const bounded =
-        limits.right.total === null
-          ? sent
-          : Effect.timeoutFail(sent, {
-              duration: Duration.millis(limits.right.total),
-              onTimeout: () =>
-                new ReadTimeoutError({
-                  pool,
-                  url: outgoing.url,
-                  reason: `Read timed out. (total timeout=${Duration.format(limits.right.timeout.total!)})`
-                })
-            })
-      return bounded
-    })
+    Effect.suspend(() => exchangeThen(outgoing, call, plain))
 
   const exchangedOf = ({ res, lease, guard }: Extract<Outcome, { _tag: "Sent" }>): loop.Exchanged => {
     metrics.response(res.status)
@@ -309,7 +426,7 @@ export const make = (settings: Settings): loop.Exchanger => {
     }
   }
 
-  return { info: pool, metrics, decoding: settings.decoding, exchange }
+  return { info: pool, metrics, decoding: settings.decoding, exchange, exchangeThen }
 }
 
 /** Reads a streamed body to its end into one array. */

@@ -8,7 +8,6 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import type * as ConnectionPool from "../../ConnectionPool.js"
 import type { HttpoolError, PoolInfo } from "../../Errors.js"
@@ -78,6 +77,17 @@ export interface Exchanger {
   readonly metrics: Metrics.PoolMetrics
   readonly decoding: decoding.Decoding
   readonly exchange: (outgoing: Outgoing, call: Call) => Effect.Effect<Exchanged, HttpoolError>
+  /**
+   * `exchange` going on with `then` (`Effect.matchEffect` of it): a pool that settles a warm
+   * request in its completion callback resumes straight into `then.onSuccess`.
+   */
+  readonly exchangeThen?: <A>(outgoing: Outgoing, call: Call, then: Then<A>) => Effect.Effect<A, HttpoolError>
+}
+
+/** What follows an exchange. @internal */
+export interface Then<A> {
+  readonly onSuccess: (exchanged: Exchanged) => Effect.Effect<A, HttpoolError>
+  readonly onFailure: (error: HttpoolError) => Effect.Effect<A, HttpoolError>
 }
 
 /** Where one attempt goes: the pool, the target and headers as that pool sends them, and the lease to give back. @internal */
@@ -86,10 +96,11 @@ export interface Route {
   readonly target: string
   readonly headers: Headers.Headers
   /**
-   * Gives the pool back (a manager's lease on it); runs once the exchange, or the streamed
-   * body, is done. Null when there is nothing to give back (a pool routing to itself).
+   * Gives the pool back (a manager's lease on it) once the exchange, or the streamed body, is
+   * done: a synchronous step, returning what is left to do (closing an evicted pool) or null.
+   * Null when there is nothing to give back (a pool routing to itself).
    */
-  readonly release: Effect.Effect<void> | null
+  readonly release: (() => Effect.Effect<void> | null) | null
 }
 
 /**
@@ -180,11 +191,13 @@ export const start =
 
 /** Sends `first`, then follows its redirects and retries until a response is the answer. @internal */
 export const run = (router: Router, call: Call, first: Attempt): Effect.Effect<AnyResponse, HttpoolError> =>
-  Effect.tapError(step(router, call, first), (error) =>
-    Effect.sync(() => {
-      call.last?.metrics.failed(error._tag)
-    })
-  )
+  step(router, call, first)
+
+/** The call ends in `error`: it counts against the pool of the latest attempt. */
+const fail = (call: Call, error: HttpoolError): Effect.Effect<never, HttpoolError> => {
+  call.last?.metrics.failed(error._tag)
+  return Effect.fail(error)
+}
 
 // The steps below are plain functions of the router and the call (no closures made per call):
 // this is the path of every request.
@@ -214,7 +227,18 @@ const leased = (
   const exchanged = restore(exchange(router, call, attempt, route))
   if (release === null) return exchanged
   const holder = call.holder
-  return holder === null ? Effect.ensuring(exchanged, release) : Effect.zipRight(holder.add(release), exchanged)
+  if (holder !== null) return Effect.zipRight(holder.add(Effect.suspend(() => release() ?? Effect.void)), exchanged)
+  // Already uninterruptible here: the release is paired without `ensuring`'s own mask.
+  return Effect.matchCauseEffect(exchanged, {
+    onFailure: (cause) => {
+      const left = release()
+      return left === null ? Effect.failCause(cause) : Effect.zipRight(left, Effect.failCause(cause))
+    },
+    onSuccess: (response) => {
+      const left = release()
+      return left === null ? Effect.succeed(response) : Effect.as(left, response)
+    }
+  })
 }
 
 /** The exchange of a attempt on its route, and what follows from its outcome. */
@@ -234,10 +258,13 @@ const exchange = (
     body: attempt.body,
     url: attempt.url
   }
-  return Effect.matchEffect(pool.exchange(outgoing, call), {
+  const then: Then<AnyResponse> = {
     onFailure: (error) => afterError(router, call, attempt, pool, error),
     onSuccess: (exchanged) => afterResponse(router, call, attempt, pool, exchanged)
-  })
+  }
+  return pool.exchangeThen === undefined
+    ? Effect.matchEffect(pool.exchange(outgoing, call), then)
+    : pool.exchangeThen(outgoing, call, then)
 }
 
 const afterError = (
@@ -247,14 +274,14 @@ const afterError = (
   pool: Exchanger,
   error: HttpoolError
 ): Effect.Effect<AnyResponse, HttpoolError> => {
-  if (final(error)) return Effect.fail(error)
+  if (final(error)) return fail(call, error)
   const incremented = Retry.increment(attempt.retries, {
     method: attempt.method,
     url: attempt.url,
     error,
     pool: pool.info
   })
-  if (Either.isLeft(incremented)) return Effect.fail(incremented.left)
+  if (Either.isLeft(incremented)) return fail(call, incremented.left)
   const retries = incremented.right
   pool.metrics.retried(error._tag)
   return Retry.sleep(retries).pipe(
@@ -300,7 +327,7 @@ const afterResponse = (
   }
   // As urllib3, a Location that cannot be used fails the call, its response drained first.
   const next = isRedirect ? redirect.next(attempt, ex.status, location, attempt.retries) : Either.right(attempt)
-  if (Either.isLeft(next)) return Effect.zipRight(drain, Effect.fail(next.left))
+  if (Either.isLeft(next)) return Effect.zipRight(drain, fail(call, next.left))
   const incremented = Retry.increment(attempt.retries, {
     method: attempt.method,
     url: attempt.url,
@@ -309,7 +336,10 @@ const afterResponse = (
   })
   if (Either.isLeft(incremented)) {
     return (isRedirect ? attempt.retries.raiseOnRedirect : attempt.retries.raiseOnStatus)
-      ? Effect.zipRight(drain, Effect.fail(incremented.left))
+      ? Effect.zipRight(
+          drain,
+          Effect.suspend(() => fail(call, incremented.left))
+        )
       : finish(call, pool, ex, head)
   }
   pool.metrics.retried(isRedirect ? "redirect" : "status")
@@ -332,7 +362,9 @@ const finish = (
     return decodes && raw.length > 0 && Headers.has(head.headers, "content-encoding")
       ? decoding.decodeAll(pool.decoding, head.headers, raw).pipe(
           // A redirect's body is only drained, as in urllib3: it never fails the request.
-          head.redirectLocation === null ? identity : Effect.orElseSucceed(() => raw),
+          head.redirectLocation === null
+            ? Effect.tapError((error) => Effect.sync(() => call.last?.metrics.failed(error._tag)))
+            : Effect.orElseSucceed(() => raw),
           Effect.map((data) => response.makeResponse(head, data))
         )
       : Effect.succeed(response.makeResponse(head, raw))

@@ -26,14 +26,6 @@ export const methodError = (method: string): ValueError | null =>
     : null
 
 /**
- * `host:port` as an authority: IPv6 in brackets, the port always written. The one formatter
- * of httpool for a host and a port (CONNECT lines, SOCKS, labels).
- *
- * @internal
- */
-export const hostPort = (host: string, port: number): string => `${host.includes(":") ? `[${host}]` : host}:${port}`
-
-/**
  * The Host header of an origin: IPv6 in brackets, a trailing dot dropped, the port left out
  * when it is the scheme's default.
  *

@@ -1,0 +1,243 @@
+import * as Connector from "@httpool/core/Connector"
+import * as Errors from "@httpool/core/Errors"
+import * as Url from "@httpool/core/Url"
+import * as Effect from "effect/Effect"
+import type * as net from "node:net"
+import { type buildConnector, Client, type Dispatcher } from "undici"
+import type { Dial } from "./dial/dial.js"
+import { closedError, isTlsError, messageOf } from "./errors.js"
+import { Exchange, type Resume } from "./exchange.js"
+import type { Settings } from "./settings.js"
+
+const noop = () => {}
+
+/** The reason given to undici when a connection with no request is closed. */
+const idleClosedError = closedError()
+
+let nextConnectionId = 0
+
+interface DispatchOptions extends Dispatcher.DispatchOptions {
+  /** undici reconnects when a request's servername differs from the last one; ours never does. */
+  readonly servername: string
+}
+
+const TRANSFER_ENCODING = "transfer-encoding"
+
+/**
+ * undici frames bodies itself (an iterable without Content-Length goes chunked) and rejects
+ * an explicit `Transfer-Encoding`; `Transfer-Encoding: chunked` is dropped for it.
+ */
+const wireHeaders = (headers: ReadonlyArray<string>): Array<string> => {
+  let found = false
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!
+    if (name.length === TRANSFER_ENCODING.length && name.toLowerCase() === TRANSFER_ENCODING) {
+      found = true
+      break
+    }
+  }
+  if (!found) return headers as Array<string>
+  const out: Array<string> = []
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!
+    const value = headers[i + 1] ?? ""
+    if (name.toLowerCase() === TRANSFER_ENCODING && value.trim().toLowerCase() === "chunked") continue
+    out.push(name, value)
+  }
+  return out
+}
+
+const CONTENT_LENGTH_0 = "content-length: 0\r\n\r\n"
+const LAST_CHUNK = "transfer-encoding: chunked\r\n\r\n0\r\n\r\n"
+
+/**
+ * undici frames an iterable body in chunks only once it yields bytes: with none, it ends the
+ * head with `content-length: 0` (or nothing, for a GET). A request asked to go chunked must
+ * still end with the last chunk (urllib3 sends `Transfer-Encoding: chunked` and `0\r\n\r\n`),
+ * so the one head undici writes next for `method` on this socket gets that framing instead.
+ */
+const endWithLastChunk = (socket: net.Socket, method: string): void => {
+  const write = socket.write
+  const prefix = `${method} `
+  socket.write = function (this: net.Socket, chunk: unknown, ...rest: Array<unknown>) {
+    if (typeof chunk === "string" && chunk.startsWith(prefix)) {
+      socket.write = write
+      if (chunk.endsWith("\r\n\r\n") && !/\r\ntransfer-encoding:/i.test(chunk)) {
+        chunk = chunk.endsWith(CONTENT_LENGTH_0)
+          ? chunk.slice(0, -CONTENT_LENGTH_0.length) + LAST_CHUNK
+          : chunk.slice(0, -2) + LAST_CHUNK
+      }
+    }
+    return (write as (...args: Array<unknown>) => boolean).call(this, chunk, ...rest)
+  } as net.Socket["write"]
+}
+
+/**
+ * One undici `Client` (pipelining 1) whose sockets come from `dial`.
+ *
+ * @internal
+ */
+export class NodeConnection implements Connector.Connection {
+  readonly id = ++nextConnectionId
+  readonly send: (request: Connector.WireRequest) => Effect.Effect<Connector.WireResponse, Connector.SendFailure>
+  readonly close: Effect.Effect<void>
+  private client: Client | null = null
+  private closed = false
+  private socket: net.Socket | null = null
+  private cancel: ((reason: Error) => void) | null = null
+  private current: Exchange | null = null
+  private readonly servername: string
+
+  constructor(
+    private readonly target: Connector.ConnectionTarget,
+    private readonly events: Connector.ConnectionEvents,
+    private readonly settings: Settings,
+    private readonly dialer: (target: Connector.ConnectionTarget) => Dial
+  ) {
+    this.servername = target.host.length > 0 ? target.host : "localhost"
+    this.send = (request) =>
+      Effect.async<Connector.WireResponse, Connector.SendFailure>((resume) => this.begin(request, resume))
+    this.close = Effect.sync(() => this.destroy())
+  }
+
+  isConnected = (): boolean => !this.closed && this.socket !== null && !this.socket.destroyed
+
+  remoteAddress = (): string | null => this.socket?.remoteAddress ?? null
+
+  /** The first TLS error seen on the current socket after its handshake. */
+  tlsError: Error | null = null
+
+  private readonly connect = (_options: buildConnector.Options, callback: buildConnector.Callback): void => {
+    this.events.onSocket()
+    this.tlsError = null
+    const connectTimeout = this.current?.request.connectTimeout
+    const target = connectTimeout === undefined ? this.target : { ...this.target, connectTimeout }
+    this.cancel = this.dialer(target)((error, socket) => {
+      this.cancel = null
+      if (error !== null || socket === null) {
+        callback(error ?? new Error("no socket"), null)
+        return
+      }
+      this.socket = socket
+      const running = this.current?.request
+      if (running?.chunked === true) endWithLastChunk(socket, running.method)
+      if (this.target.scheme === "https") {
+        socket.on("error", (error: Error) => {
+          if (this.socket === socket && this.tlsError === null && isTlsError(error)) this.tlsError = error
+        })
+      }
+      callback(null, socket)
+    })
+  }
+
+  private undici(): Client | Errors.HttpoolError {
+    if (this.client !== null) return this.client
+    if (this.closed) return closedError()
+    const { scheme, host, port } = this.target
+    try {
+      this.client = new Client(`${scheme}://${Url.hostPort(host, port)}`, {
+        connect: this.connect,
+        pipelining: 1,
+        keepAliveTimeout: this.settings.keepAliveTimeout,
+        keepAliveMaxTimeout: this.settings.keepAliveMaxTimeout,
+        keepAliveTimeoutThreshold: this.settings.keepAliveTimeoutThreshold,
+        maxHeaderSize: this.settings.maxHeaderSize,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        strictContentLength: true
+      })
+      return this.client
+    } catch (error) {
+      return new Errors.LocationValueError({
+        message: `Cannot connect to ${Url.hostPort(host, port)}: ${messageOf(error)}`
+      })
+    }
+  }
+
+  readonly begin = (
+    request: Connector.WireRequest,
+    resume: Resume<Connector.WireResponse, Connector.SendFailure>
+  ): Effect.Effect<void> | undefined => {
+    const client = this.undici()
+    if (!(client instanceof Client)) {
+      resume(Effect.fail(new Connector.SendFailure({ error: client, requestSent: false, responseStarted: false })))
+      return undefined
+    }
+    const exchange = new Exchange(this, request, resume, this.settings.highWaterMark)
+    this.current = exchange
+    if (request.chunked === true && this.socket !== null && !this.socket.destroyed) {
+      endWithLastChunk(this.socket, request.method)
+    }
+    const options: DispatchOptions = {
+      method: request.method,
+      path: request.path,
+      headers: wireHeaders(request.headers),
+      // undici sends strings, bytes and (async) iterables; its types only list the first two.
+      body: request.body as Exclude<Dispatcher.DispatchOptions["body"], undefined>,
+      // The read timeout is the exchange's own timer (see `Exchange`).
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      servername: this.servername
+    }
+    try {
+      client.dispatch(options, exchange)
+    } catch (error) {
+      exchange.onError(error instanceof Error ? error : new Error(String(error)))
+    }
+    return Effect.sync(() => exchange.interrupt())
+  }
+
+  /** Called by an exchange when undici is done with it. */
+  requestDone(exchange: Exchange): void {
+    if (this.current === exchange) this.current = null
+  }
+
+  /** Whether no later request has started since `exchange`. */
+  isCurrent(exchange: Exchange): boolean {
+    return this.current === null || this.current === exchange
+  }
+
+  /**
+   * Stops the running request by destroying its socket with `error`. undici's own abort
+   * destroys the socket with an "informational" error, after which it re-queues the aborted
+   * request and dials a new socket only to drop it; a plain error avoids that.
+   */
+  abortRunning(abort: (error?: Error) => void, error: Error): void {
+    const socket = this.socket
+    if (socket !== null && !socket.destroyed) {
+      socket.destroy(error)
+    } else {
+      abort(error)
+    }
+  }
+
+  /** Cancels a dial in progress (an interrupted request must not wait for it). */
+  cancelDial(reason: Error): void {
+    const cancel = this.cancel
+    this.cancel = null
+    cancel?.(reason)
+  }
+
+  /** Destroys the current socket; the next `send` dials a new one. */
+  discardSocket(): void {
+    const socket = this.socket
+    this.socket = null
+    socket?.destroy()
+  }
+
+  private destroy(): void {
+    if (this.closed) return
+    this.closed = true
+    // Closing an idle connection fails nothing, so it can spare making an error (and its
+    // stack trace) for each connection a pool lets go.
+    const error = this.current === null ? idleClosedError : closedError()
+    this.cancelDial(error)
+    const client = this.client
+    if (client !== null) {
+      // Fails what is queued or running with `error` and destroys the socket at once; the
+      // callback only reports that undici finished, nobody waits for it.
+      client.destroy(error, noop)
+    }
+    this.discardSocket()
+  }
+}

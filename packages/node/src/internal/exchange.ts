@@ -1,0 +1,303 @@
+import * as Connector from "@httpool/core/Connector"
+import * as Errors from "@httpool/core/Errors"
+import * as Effect from "effect/Effect"
+import { abortedError, interruptedError, mapSendError, readTimeoutError } from "./errors.js"
+
+/** @internal */
+export type Resume<A, E> = (effect: Effect.Effect<A, E>) => void
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * The undici handler of one request (undici's native, "legacy" handler interface), which is
+ * also the state of its streamed response.
+ *
+ * The read timeout is ours rather than undici's `headersTimeout` / `bodyTimeout`, whose
+ * timers tick every half second (a 0.2 s timeout would fire after up to a second): one
+ * native timer, armed when undici starts writing the request and refreshed by every sign of
+ * progress (a body chunk sent, the request written, the response's first byte, its headers,
+ * each body chunk), so it measures silence as urllib3's socket timeout does. It is stopped
+ * while the reader applies backpressure: a slow reader is not a slow server.
+ */
+/** What an exchange needs of the connection it runs on. @internal */
+export interface ExchangeHost {
+  /** The first TLS error seen on the current socket after its handshake. */
+  readonly tlsError: Error | null
+  readonly requestDone: (exchange: Exchange) => void
+  readonly isCurrent: (exchange: Exchange) => boolean
+  readonly abortRunning: (abort: (error?: Error) => void, error: Error) => void
+  readonly cancelDial: (reason: Error) => void
+  readonly discardSocket: () => void
+}
+
+/** @internal */
+export class Exchange {
+  requestSent = false
+  responseStarted = false
+  /** The send effect was resumed, or interrupted. */
+  private settled = false
+  /** undici reported the end of the request (complete or error). */
+  private finished = false
+  private interrupted = false
+  private cancelled = false
+  private abortRequest: ((error?: Error) => void) | null = null
+  private status = 0
+  private reason = ""
+  private headers: Array<string> = []
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private readonly timeout: number
+  // Preloaded body.
+  private chunks: Array<Buffer> = []
+  private length = 0
+  // Streamed body.
+  private queue: Array<Buffer> = []
+  private queued = 0
+  private paused = false
+  private resumeParser: (() => void) | null = null
+  private ended = false
+  private failure: Connector.SendFailure | null = null
+  private reader: Resume<Uint8Array | null, Connector.SendFailure> | null = null
+
+  constructor(
+    private readonly connection: ExchangeHost,
+    readonly request: Connector.WireRequest,
+    private readonly resume: Resume<Connector.WireResponse, Connector.SendFailure>,
+    private readonly highWaterMark: number
+  ) {
+    this.timeout = request.readTimeout === null ? 0 : Math.max(1, Math.ceil(request.readTimeout))
+  }
+
+  // -- undici's handler interface --------------------------------------------------------
+
+  onConnect(abort: (error?: Error) => void): void {
+    if (this.interrupted) {
+      abort(interruptedError())
+      return
+    }
+    this.abortRequest = abort
+    // From here on undici writes the request: part of it may reach the server.
+    this.requestSent = true
+    this.arm()
+  }
+
+  onBodySent(): void {
+    this.arm()
+  }
+
+  onRequestSent(): void {
+    this.requestSent = true
+    this.arm()
+  }
+
+  onResponseStarted(): void {
+    this.responseStarted = true
+    this.arm()
+  }
+
+  onHeaders(status: number, rawHeaders: Array<Buffer>, resume: () => void, statusText: string): boolean {
+    this.arm()
+    // 1xx informational responses (100 Continue, 103 Early Hints) are not the response.
+    if (status < 200) return true
+    this.responseStarted = true
+    this.status = status
+    this.reason = statusText
+    const headers = new Array<string>(rawHeaders.length)
+    for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i]!.toString("latin1")
+    this.headers = headers
+    if (!this.request.preload) {
+      this.resumeParser = resume
+      this.settle(
+        Effect.succeed({
+          status,
+          reason: statusText,
+          headers,
+          body: null,
+          read: Effect.async<Uint8Array | null, Connector.SendFailure>((resume) => {
+            const next = this.take()
+            if (next !== undefined) {
+              resume(next)
+              return
+            }
+            this.reader = resume
+            return Effect.sync(() => {
+              if (this.reader === resume) this.reader = null
+            })
+          }),
+          abort: Effect.sync(() => this.cancel())
+        })
+      )
+    }
+    return true
+  }
+
+  onData(chunk: Buffer): boolean {
+    // undici hands over an empty piece when it resumes a paused parser with nothing buffered:
+    // no part of the body, and a reader never gets an empty chunk. Backpressure is unchanged.
+    if (chunk.length === 0) return !this.paused
+    if (this.request.preload) {
+      this.arm()
+      this.chunks.push(chunk)
+      this.length += chunk.length
+      return true
+    }
+    if (this.cancelled) return true
+    this.queue.push(chunk)
+    this.queued += chunk.length
+    this.wake()
+    if (this.queued >= this.highWaterMark) {
+      this.paused = true
+      this.disarm()
+      return false
+    }
+    this.arm()
+    return true
+  }
+
+  onComplete(_trailers: Array<Buffer> | Array<string> | null): void {
+    this.finished = true
+    this.disarm()
+    this.connection.requestDone(this)
+    if (this.request.preload) {
+      const body =
+        this.chunks.length === 1 ? this.chunks[0]! : this.length === 0 ? EMPTY : Buffer.concat(this.chunks, this.length)
+      this.chunks = []
+      this.settle(
+        Effect.succeed({
+          status: this.status,
+          reason: this.reason,
+          headers: this.headers,
+          body,
+          read: endOfBody,
+          abort: Effect.void
+        })
+      )
+      return
+    }
+    this.ended = true
+    this.wake()
+  }
+
+  onError(error: Error): void {
+    this.finished = true
+    this.disarm()
+    this.connection.requestDone(this)
+    if (this.cancelled) return
+    // A TLS alert (say, "certificate required" after a TLS 1.3 handshake) is often followed
+    // by the peer's FIN, which undici reports instead; the alert is the better reason.
+    const tlsError = Errors.isHttpoolError(error) ? null : this.connection.tlsError
+    const failure = new Connector.SendFailure({
+      error: mapSendError(tlsError ?? error, this.request, this.responseStarted),
+      requestSent: this.requestSent,
+      responseStarted: this.responseStarted
+    })
+    if (!this.settled) {
+      this.settle(Effect.fail(failure))
+      return
+    }
+    this.failure = failure
+    this.chunks = []
+    this.queue = []
+    this.queued = 0
+    this.wake()
+  }
+
+  // -- ours ------------------------------------------------------------------------------
+
+  private settle(effect: Effect.Effect<Connector.WireResponse, Connector.SendFailure>): void {
+    if (this.settled) return
+    this.settled = true
+    this.resume(effect)
+  }
+
+  /** Starts or refreshes the read timer. */
+  private arm(): void {
+    if (this.timeout === 0 || this.finished) return
+    if (this.timer === null) {
+      this.timer = setTimeout(this.onTimeout, this.timeout)
+      this.timer.unref()
+    } else {
+      this.timer.refresh()
+    }
+  }
+
+  private disarm(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer)
+      this.timer = null
+    }
+  }
+
+  private readonly onTimeout = (): void => {
+    this.timer = null
+    if (this.finished || this.cancelled || this.abortRequest === null) return
+    this.connection.abortRunning(this.abortRequest, readTimeoutError(this.request))
+  }
+
+  /** The next read's outcome if one is ready. */
+  private take(): Effect.Effect<Uint8Array | null, Connector.SendFailure> | undefined {
+    const chunk = this.queue.shift()
+    if (chunk !== undefined) {
+      this.queued -= chunk.length
+      if (this.paused && this.queued < this.highWaterMark / 2) {
+        this.paused = false
+        this.arm()
+        const resume = this.resumeParser
+        // undici may hand over more data synchronously; the state above is already settled.
+        if (resume !== null) resume()
+      }
+      return Effect.succeed(chunk)
+    }
+    if (this.failure !== null) return Effect.fail(this.failure)
+    if (this.ended) return endOfBody
+    return undefined
+  }
+
+  private wake(): void {
+    const reader = this.reader
+    if (reader === null) return
+    const next = this.take()
+    if (next === undefined) return
+    this.reader = null
+    reader(next)
+  }
+
+  /** The send was interrupted before it completed: nothing of the request may go on. */
+  interrupt(): void {
+    this.settled = true
+    this.interrupted = true
+    this.cancelled = true
+    this.disarm()
+    if (this.finished) return
+    if (this.abortRequest !== null) {
+      this.connection.abortRunning(this.abortRequest, interruptedError())
+    } else {
+      this.connection.cancelDial(interruptedError())
+    }
+  }
+
+  /** `WireResponse.abort`: stops a streamed response and destroys its socket. */
+  private cancel(): void {
+    if (this.cancelled) return
+    this.cancelled = true
+    this.disarm()
+    const unread = this.queue.length > 0
+    this.queue = []
+    this.queued = 0
+    if (!this.finished || unread) {
+      this.failure ??= new Connector.SendFailure({
+        error: new Errors.ProtocolError({ message: "Connection broken: the response was aborted before its end" }),
+        requestSent: this.requestSent,
+        responseStarted: this.responseStarted
+      })
+    }
+    if (!this.finished) {
+      if (this.abortRequest !== null) this.connection.abortRunning(this.abortRequest, abortedError())
+    } else if (this.connection.isCurrent(this)) {
+      // An aborted response's socket is never reused, even when undici had finished it.
+      this.connection.discardSocket()
+    }
+    this.wake()
+  }
+}
+
+const endOfBody: Effect.Effect<null> = Effect.succeed(null)
