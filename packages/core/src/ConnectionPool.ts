@@ -5,7 +5,8 @@
  * Connections are opened lazily and reused most-recently-returned first. With `block: false`
  * (the default) a request that finds every connection busy opens an extra one, which is
  * closed when it comes back to a full pool; with `block: true` at most `maxsize` connections
- * exist and a request waits up to `poolTimeout` for one, then fails with `EmptyPoolError`.
+ * exist and a request waits up to `poolTimeout` for one, then fails with `EmptyPoolError`;
+ * waiters are served first come, first served.
  *
  * @example
  * import { Effect } from "effect"
@@ -80,11 +81,15 @@ export interface Options extends TlsOptions {
   readonly port?: number | null
   /** Connections kept for reuse (and, with `block`, the most that exist). Default 1. */
   readonly maxsize?: number
-  /** Wait for a free connection instead of opening extra ones. Default false. */
+  /** Wait for a free connection (first come, first served) instead of opening extra ones. Default false. */
   readonly block?: boolean
   /** How long a blocking pool waits for a connection; default null (forever). Numbers are seconds. */
   readonly poolTimeout?: number | Duration.Duration | null
-  /** Default timeout of requests; a number is seconds for connect and read. Default: none. */
+  /**
+   * Default timeout of requests; a number is seconds for connect and read; fields left
+   * without a limit keep the defaults. Default `Timeout.DEFAULT`: connect 10 s, read 300 s,
+   * no total. `null` (or `Timeout.NONE`): no limits at all.
+   */
   readonly timeout?: Timeout.Input
   /** Default retry policy of requests. Default `Retry(3)`. */
   readonly retries?: Retry.Input
@@ -135,7 +140,11 @@ export interface UrlopenOptions {
   readonly redirect?: boolean
   /** Fail with `HostChangedError` for a URL on another origin. Default true. */
   readonly assertSameHost?: boolean
-  /** Timeout for this request, replacing the pool's. */
+  /**
+   * Timeout for this request, merged over the pool's field by field: a field this leaves
+   * without a limit keeps the pool's. `null` (or `Timeout.NONE`): no limits at all. Default:
+   * the pool's.
+   */
   readonly timeout?: Timeout.Input
   /** How long to wait for a connection of a blocking pool. Default: the pool's. */
   readonly poolTimeout?: number | Duration.Duration | null

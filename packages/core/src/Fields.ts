@@ -19,7 +19,8 @@ export type FileData = string | Uint8Array
 /**
  * A file field: `[filename, data]`, whose Content-Type is guessed from the filename's
  * extension (`guessContentType`), or `[filename, data, mimeType]`. An empty `mimeType`
- * sends no Content-Type for the part at all; an empty filename is sent as `filename=""`.
+ * sends no Content-Type for the part at all; an empty filename is sent as `filename=""`. A
+ * `mimeType` holding CR, LF or NUL is refused by the request methods with a `ValueError`.
  *
  * @since 0.1.0
  * @category models
@@ -161,8 +162,10 @@ export const chooseBoundary: () => string = internal.chooseBoundary
  * `encode_multipart_formdata`. Each field is one part,
  * `--<boundary>\r\n<headers>\r\n<data>\r\n`, and the body ends with `--<boundary>--\r\n`.
  * A plain field's only header is `Content-Disposition: form-data; name="<name>"`; a file
- * field adds `; filename="<filename>"` and a `Content-Type` line. Text is sent as UTF-8,
- * bytes as they are. `boundary` defaults to `chooseBoundary()`; one you pass must be ASCII
+ * field adds `; filename="<filename>"` and a `Content-Type` line, in which CR, LF and NUL
+ * become `%0D`, `%0A` and `%00` so that no mime type can start a header of its own (the
+ * request methods refuse such a field with a `ValueError` before encoding). Text is sent as
+ * UTF-8, bytes as they are. `boundary` defaults to `chooseBoundary()`; one you pass must be ASCII
  * and must not occur in the data.
  *
  * @example

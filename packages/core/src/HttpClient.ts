@@ -58,7 +58,10 @@ export interface Options {
    * `connectionPoolKw.retries`, else `Retry(3)`.
    */
   readonly retries?: Retry.Input
-  /** The timeout of each request. Default: the manager's `connectionPoolKw.timeout`, else none. */
+  /**
+   * The timeout of each request, merged over the pool's field by field. Default: the
+   * manager's `connectionPoolKw.timeout`, else `Timeout.DEFAULT` (connect 10 s, read 300 s).
+   */
   readonly timeout?: Timeout.Input
   /**
    * Decode gzip, deflate and br bodies (the `Content-Encoding` header is left as it came).

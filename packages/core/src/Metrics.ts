@@ -4,8 +4,12 @@
  * export them all with any Effect metrics exporter, such as @effect/opentelemetry's.
  *
  * Every per-pool metric carries the label `pool` = `scheme://host:port` (the port always
- * written). They are recorded synchronously on the request path, so fiber-level metric labels
- * (`Effect.tagMetrics`) are not added to them.
+ * written), for the first {@link DEFAULT_MAX_POOL_LABELS} (100) distinct pools of the process;
+ * later pools share the label `pool` = {@link OTHER_POOLS} (`"other"`). Effect's metric
+ * registry is global and never drops a key, so this bound is what keeps a process that talks
+ * to ever new hosts from growing; {@link setMaxPoolLabels} changes it. They are recorded
+ * synchronously on the request path, so fiber-level metric labels (`Effect.tagMetrics`) are
+ * not added to them.
  *
  * @example
  * import { Metric } from "effect"
@@ -15,6 +19,7 @@
  *
  * @since 0.1.0
  */
+import type * as Effect from "effect/Effect"
 import type * as Metric from "effect/Metric"
 import type * as MetricKeyType from "effect/MetricKeyType"
 import type * as MetricState from "effect/MetricState"
@@ -131,3 +136,50 @@ export const poolWait: Metric.Metric.Histogram<number> = internal.poolWait
  * @category metrics
  */
 export const retries: Counter = internal.retries
+
+/**
+ * The `pool` label of the pools past the limit of distinct labels: `"other"`. Their metrics
+ * add up under it (a gauge is the sum over those pools). A real pool's label always holds
+ * `://`, so it never collides with this one.
+ *
+ * @since 0.2.0
+ * @category labels
+ */
+export const OTHER_POOLS: string = internal.OTHER_POOLS
+
+/**
+ * How many distinct `pool` labels the per-pool metrics carry in a process unless
+ * {@link setMaxPoolLabels} says otherwise: 100, about 1 MiB of metric state at most.
+ *
+ * @since 0.2.0
+ * @category labels
+ */
+export const DEFAULT_MAX_POOL_LABELS: number = internal.DEFAULT_MAX_POOL_LABELS
+
+/**
+ * Sets how many distinct `pool` labels the per-pool metrics may carry in this process (the
+ * limit is process-wide because Effect's metric registry is). Each label keeps about 10 KiB
+ * of metric state for the life of the process. A pool whose label is not among the first
+ * `limit` is recorded under {@link OTHER_POOLS}; labels already given stay. `0` labels every
+ * pool `"other"` (no per-pool series at all); `Infinity` labels every pool, for processes
+ * that only ever talk to a known set of origins. Call it before the first pools are made.
+ *
+ * @example
+ * import { Effect, Layer } from "effect"
+ * import { Metrics } from "@httpool/core"
+ *
+ * // As a layer next to the manager's: up to 1,000 pools get a series of their own.
+ * const MetricsConfig = Layer.effectDiscard(Metrics.setMaxPoolLabels(1_000))
+ *
+ * @since 0.2.0
+ * @category labels
+ */
+export const setMaxPoolLabels: (limit: number) => Effect.Effect<void> = internal.setMaxPoolLabels
+
+/**
+ * The limit of distinct `pool` labels now (see {@link setMaxPoolLabels}).
+ *
+ * @since 0.2.0
+ * @category labels
+ */
+export const maxPoolLabels: Effect.Effect<number> = internal.maxPoolLabelsNow

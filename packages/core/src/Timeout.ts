@@ -6,6 +6,10 @@
  * each). Any other `Duration.DurationInput` is accepted too (`"250 millis"`,
  * `Duration.minutes(1)`). Each field holds a `Duration`, or `null` for no limit.
  *
+ * A pool given no timeout uses {@link DEFAULT}: connect 10 s, read 300 s, no total, so a
+ * silent peer ends in a typed error rather than a hang. A request's timeout is merged over
+ * its pool's field by field (see {@link from}); `null` or {@link NONE} lifts every limit.
+ *
  * @since 0.1.0
  */
 import type * as Duration from "effect/Duration"
@@ -48,29 +52,32 @@ export interface Timeout extends Equal.Equal, Pipeable.Pipeable, Inspectable.Ins
 /**
  * The fields of {@link make}. Each is a positive number of **seconds**, another
  * `Duration.DurationInput` (`"500 millis"`, `Duration.seconds(2)`), or `null`/absent for
- * no limit.
+ * no limit of its own. As a pool or request option, a field without a limit takes the one
+ * underneath (the pool's, or {@link DEFAULT}'s for a pool).
  *
  * @since 0.1.0
  * @category models
  */
 export interface TimeoutOptions {
-  /** Default null: no deadline. */
+  /** Deadline for the whole exchange. `Timeout.make`'s default: null. A pool's default: none. */
   readonly total?: Duration.DurationInput | null | undefined
-  /** Default null: no connect limit. */
+  /** `Timeout.make`'s default: null. A pool's default: 10 s (see `DEFAULT`). */
   readonly connect?: Duration.DurationInput | null | undefined
-  /** Default null: no read limit. */
+  /** `Timeout.make`'s default: null. A pool's default: 300 s (see `DEFAULT`). */
   readonly read?: Duration.DurationInput | null | undefined
 }
 
 /**
- * What a pool or request option `timeout` accepts, normalised by {@link from}:
+ * What a pool or request option `timeout` accepts, normalised by {@link from} over a
+ * fallback (for a request: the pool's timeout; for a pool: {@link DEFAULT}):
  *
- * - absent (`undefined`): use the fallback, i.e. the pool's timeout (urllib3's
- *   `_DEFAULT_TIMEOUT` argument);
- * - `null`: no limits at all, replacing the pool's (urllib3's `timeout=None`);
- * - a number of seconds or another `DurationInput` t: connect = read = t, no total
- *   (urllib3's `Timeout.from_float`);
- * - a {@link TimeoutOptions} object or a {@link Timeout}.
+ * - absent (`undefined`): the fallback (urllib3's `_DEFAULT_TIMEOUT` argument);
+ * - `null`, or a `Timeout` without any limit such as {@link NONE}: no limits at all
+ *   (urllib3's `timeout=None`);
+ * - a number of seconds or another `DurationInput` t: connect = read = t, the fallback's
+ *   total (urllib3's `Timeout.from_float`);
+ * - a {@link TimeoutOptions} object or a {@link Timeout}: its limits, and the fallback's
+ *   for the fields it leaves without one.
  *
  * @since 0.1.0
  * @category models
@@ -115,17 +122,21 @@ export const make: (input?: Duration.DurationInput | TimeoutOptions) => Either.E
 export const unsafeMake: (input?: Duration.DurationInput | TimeoutOptions) => Timeout = internal.unsafeMake
 
 /**
- * Normalises a pool or request `timeout` option (see {@link Input}): `undefined` gives
- * `fallback` (for a request: the pool's timeout), `null` gives {@link NONE}, a `Timeout`
- * is returned as is, anything else goes through {@link make}.
+ * Normalises a pool or request `timeout` option (see {@link Input}) over `fallback` (for a
+ * request: the pool's timeout): `undefined` gives `fallback`; `null`, or a `Timeout` without
+ * any limit, gives {@link NONE}; anything else goes through {@link make} and is
+ * {@link merge}d over `fallback`, so a field left without a limit keeps the fallback's. A
+ * phase that has a limit somewhere keeps one: a request's `{ read: 5 }` does not lift its
+ * pool's connect timeout.
  *
  * @example
  * import { Timeout } from "@httpool/core"
  *
- * const pool = Timeout.unsafeMake(10)
+ * const pool = Timeout.unsafeMake({ connect: 3, read: 10, total: 60 })
  * Timeout.from(undefined, pool) // Right(pool)
  * Timeout.from(null, pool) // Right(Timeout.NONE)
- * Timeout.from(2, pool) // Right(connect 2 s, read 2 s)
+ * Timeout.from(2, pool) // Right(connect 2 s, read 2 s, total 60 s)
+ * Timeout.from({ read: 5 }, pool) // Right(connect 3 s, read 5 s, total 60 s)
  *
  * @since 0.1.0
  * @category constructors
@@ -133,11 +144,14 @@ export const unsafeMake: (input?: Duration.DurationInput | TimeoutOptions) => Ti
 export const from: (input: Input, fallback: Timeout) => Either.Either<Timeout, ValueError> = internal.from
 
 /**
- * The timeout of a pool that was given none: no limits. urllib3's default leaves connect
- * and read to the socket module's global default, which is "none" unless a program
- * changes it; JavaScript has no such global, so here every field is `null`. It equals
- * {@link NONE} as a value; the difference between "the pool's timeout" and "no timeout"
- * lies in the request option (`undefined` versus `null`, see {@link from}).
+ * The timeout of a pool that was given none, and what a pool's own timeout is merged over:
+ * **connect 10 s, read 300 s, no total**, the limits of undici (Node's own `fetch`).
+ * urllib3's default leaves connect and read to Python's socket default, "none" unless a
+ * program changes it, so a peer that accepts TCP and never answers hangs a program forever;
+ * here it ends in `ConnectTimeoutError` or `ReadTimeoutError`. The read limit is an
+ * inactivity timer, so a long download that keeps arriving is never cut; there is no total,
+ * since a legitimate transfer may take any time. Pass `timeout: null` (or {@link NONE}) to
+ * a pool or a request for no limits at all.
  *
  * @since 0.1.0
  * @category constants
@@ -145,12 +159,31 @@ export const from: (input: Input, fallback: Timeout) => Either.Either<Timeout, V
 export const DEFAULT: Timeout = internal.DEFAULT
 
 /**
- * No limits on connect, read or total: what a request's `timeout: null` asks for.
+ * No limits on connect, read or total: what a pool's or a request's `timeout: null` asks
+ * for. Given as a `timeout` option it lifts every limit, the pool's and the defaults.
  *
  * @since 0.1.0
  * @category constants
  */
 export const NONE: Timeout = internal.NONE
+
+/**
+ * Fills the fields of `self` that have no limit from `fallback`: a phase limited in either
+ * keeps a limit, `self`'s when both have one. What a request's timeout does to its pool's.
+ *
+ * @example
+ * import { Timeout } from "@httpool/core"
+ *
+ * const pool = Timeout.unsafeMake({ connect: 0.5 })
+ * Timeout.merge(Timeout.unsafeMake({ read: 2 }), pool) // connect 0.5 s, read 2 s
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const merge: {
+  (fallback: Timeout): (self: Timeout) => Timeout
+  (self: Timeout, fallback: Timeout): Timeout
+} = internal.merge
 
 /**
  * Whether a value is a `Timeout`.

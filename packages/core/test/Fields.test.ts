@@ -3,6 +3,7 @@ import busboy from "busboy"
 import * as fc from "fast-check"
 import { readFileSync } from "node:fs"
 import * as Fields from "../src/Fields.js"
+import { checkMultipart } from "../src/internal/fields.js"
 
 // ---------------------------------------------------------------------------
 // Vectors written by fixtures/make-fields-vectors.py from urllib3 2.7.0
@@ -131,6 +132,31 @@ describe("Fields", () => {
       expect(text({ f: ["a.txt", "x", "application/x-custom"] })).toContain("Content-Type: application/x-custom\r\n")
       expect(text({ f: ["", "x"] })).toContain('filename=""\r\nContent-Type: application/octet-stream\r\n')
       expect(text({ f: ["a.txt", "x", ""] })).toContain('filename="a.txt"\r\n\r\nx')
+    })
+
+    it("a file's mime type with CR, LF or NUL cannot start a part header of its own", async () => {
+      const injected = "text/plain\r\nX-Injected: 1"
+      const { body, contentType } = Fields.encodeMultipart(
+        { f: ["a.txt", "x", injected], g: ["b.txt", "y", "a\nb\0"] },
+        "B"
+      )
+      const text = asText(body)
+      expect(text).not.toContain("\r\nX-Injected")
+      expect(text).toContain('filename="a.txt"\r\nContent-Type: text/plain%0D%0AX-Injected: 1\r\n\r\nx\r\n')
+      expect(text).toContain("Content-Type: a%0Ab%00\r\n\r\ny\r\n")
+      // A real parser sees two file parts and nothing else.
+      const parts = await parseMultipart(body, contentType)
+      expect(parts.map((part) => part.kind)).toEqual(["file", "file"])
+      // The check requests run first: a ValueError naming the field.
+      expect(checkMultipart({ f: ["a.txt", "x", injected] })?.message).toBe(
+        'The content type of file field "f" contains CR, LF or NUL: "text/plain\\r\\nX-Injected: 1"'
+      )
+      expect(
+        checkMultipart([
+          ["ok", ["a.txt", "x", "text/plain; charset=utf-8"]],
+          ["plain", "a\r\nb"]
+        ])
+      ).toBeNull()
     })
 
     it("escapes only quote, CR and LF in parameters", () => {

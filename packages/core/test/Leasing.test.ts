@@ -104,3 +104,119 @@ describe("leasing with a limiter shared by pools", () => {
     })
   )
 })
+
+describe("leasing in block mode", () => {
+  const blocking = (closed: Array<number>, maxsize = 1) => {
+    let next = 0
+    return leasing.make({
+      pool: { scheme: "http", host: "h", port: 80 },
+      maxsize,
+      block: true,
+      maxConnectionAge: null,
+      open: () => connection(++next, closed)
+    })
+  }
+  const acquire = (leases: leasing.Leasing, poolTimeout: number | null = null) =>
+    Effect.uninterruptibleMask((restore) => leases.acquire(restore, poolTimeout, false))
+
+  it.live("a waiter is served before fibers that loop on the pool take the slot again (first come, first served)", () =>
+    Effect.gen(function* () {
+      const leases = yield* blocking([])
+      let served = 0
+      let stop = false
+      // Two fibers take the slot, wait for the event loop (as a request does), give it back, and
+      // take it again at once.
+      const io = Effect.async<void>((resume) => {
+        setImmediate(() => resume(Effect.void))
+      })
+      const loop = Effect.gen(function* () {
+        while (!stop && served < 20_000) {
+          const lease = yield* acquire(leases)
+          yield* io
+          served++
+          yield* leases.release(lease, true)
+        }
+      })
+      const loopers = yield* Effect.forkAll([loop, loop])
+      yield* Effect.sleep("20 millis")
+      const before = served
+      const lease = yield* acquire(leases, 2000)
+      const ahead = served - before
+      stop = true
+      yield* leases.release(lease, true)
+      yield* Fiber.join(loopers)
+      // Ahead of the waiter: at most the looper holding the slot and the one already waiting.
+      expect(ahead).toBeLessThanOrEqual(2)
+      expect(yield* leases.inUseCount).toBe(0)
+    })
+  )
+
+  it.live(
+    "waiters are served in arrival order; one that gives up leaves the queue; a newcomer queues behind them",
+    () =>
+      Effect.gen(function* () {
+        const leases = yield* blocking([])
+        const held = yield* acquire(leases)
+        const order: Array<string> = []
+        const waiter = (name: string) =>
+          Effect.fork(
+            Effect.gen(function* () {
+              const lease = yield* acquire(leases)
+              order.push(name)
+              yield* Effect.sleep("5 millis")
+              yield* leases.release(lease, true)
+            })
+          )
+        const a = yield* waiter("a")
+        yield* Effect.sleep("5 millis")
+        const b = yield* waiter("b")
+        yield* Effect.sleep("5 millis")
+        const c = yield* waiter("c")
+        yield* Effect.sleep("5 millis")
+        // b gives up while waiting. The holder gives the slot back and asks again at once: it
+        // queues behind a and c instead of taking the slot a was woken for.
+        yield* Fiber.interrupt(b)
+        const again = yield* Effect.zipRight(leases.release(held, true), acquire(leases, 1000))
+        order.push("again")
+        yield* leases.release(again, true)
+        yield* Fiber.join(a)
+        yield* Fiber.join(c)
+        expect(order).toEqual(["a", "c", "again"])
+        expect(yield* leases.inUseCount).toBe(0)
+        expect(yield* leases.idleCount).toBe(1)
+      })
+  )
+
+  it.live("a waiter woken for a slot and interrupted before taking it gives the slot to the next waiter", () =>
+    Effect.gen(function* () {
+      const leases = yield* blocking([])
+      const held = yield* acquire(leases)
+      const first = yield* Effect.fork(acquire(leases))
+      yield* Effect.sleep("5 millis")
+      const second = yield* Effect.fork(acquire(leases, 2000))
+      yield* Effect.sleep("5 millis")
+      // Release and interrupt in one synchronous step: the slot is handed to `first` as it dies.
+      yield* Effect.zipRight(leases.release(held, true), Fiber.interrupt(first))
+      const lease = yield* Fiber.join(second)
+      expect(lease.slot.connection.id).toBe(1)
+      yield* leases.release(lease, true)
+      expect(yield* leases.inUseCount).toBe(0)
+    })
+  )
+
+  it.live("a waiter that times out leaves no slot reserved, and closing wakes every waiter with ClosedPoolError", () =>
+    Effect.gen(function* () {
+      const leases = yield* blocking([], 1)
+      const held = yield* acquire(leases)
+      const timedOut = yield* Effect.flip(acquire(leases, 20))
+      expect(timedOut._tag).toBe("EmptyPoolError")
+      const waiting = yield* Effect.fork(acquire(leases))
+      yield* Effect.sleep("5 millis")
+      yield* leases.close
+      const closedError = yield* Effect.flip(Fiber.join(waiting))
+      expect(closedError._tag).toBe("ClosedPoolError")
+      yield* leases.release(held, true)
+      expect(yield* leases.inUseCount).toBe(0)
+    })
+  )
+})

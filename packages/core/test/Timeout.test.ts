@@ -48,8 +48,8 @@ describe("Timeout", () => {
       const t = valid({ connect: 1, read: null })
       expect(t.total).toBeNull()
       expect(t.read).toBeNull()
-      expect(valid()).toStrictEqual(Timeout.DEFAULT)
-      expect(Equal.equals(valid({}), Timeout.DEFAULT)).toBe(true)
+      expect(valid()).toStrictEqual(Timeout.NONE)
+      expect(Equal.equals(valid({}), Timeout.NONE)).toBe(true)
     })
 
     it("compares and hashes by value, whatever unit the input used", () => {
@@ -174,21 +174,67 @@ describe("Timeout", () => {
       expect([none.total, none.connect, none.read]).toStrictEqual([null, null, null])
     })
 
-    it("returns a Timeout as is and builds one from anything else", () => {
-      const t = Timeout.unsafeMake({ total: 1 })
+    it("returns a Timeout that sets every field as is and builds one from anything else", () => {
+      const t = Timeout.unsafeMake({ total: 1, connect: 1, read: 1 })
       expect(Either.getOrThrow(Timeout.from(t, pool))).toBe(t)
       expect(Equal.equals(Either.getOrThrow(Timeout.from(2, pool)), Timeout.unsafeMake({ connect: 2, read: 2 }))).toBe(
-        true
-      )
-      expect(Equal.equals(Either.getOrThrow(Timeout.from({ read: 3 }, pool)), Timeout.unsafeMake({ read: 3 }))).toBe(
         true
       )
       expect(Either.isLeft(Timeout.from(-1, pool))).toBe(true)
     })
 
-    it("has a default without limits that equals NONE as a value", () => {
-      expect([Timeout.DEFAULT.total, Timeout.DEFAULT.connect, Timeout.DEFAULT.read]).toStrictEqual([null, null, null])
-      expect(Equal.equals(Timeout.DEFAULT, Timeout.NONE)).toBe(true)
+    it("merges a request's timeout over the pool's field by field: a phase limited somewhere keeps a limit", () => {
+      const withConnect = Timeout.unsafeMake({ connect: 0.5 })
+      const read = Either.getOrThrow(Timeout.from({ read: 0.5 }, withConnect))
+      expect([seconds(read.connect), seconds(read.read), seconds(read.total)]).toStrictEqual([0.5, 0.5, null])
+      const asValue = Either.getOrThrow(Timeout.from(Timeout.unsafeMake({ read: 0.5 }), withConnect))
+      expect(Equal.equals(asValue, read)).toBe(true)
+      // A number sets connect and read, and keeps the pool's total.
+      const deadline = Timeout.unsafeMake({ connect: 9, total: 30 })
+      const number = Either.getOrThrow(Timeout.from(2, deadline))
+      expect([seconds(number.connect), seconds(number.read), seconds(number.total)]).toStrictEqual([2, 2, 30])
+      // Fields given as null or left out keep the pool's; `{}` is the pool's timeout itself.
+      const nulls = Either.getOrThrow(Timeout.from({ connect: null, total: 1 }, pool))
+      expect([seconds(nulls.connect), seconds(nulls.read), seconds(nulls.total)]).toStrictEqual([10, 10, 1])
+      expect(Either.getOrThrow(Timeout.from({}, pool))).toBe(pool)
+      // A Timeout without any limit lifts them all, as null does.
+      expect(Either.getOrThrow(Timeout.from(Timeout.NONE, pool))).toBe(Timeout.NONE)
+      expect(Either.getOrThrow(Timeout.from(Timeout.unsafeMake({}), pool))).toBe(Timeout.NONE)
+    })
+
+    it("merge keeps self's limits and fills the others from the fallback", () => {
+      const a = Timeout.unsafeMake({ read: 2 })
+      const b = Timeout.unsafeMake({ connect: 1, read: 5 })
+      const merged = pipe(a, Timeout.merge(b))
+      expect([seconds(merged.connect), seconds(merged.read), merged.total]).toStrictEqual([1, 2, null])
+      expect(Timeout.merge(b, Timeout.NONE)).toBe(b)
+      expect(Timeout.merge(Timeout.NONE, b)).toBe(b)
+      fc.assert(
+        fc.property(
+          fc.array(fc.option(fc.integer({ min: 1, max: 1000 }), { nil: null }), { minLength: 6, maxLength: 6 }),
+          ([t1, c1, r1, t2, c2, r2]) => {
+            const self = Timeout.unsafeMake({ total: t1, connect: c1, read: r1 })
+            const fallback = Timeout.unsafeMake({ total: t2, connect: c2, read: r2 })
+            const m = Timeout.merge(self, fallback)
+            return (
+              seconds(m.total) === (t1 ?? t2) && seconds(m.connect) === (c1 ?? c2) && seconds(m.read) === (r1 ?? r2)
+            )
+          }
+        )
+      )
+    })
+
+    it("gives a pool connect 10 s, read 300 s and no total by default, and none for null", () => {
+      expect([Timeout.DEFAULT.total, seconds(Timeout.DEFAULT.connect), seconds(Timeout.DEFAULT.read)]).toStrictEqual([
+        null,
+        10,
+        300
+      ])
+      expect(Either.getOrThrow(Timeout.from(undefined, Timeout.DEFAULT))).toBe(Timeout.DEFAULT)
+      const readOnly = Either.getOrThrow(Timeout.from({ read: 5 }, Timeout.DEFAULT))
+      expect([seconds(readOnly.connect), seconds(readOnly.read)]).toStrictEqual([10, 5])
+      expect(Either.getOrThrow(Timeout.from(null, Timeout.DEFAULT))).toBe(Timeout.NONE)
+      expect(Equal.equals(Timeout.DEFAULT, Timeout.NONE)).toBe(false)
     })
   })
 

@@ -115,6 +115,21 @@ describe("hostile requests", () => {
     })
   )
 
+  it.scopedLive("CR, LF or NUL in a file field's content type is a ValueError and nothing is sent", () =>
+    Effect.gen(function* () {
+      const server = yield* recordingServer
+      for (const type of ["text/plain\r\nX-Injected: 1", "text/plain\nX-Injected: 1", "text/plain\u0000"]) {
+        const error = yield* failureOf((m) =>
+          m.request("POST", `${server.url}/upload`, { fields: { upload: ["a.txt", "hello", type] } })
+        )
+        expect(error._tag).toBe("ValueError")
+        expect(error.message).toContain('file field "upload"')
+      }
+      expect(server.requests.length).toBe(0)
+      expect(server.socketsOpened()).toBe(0)
+    })
+  )
+
   it.scopedLive("credentials in a URL appear in no error message and no printed error", () =>
     Effect.gen(function* () {
       const port = yield* Servers.closedPort

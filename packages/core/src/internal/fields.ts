@@ -1,3 +1,4 @@
+import { ValueError } from "../Errors.js"
 import type * as Fields from "../Fields.js"
 
 const encoder = new TextEncoder()
@@ -186,6 +187,37 @@ export const formatMultipartParam = (name: string, value: string): string =>
     ? `${name}="${value.replace(paramEscapeAllRe, (char) => paramEscapes[char])}"`
     : `${name}="${value}"`
 
+const typeBreakRe = /[\r\n\0]/
+const typeBreakAllRe = /[\r\n\0]/g
+const typeEscapes: Readonly<Record<string, string>> = { "\r": "%0D", "\n": "%0A", "\0": "%00" }
+
+/**
+ * A part's Content-Type line: CR, LF and NUL, which would end the line and start a header of
+ * the caller's making, are percent-encoded (requests refuse them before this, see
+ * {@link checkMultipart}).
+ */
+const contentTypeLine = (type: string): string =>
+  typeBreakRe.test(type)
+    ? `Content-Type: ${type.replace(typeBreakAllRe, (char) => typeEscapes[char])}\r\n`
+    : `Content-Type: ${type}\r\n`
+
+/**
+ * The ValueError for the first file field whose mime type holds CR, LF or NUL, or null.
+ *
+ * @internal
+ */
+export const checkMultipart = (fields: Fields.Input): ValueError | null => {
+  let error: ValueError | null = null
+  forEachField(fields, (name, value) => {
+    if (error === null && isFileTuple(value) && value.length === 3 && typeBreakRe.test(value[2])) {
+      error = new ValueError({
+        message: `The content type of file field ${JSON.stringify(name)} contains CR, LF or NUL: ${JSON.stringify(value[2])}`
+      })
+    }
+  })
+  return error
+}
+
 const hexDigits = "0123456789abcdef"
 
 /** @internal */
@@ -220,7 +252,7 @@ export const encodeMultipart = (fields: Fields.Input, boundary: string = chooseB
       data = value[1]
       const type = value.length === 3 ? value[2] : guessContentType(filename)
       pending += `; ${formatMultipartParam("filename", filename)}\r\n`
-      if (type) pending += `Content-Type: ${type}\r\n`
+      if (type) pending += contentTypeLine(type)
       pending += "\r\n"
     } else {
       data = value

@@ -1,3 +1,4 @@
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Connector from "../Connector.js"
@@ -74,7 +75,8 @@ export interface LeasingOptions {
 export interface Leasing {
   /**
    * Takes a connection: the most recently returned idle one, or a new one. With `block`,
-   * waits up to `poolTimeout` milliseconds (null: forever) for one of `maxsize` slots.
+   * waits up to `poolTimeout` milliseconds (null: forever) for one of `maxsize` slots, first
+   * come first served.
    * `fresh` opens a new connection even when idle ones exist (used to replay a request
    * that failed on a stale one).
    * Call it uninterruptibly and pair it with `release`; it restores interruption only
@@ -103,6 +105,19 @@ export interface Leasing {
   readonly inUseCount: Effect.Effect<number>
 }
 
+/**
+ * A request waiting for a slot of a blocking pool. It joins the queue in the same synchronous
+ * step that found no slot free, so no slot can free up unseen in between.
+ */
+interface Waiter {
+  /** A slot was handed to this waiter: it stays counted in use until the waiter takes it. */
+  granted: boolean
+  /** Granted a slot, or the pool closed: the waiting fiber may go on. */
+  woken: boolean
+  /** Resumes the waiting fiber once it is suspended; null before that. */
+  wake: (() => void) | null
+}
+
 /** No limit beyond the pool's own. */
 const unlimited: Limiter = { acquire: () => Effect.void, release: () => {} }
 
@@ -125,8 +140,13 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
     const idle: Array<Slot> = []
     let inUse = 0
     let closed = false
-    /** Wake-ups of requests waiting for a slot (block mode), first come first served. */
-    const waiters: Array<() => void> = []
+    /**
+     * Requests waiting for a slot (block mode), oldest first. First come, first served: a
+     * slot given back goes to the oldest waiter directly (see `handOn`), and a request that
+     * arrives while anyone waits queues behind them, so a fiber that releases and asks again
+     * at once never takes the slot a waiter was woken for.
+     */
+    const waiters: Array<Waiter> = []
 
     const closedError = () => new ClosedPoolError({ pool: options.pool, reason: "Pool is closed." })
     const emptyError = () =>
@@ -136,9 +156,23 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
       })
     const changed = () => events.onChange?.(idle.length, inUse)
 
-    /** Wakes the first waiter if a slot is free; it checks again and waits again if not. */
-    const wakeOne = () => {
-      if (waiters.length > 0 && (inUse < maxsize || closed)) waiters.shift()!()
+    const wakeWaiter = (waiter: Waiter) => {
+      waiter.woken = true
+      if (waiter.wake !== null) waiter.wake()
+    }
+
+    /**
+     * A slot was given back: it goes to the oldest waiter, staying counted in use (the waiter
+     * takes it without checking again), or it is free when nobody waits.
+     */
+    const handOn = () => {
+      const waiter = waiters.shift()
+      if (waiter === undefined) {
+        inUse--
+        return
+      }
+      waiter.granted = true
+      wakeWaiter(waiter)
     }
 
     /** Closes connections that leave the pool, giving their places back to the limiter. */
@@ -152,14 +186,13 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
       return slot.connection.close
     }
 
-    /** Takes a slot now; the caller checked that one is free. */
+    /** Takes a connection for a slot already counted in use. */
     const checkout = (
       restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
       poolTimeout: number | null,
       fresh: boolean,
       waitedMillis: number
     ): Effect.Effect<Lease, EmptyPoolError> => {
-      inUse++
       let retired: Array<Slot> | null = null
       let slot: Slot | null = null
       const now = maxConnectionAge === null ? 0 : Date.now()
@@ -197,9 +230,8 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
         Effect.matchEffect(limiter.acquire(restore, poolTimeout), {
           onFailure: (error) =>
             Effect.suspend(() => {
-              inUse--
+              handOn()
               changed()
-              wakeOne()
               return Effect.fail(error)
             }),
           onSuccess: () => Effect.sync(opened)
@@ -207,39 +239,58 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
       )
     }
 
-    const waitForSlot = (poolTimeout: number | null): Effect.Effect<void, EmptyPoolError> => {
+    /** Suspends until `waiter` is woken; with a poolTimeout, fails with EmptyPoolError after it. */
+    const waitFor = (waiter: Waiter, poolTimeout: number | null): Effect.Effect<void, EmptyPoolError> => {
       const wait = Effect.async<void>((resume) => {
-        const wake = () => resume(Effect.void)
-        waiters.push(wake)
-        return Effect.sync(() => {
-          const at = waiters.indexOf(wake)
-          if (at >= 0) waiters.splice(at, 1)
+        if (waiter.woken) return resume(Effect.void)
+        waiter.wake = () => resume(Effect.void)
+      })
+      return poolTimeout === null
+        ? wait
+        : Effect.timeoutFail(wait, { duration: Duration.millis(poolTimeout), onTimeout: emptyError })
+    }
+
+    const acquire: Leasing["acquire"] = (restore, poolTimeout, fresh) =>
+      Effect.suspend((): Effect.Effect<Lease, EmptyPoolError | ClosedPoolError> => {
+        if (closed) return Effect.fail(closedError())
+        if (!block || (inUse < maxsize && waiters.length === 0)) {
+          inUse++
+          return checkout(restore, poolTimeout, fresh, 0)
+        }
+        const startedAt = Date.now()
+        const waiter: Waiter = { granted: false, woken: false, wake: null }
+        waiters.push(waiter)
+        const granted = (): Effect.Effect<Lease, EmptyPoolError | ClosedPoolError> =>
+          Effect.suspend((): Effect.Effect<Lease, EmptyPoolError | ClosedPoolError> => {
+            if (!closed) return checkout(restore, poolTimeout, fresh, Math.max(0, Date.now() - startedAt))
+            // Closed after the slot was handed over: give it back.
+            handOn()
+            changed()
+            return Effect.fail(closedError())
+          })
+        // Runs uninterruptibly (the caller's mask): whatever ended the wait, a slot handed to
+        // this waiter is either taken or passed on, never lost.
+        return Effect.matchCauseEffect(restore(waitFor(waiter, poolTimeout)), {
+          onSuccess: () => (waiter.granted ? granted() : Effect.fail(closedError())),
+          onFailure: (cause) => {
+            if (waiter.granted) {
+              // The slot came as the poolTimeout ran out: take it after all.
+              if (!Cause.isInterrupted(cause)) return granted()
+              handOn()
+              changed()
+            } else {
+              const at = waiters.indexOf(waiter)
+              if (at >= 0) waiters.splice(at, 1)
+            }
+            return Effect.failCause(cause)
+          }
         })
       })
-      const timed =
-        poolTimeout === null
-          ? wait
-          : Effect.timeoutFail(wait, { duration: Duration.millis(poolTimeout), onTimeout: emptyError })
-      // A waiter woken and then interrupted passes its wake-up on.
-      return Effect.onInterrupt(timed, () => Effect.sync(wakeOne))
-    }
-
-    const acquire: Leasing["acquire"] = (restore, poolTimeout, fresh) => {
-      const attempt = (startedAt: number): Effect.Effect<Lease, EmptyPoolError | ClosedPoolError> =>
-        Effect.suspend(() => {
-          if (closed) return Effect.fail(closedError())
-          if (!block || inUse < maxsize) {
-            return checkout(restore, poolTimeout, fresh, startedAt === 0 ? 0 : Math.max(0, Date.now() - startedAt))
-          }
-          const began = startedAt === 0 ? Date.now() : startedAt
-          const remaining = poolTimeout === null ? null : Math.max(0, poolTimeout - (Date.now() - began))
-          return Effect.zipRight(restore(waitForSlot(remaining)), attempt(began))
-        })
-      return attempt(0)
-    }
 
     const tryAcquire: Leasing["tryAcquire"] = () => {
-      if (closed || limiter !== unlimited || (block && inUse >= maxsize)) return null
+      // In block mode a newcomer never passes a waiter (first come, first served): while anyone
+      // waits every slot is counted in use, handed-over ones included; the second test is a guard.
+      if (closed || limiter !== unlimited || (block && (inUse >= maxsize || waiters.length > 0))) return null
       const top = idle.length === 0 ? null : idle[idle.length - 1]
       if (top === null) return null
       if (maxConnectionAge !== null && Date.now() - top.createdAt >= maxConnectionAge) return null
@@ -253,11 +304,10 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
 
     const releaseNow: Leasing["releaseNow"] = (lease, reusable) => {
       if (reusable && !closed && idle.length < maxsize) {
-        inUse--
         lease.slot.uses++
         idle.push(lease.slot)
+        handOn()
         changed()
-        wakeOne()
         return null
       }
       return release(lease, reusable)
@@ -265,7 +315,6 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
 
     const release: Leasing["release"] = (lease, reusable) =>
       Effect.suspend(() => {
-        inUse--
         let reason: DiscardReason | null = null
         if (!reusable) reason = "error"
         else if (closed) reason = "closed"
@@ -273,13 +322,13 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
         if (reason === null) {
           lease.slot.uses++
           idle.push(lease.slot)
+          handOn()
           changed()
-          wakeOne()
           return Effect.void
         }
         events.onDiscard?.(reason)
+        handOn()
         changed()
-        wakeOne()
         const close = closeOne(lease.slot)
         return reason === "full"
           ? Effect.zipRight(
@@ -297,7 +346,7 @@ export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
       for (let i = 0; i < slots.length; i++) events.onDiscard?.("closed")
       changed()
       // Every waiter wakes to find the pool closed.
-      while (waiters.length > 0) waiters.shift()!()
+      while (waiters.length > 0) wakeWaiter(waiters.shift()!)
       return closeAll(slots)
     })
 

@@ -1,3 +1,4 @@
+import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import { hostPort } from "./url.js"
@@ -63,6 +64,12 @@ export const retries = Metric.counter("httpool_retries_total", {
 /** The label every per-pool metric carries: the pool as `scheme://host:port`. @internal */
 export const POOL_LABEL = "pool"
 
+/** The `pool` label of the pools past the limit of distinct labels. @internal */
+export const OTHER_POOLS = "other"
+
+/** The default limit of distinct `pool` labels in a process. @internal */
+export const DEFAULT_MAX_POOL_LABELS = 100
+
 /** A pool's label: `scheme://host:port`, the port always written, IPv6 in brackets. @internal */
 export const poolLabel = (scheme: string, host: string, port: number | null): string =>
   `${scheme}://${hostPort(host, port ?? 0)}`
@@ -70,7 +77,7 @@ export const poolLabel = (scheme: string, host: string, port: number | null): st
 const statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const
 
 /**
- * The metrics of one pool. Tag arrays are made once per pool and passed to the metrics'
+ * The metrics of one pool. Tag arrays are made once per label and passed to the metrics'
  * synchronous `unsafeUpdate`: Effect caches a metric's hook by the identity of that array, so
  * recording on the hot path costs a map lookup, not a new metric key per request. Fiber-level
  * metric labels (`Effect.tagMetrics`) are not added to these.
@@ -87,46 +94,90 @@ export interface PoolMetrics {
   readonly retried: (reason: string) => void
 }
 
-const known = new Map<string, PoolMetrics>()
-
-/** The metrics of the pool labelled `pool`, made once per label. @internal */
-export const forPool = (pool: string): PoolMetrics => {
-  let found = known.get(pool)
-  if (found === undefined) {
-    if (known.size >= 10_000) known.clear()
-    found = makePoolMetrics(pool)
-    known.set(pool, found)
-  }
-  return found
+/** The tag arrays of one `pool` label, shared by every pool that carries it. */
+interface LabelTags {
+  readonly tags: ReadonlyArray<MetricLabel.MetricLabel>
+  readonly byReason: Readonly<Record<"error" | "closed" | "full" | "expired", ReadonlyArray<MetricLabel.MetricLabel>>>
+  readonly byClass: ReadonlyArray<ReadonlyArray<MetricLabel.MetricLabel>>
+  readonly tagsFor: (key: string, value: string) => ReadonlyArray<MetricLabel.MetricLabel>
 }
 
-const makePoolMetrics = (pool: string): PoolMetrics => {
+const labelTags = (pool: string): LabelTags => {
   const label = MetricLabel.make(POOL_LABEL, pool)
-  const tags = [label]
-  const byReason = {
-    error: [label, MetricLabel.make("reason", "error")],
-    closed: [label, MetricLabel.make("reason", "closed")],
-    full: [label, MetricLabel.make("reason", "full")],
-    expired: [label, MetricLabel.make("reason", "expired")]
-  }
-  const byClass = statusClasses.map((c) => [label, MetricLabel.make("status_class", c)])
   const byTag = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
-  const tagsFor = (key: string, value: string) => {
-    const id = `${key}=${value}`
-    let found = byTag.get(id)
-    if (found === undefined) {
-      found = [label, MetricLabel.make(key, value)]
-      byTag.set(id, found)
+  return {
+    tags: [label],
+    byReason: {
+      error: [label, MetricLabel.make("reason", "error")],
+      closed: [label, MetricLabel.make("reason", "closed")],
+      full: [label, MetricLabel.make("reason", "full")],
+      expired: [label, MetricLabel.make("reason", "expired")]
+    },
+    byClass: statusClasses.map((c) => [label, MetricLabel.make("status_class", c)]),
+    tagsFor: (key, value) => {
+      const id = `${key}=${value}`
+      let found = byTag.get(id)
+      if (found === undefined) {
+        found = [label, MetricLabel.make(key, value)]
+        byTag.set(id, found)
+      }
+      return found
     }
-    return found
   }
+}
+
+/**
+ * The labels given so far. Effect's metric registry is global and never forgets a key, so
+ * every distinct `pool` label stays in memory for the life of the process (about 7 keys, some
+ * 10 KiB, per label): past `maxPoolLabels` distinct labels, pools share the label
+ * {@link OTHER_POOLS}, and a process that meets ever new origins keeps a bounded set. This
+ * map is never cleared for the same reason: a label it forgot would still be in the registry.
+ */
+const labelled = new Map<string, LabelTags>()
+let maxPoolLabels = DEFAULT_MAX_POOL_LABELS
+let others: LabelTags | null = null
+
+/** Sets the limit of distinct `pool` labels; labels given already stay. @internal */
+export const setMaxPoolLabels = (limit: number): Effect.Effect<void> =>
+  Effect.sync(() => {
+    maxPoolLabels = Number.isFinite(limit) ? Math.max(0, Math.floor(limit)) : limit > 0 ? Infinity : 0
+  })
+
+/** The limit of distinct `pool` labels now. @internal */
+export const maxPoolLabelsNow: Effect.Effect<number> = Effect.sync(() => maxPoolLabels)
+
+const tagsOf = (pool: string): LabelTags => {
+  const found = labelled.get(pool)
+  if (found !== undefined) return found
+  if (labelled.size < maxPoolLabels) {
+    const made = labelTags(pool)
+    labelled.set(pool, made)
+    return made
+  }
+  return (others ??= labelTags(OTHER_POOLS))
+}
+
+/**
+ * The metrics of a new pool labelled `pool` (or {@link OTHER_POOLS} past the limit of
+ * distinct labels). Gauges move by the pool's own changes, so pools sharing a label add up.
+ *
+ * @internal
+ */
+export const forPool = (pool: string): PoolMetrics => {
+  const { tags, byReason, byClass, tagsFor } = tagsOf(pool)
+  let lastIdle = 0
+  let lastInUse = 0
   return {
     opened: () => connectionsOpened.unsafeUpdate(1, tags),
     discarded: (reason) => connectionsDiscarded.unsafeUpdate(1, byReason[reason]),
     counts: (idle, inUse) => {
-      connectionsIdle.unsafeUpdate(idle, tags)
-      connectionsInUse.unsafeUpdate(inUse, tags)
-      connectionsOpen.unsafeUpdate(idle + inUse, tags)
+      const idleDelta = idle - lastIdle
+      const inUseDelta = inUse - lastInUse
+      lastIdle = idle
+      lastInUse = inUse
+      if (idleDelta !== 0) connectionsIdle.unsafeModify(idleDelta, tags)
+      if (inUseDelta !== 0) connectionsInUse.unsafeModify(inUseDelta, tags)
+      if (idleDelta + inUseDelta !== 0) connectionsOpen.unsafeModify(idleDelta + inUseDelta, tags)
     },
     waited: (millis) => poolWait.unsafeUpdate(millis, tags),
     response: (status) => {

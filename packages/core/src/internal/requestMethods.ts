@@ -4,6 +4,7 @@ import type * as ConnectionPool from "../ConnectionPool.js"
 import { type HttpoolError, ValueError } from "../Errors.js"
 import * as Fields from "../Fields.js"
 import * as Headers from "../Headers.js"
+import * as internalFields from "./fields.js"
 
 /** Methods whose fields go into the query string rather than the body. @internal */
 export const ENCODE_URL_METHODS: ReadonlySet<string> = new Set(["DELETE", "GET", "HEAD", "OPTIONS"])
@@ -68,6 +69,8 @@ export const make = (urlopen: AnyUrlopen, defaultHeaders: () => Headers.Headers)
             headers: Headers.setIfAbsent(headers, "Content-Type", "application/x-www-form-urlencoded")
           })
         }
+        const refused = internalFields.checkMultipart(options.fields!)
+        if (refused !== null) return Effect.fail(refused)
         const multipart = Fields.encodeMultipart(options.fields!, options.multipartBoundary)
         return urlopen(method, url, {
           ...rest,

@@ -150,10 +150,19 @@ const unsafeFromFields = (
 export const isTimeout = (u: unknown): u is api.Timeout => Predicate.hasProperty(u, TypeId)
 
 /** @internal */
-export const DEFAULT: api.Timeout = unsafeFromFields(null, null, null)
-
-/** @internal */
 export const NONE: api.Timeout = unsafeFromFields(null, null, null)
+
+/**
+ * A pool's timeout when it is given none: connect 10 s, read 300 s, no total (the limits of
+ * undici, Node's own fetch). A silent peer ends in a typed error instead of hanging a program.
+ *
+ * @internal
+ */
+export const DEFAULT: api.Timeout = unsafeFromFields(
+  null,
+  canonical(Duration.seconds(10)),
+  canonical(Duration.seconds(300))
+)
 
 const fromOptions = (options: api.TimeoutOptions): Either.Either<api.Timeout, ValueError> =>
   Either.gen(function* () {
@@ -169,7 +178,7 @@ const isOptions = (u: unknown): u is api.TimeoutOptions =>
 
 /** @internal */
 export const make = (input?: Duration.DurationInput | api.TimeoutOptions): Either.Either<api.Timeout, ValueError> => {
-  if (input === undefined) return Either.right(DEFAULT)
+  if (input === undefined) return Either.right(NONE)
   if (isOptions(input)) return fromOptions(input)
   return fromOptions({ connect: input, read: input })
 }
@@ -179,11 +188,26 @@ export const unsafeMake = (input?: Duration.DurationInput | api.TimeoutOptions):
   Either.getOrThrowWith(make(input), (error) => error)
 
 /** @internal */
+export const merge = dual<
+  (fallback: api.Timeout) => (self: api.Timeout) => api.Timeout,
+  (self: api.Timeout, fallback: api.Timeout) => api.Timeout
+>(2, (self, fallback) => {
+  const total = self.total ?? fallback.total
+  const connect = self.connect ?? fallback.connect
+  const read = self.read ?? fallback.read
+  if (total === self.total && connect === self.connect && read === self.read) return self
+  if (total === fallback.total && connect === fallback.connect && read === fallback.read) return fallback
+  return unsafeFromFields(total, connect, read)
+})
+
+const hasNoLimit = (self: api.Timeout): boolean => self.total === null && self.connect === null && self.read === null
+
+/** @internal */
 export const from = (input: api.Input, fallback: api.Timeout): Either.Either<api.Timeout, ValueError> => {
   if (input === undefined) return Either.right(fallback)
   if (input === null) return Either.right(NONE)
-  if (isTimeout(input)) return Either.right(input)
-  return make(input)
+  if (isTimeout(input)) return Either.right(hasNoLimit(input) ? NONE : merge(input, fallback))
+  return Either.map(make(input), (given) => merge(given, fallback))
 }
 
 // ---------------------------------------------------------------------------
