@@ -76,6 +76,13 @@ export * as Response from "./Response.js"
 export * as Retry from "./Retry.js"
 
 /**
+ * A `Connector` that plays origins in memory, for tests.
+ *
+ * @since 0.1.0
+ */
+export * as TestConnector from "./TestConnector.js"
+
+/**
  * @since 0.1.0
  */
 export * as Timeout from "./Timeout.js"
