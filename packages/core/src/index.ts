@@ -36,6 +36,13 @@ export * as Headers from "./Headers.js"
 export * as HttpClient from "./HttpClient.js"
 
 /**
+ * A WHATWG `fetch` function backed by a PoolManager.
+ *
+ * @since 0.1.0
+ */
+export * as HttpoolFetch from "./HttpoolFetch.js"
+
+/**
  * @since 0.1.0
  */
 export * as Lru from "./Lru.js"
