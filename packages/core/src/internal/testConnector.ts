@@ -532,11 +532,16 @@ class Exchange {
     return Effect.raceFirst(timed, killed).pipe(Effect.mapError((error) => failure(error, true, this.responseStarted)))
   }
 
-  /** The next chunk of the body, or null at its end. */
+  /**
+   * The next chunk of the body, or null at its end. The exchange finishes (and may close its
+   * socket) only once the guard is left: a socket closed inside it would race the result.
+   */
   readonly next: Effect.Effect<Uint8Array | null, Connector.SendFailure> = Effect.suspend(() => {
     if (this.done) return Effect.succeed(null)
     if (!this.socket.open) return Effect.fail(failure(closedError(), true, true))
-    return this.guard(this.step())
+    return Effect.tap(this.guard(this.step()), (chunk) =>
+      chunk === null ? Effect.sync(() => this.finish()) : Effect.void
+    )
   })
 
   private step(): Effect.Effect<Uint8Array | null, HttpoolError> {
@@ -608,7 +613,7 @@ class Exchange {
   /** The body's parts have all gone: short of its Content-Length, the origin closes. */
   private end(): Effect.Effect<null, HttpoolError> {
     if (this.declared !== null && this.sent < this.declared) return this.cut(closedByPeerError(true))
-    this.finish()
+    this.finishStream()
     return Effect.succeed(null)
   }
 
