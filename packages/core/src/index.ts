@@ -36,6 +36,13 @@ export * as Headers from "./Headers.js"
 export * as HttpClient from "./HttpClient.js"
 
 /**
+ * A WHATWG `fetch` function backed by a PoolManager.
+ *
+ * @since 0.1.0
+ */
+export * as HttpoolFetch from "./HttpoolFetch.js"
+
+/**
  * @since 0.1.0
  */
 export * as Lru from "./Lru.js"
@@ -74,6 +81,13 @@ export * as Response from "./Response.js"
  * @since 0.1.0
  */
 export * as Retry from "./Retry.js"
+
+/**
+ * A `Connector` that plays origins in memory, for tests.
+ *
+ * @since 0.1.0
+ */
+export * as TestConnector from "./TestConnector.js"
 
 /**
  * @since 0.1.0
