@@ -27,19 +27,18 @@ const mode = process.env.W ?? "manager"
 const body = new Uint8Array(64)
 const rawHeaders = ["content-type", "text/plain", "content-length", "64", "connection", "keep-alive"]
 
-/** A response that is either preloaded or read in one chunk. */
-const answer = (request) => {
-  if (request.preload) {
-    return { status: 200, reason: "OK", headers: rawHeaders, body, read: Effect.succeed(null), abort: Effect.void }
-  }
-  let done = false
-  const read = Effect.sync(() => {
-    if (done) return null
-    done = true
-    return body
-  })
-  return { status: 200, reason: "OK", headers: rawHeaders, body: null, read, abort: Effect.void }
-}
+/**
+ * A response as NodeConnector hands over a small one: its whole body with its head (a
+ * streamed request too, since the body came in the head's packet).
+ */
+const answer = () => ({
+  status: 200,
+  reason: "OK",
+  headers: rawHeaders,
+  body,
+  read: Effect.succeed(null),
+  abort: Effect.void
+})
 
 let connections = 0
 const connector = Layer.merge(

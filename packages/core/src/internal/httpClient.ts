@@ -7,6 +7,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -378,7 +379,11 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
   const open = openWith(manager)
   return PlatformHttpClient.make((request, url, signal) => {
     const sent = Effect.flatMap(prepareBody(request), (prepared) => {
-      let headers = Headers.merge(manager.headers, Object.entries(request.headers))
+      // A request that adds no header sends the manager's own headers value, whose wire lines
+      // each pool has cached.
+      let headers = hasOwnKeys(request.headers)
+        ? Headers.merge(manager.headers, Object.entries(request.headers))
+        : manager.headers
       if (prepared.contentType !== null) headers = Headers.set(headers, "Content-Type", prepared.contentType)
       if (prepared.contentLength !== undefined) {
         headers = Headers.set(headers, "Content-Length", String(prepared.contentLength))
@@ -397,18 +402,21 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
         body: prepared.body,
         preloadContent: false
       }
+      // One step decides both endings, uninterruptibly: a failure closes what was leased; a
+      // response gets its abort listener before anything can interrupt.
       return Effect.uninterruptibleMask((restore) =>
-        restore(open(request.method, url.href, options, finalizers)).pipe(
-          Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : finalizers.close)),
-          Effect.tap(() => {
-            if (signal.aborted) return release
+        Effect.matchCauseEffect(restore(open(request.method, url.href, options, finalizers)), {
+          onFailure: (cause) =>
+            Effect.zipRight(
+              finalizers.close,
+              Effect.failCause(Cause.map(cause, (error) => requestError(request, error)))
+            ),
+          onSuccess: (response) => {
+            if (signal.aborted) return Effect.zipRight(release, respond(request, response, release))
             signal.addEventListener("abort", onAbort, { once: true })
-            return Effect.void
-          })
-        )
-      ).pipe(
-        Effect.mapError((error) => requestError(request, error)),
-        Effect.flatMap((response) => respond(request, response, release))
+            return respond(request, response, release)
+          }
+        })
       )
     })
     // @effect/platform's span has url.full with the URL's user and password: replace it.
@@ -416,6 +424,11 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
       ? sent
       : Effect.zipRight(Effect.annotateCurrentSpan("url.full", redactUrl(url.href)), sent)
   })
+}
+
+const hasOwnKeys = (record: object): boolean => {
+  for (const key in record) if (Object.hasOwn(record, key)) return true
+  return false
 }
 
 /** A manager's streamed urlopen with its releases held by `finalizers`. */
@@ -443,6 +456,12 @@ class Finalizers implements Holder {
   private finalizers: Array<Effect.Effect<void>> | null = []
   /** A body that arrived whole frees its connection at once: the response keeps the bytes. */
   readonly releaseEarly = true
+
+  readonly addNow = (finalizer: Effect.Effect<void>): boolean => {
+    if (this.finalizers === null) return false
+    this.finalizers.push(finalizer)
+    return true
+  }
 
   readonly add = (finalizer: Effect.Effect<void>): Effect.Effect<void> =>
     Effect.suspend(() => {

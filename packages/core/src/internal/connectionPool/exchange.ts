@@ -321,11 +321,26 @@ export const make = (settings: Settings): loop.Exchanger => {
         body: body.framed(Either.isRight(payload) ? payload.right : null, wire.chunked),
         readTimeout: limits.read,
         connectTimeout: limits.connect,
-        preload: true,
+        preload: call.preload,
         chunked: wire.chunked
       }
       counters.numRequests++
       let settled = false
+      /** The answer: a preloaded one gives its connection back now, a streamed one when read. */
+      const answered = (res: Connector.WireResponse): Effect.Effect<A, HttpoolError> => {
+        const holder = call.holder
+        if (holder === null || (res.body !== null && holder.releaseEarly === true)) {
+          const back = leases.releaseNow(lease, true)
+          const next = then.onSuccess(exchangedOf({ _tag: "Sent", res, lease, guard: null }, call.preload))
+          return back === null ? next : Effect.zipRight(back, next)
+        }
+        const guard = makeGuard(lease)
+        if (holder.addNow?.(guard.release(false)) !== true) {
+          // The holder closed while the request was out: the response is not wanted any more.
+          return Effect.zipRight(guard.release(false), Effect.interrupt)
+        }
+        return then.onSuccess(exchangedOf({ _tag: "Sent", res, lease, guard }, false))
+      }
       const after = (back: Effect.Effect<void> | null, outcome: Outcome) => {
         const next = Effect.matchEffect(decide(outcome, outgoing, wire, outgoing.body, call, limits, false), then)
         resume(back === null ? next : Effect.zipRight(back, next))
@@ -355,10 +370,7 @@ export const make = (settings: Settings): loop.Exchanger => {
                       leases.release(lease, false),
                       Effect.matchEffect(decide(stale, outgoing, wire, outgoing.body, call, limits, false), then)
                     )
-                  : Effect.zipRight(
-                      leases.release(lease, true),
-                      then.onSuccess(exchangedOf({ _tag: "Sent", res, lease, guard: null }))
-                    )
+                  : answered(res)
             })
           )
           return
@@ -367,9 +379,7 @@ export const make = (settings: Settings): loop.Exchanger => {
         if (Exit.isSuccess(exit)) {
           const res = exit.value
           if (timedOutIdle(res, lease, false)) return after(leases.releaseNow(lease, false), stale)
-          const back = leases.releaseNow(lease, true)
-          const next = then.onSuccess(exchangedOf({ _tag: "Sent", res, lease, guard: null }))
-          resume(back === null ? next : Effect.zipRight(back, next))
+          resume(answered(res))
           return
         }
         const failure = Cause.failureOption(exit.cause)
@@ -395,7 +405,7 @@ export const make = (settings: Settings): loop.Exchanger => {
     if (Either.isLeft(limits)) return then.onFailure(limits.left)
     const wire = wireFor(outgoing, call.chunked)
     if (Either.isLeft(wire)) return then.onFailure(wire.left)
-    if (call.preload && !outgoing.body.isStream && limits.right.total === null) {
+    if ((call.preload || call.holder?.addNow !== undefined) && !outgoing.body.isStream && limits.right.total === null) {
       return warm(outgoing, wire.right, call, limits.right, then)
     }
     const sent = sendOnce(outgoing, wire.right, outgoing.body, call, limits.right, false)

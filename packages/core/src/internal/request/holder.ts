@@ -19,6 +19,12 @@ export interface Holder {
    * `preload_content=False`, the connection is held until the body is read or released.
    */
   readonly releaseEarly?: boolean
+  /**
+   * `add` as a synchronous step, for holders that can (the adapter's list): false when the
+   * holder is closed already. With it, a streamed request on a warm connection is one
+   * `Effect.async`, as a preloaded one.
+   */
+  readonly addNow?: (finalizer: Effect.Effect<void>) => boolean
 }
 
 /** A Scope as a Holder. @internal */

@@ -227,7 +227,10 @@ const leased = (
   const exchanged = restore(exchange(router, call, attempt, route))
   if (release === null) return exchanged
   const holder = call.holder
-  if (holder !== null) return Effect.zipRight(holder.add(Effect.suspend(() => release() ?? Effect.void)), exchanged)
+  if (holder !== null) {
+    const later = Effect.suspend(() => release() ?? Effect.void)
+    return holder.addNow?.(later) === true ? exchanged : Effect.zipRight(holder.add(later), exchanged)
+  }
   // Already uninterruptible here: the release is paired without `ensuring`'s own mask.
   return Effect.matchCauseEffect(exchanged, {
     onFailure: (cause) => {
