@@ -1,9 +1,18 @@
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as ConnectionPool from "../ConnectionPool.js"
 import * as Connector from "../Connector.js"
 import * as ContentDecoder from "../ContentDecoder.js"
-import { HostChangedError, type PoolInfo, ValueError } from "../Errors.js"
+import {
+  HostChangedError,
+  type InvalidHeader,
+  type LocationParseError,
+  type LocationValueError,
+  type PoolInfo,
+  type ProxySchemeUnknown,
+  ValueError
+} from "../Errors.js"
 import * as Headers from "../Headers.js"
 import * as Retry from "../Retry.js"
 import * as Timeout from "../Timeout.js"
@@ -28,126 +37,163 @@ import * as requestMethods from "./requestMethods.js"
  * @internal
  */
 export const make = (options: ConnectionPool.Options) =>
-  Effect.gen(function* () {
-    const connector = yield* Connector.Connector
-    const decoder = yield* ContentDecoder.ContentDecoder
-    const origin = yield* config.resolveOrigin(options)
-    const pool: PoolInfo = { scheme: origin.scheme, host: origin.host, port: origin.port }
-    const timeout = yield* Timeout.from(options.timeout, Timeout.DEFAULT)
-    const retries = yield* Retry.from(options.retries, Retry.DEFAULT, true)
-    const headers = yield* Headers.fromInput(options.headers)
-    const maxsize = options.maxsize ?? 1
-    if (!Number.isInteger(maxsize) || maxsize < 1) {
-      return yield* Effect.fail(new ValueError({ message: `maxsize must be a positive integer, got ${maxsize}` }))
-    }
-    const proxy = yield* config.resolveProxy(options, origin)
-    const forwarding = proxy?.forward === true
-    const connectTimeout = Timeout.connectTimeout(timeout)
-    const target: Connector.ConnectionTarget = {
-      scheme: origin.scheme,
-      host: origin.host,
-      port: origin.port,
-      connectTimeout: connectTimeout === null ? null : exchange.toMillis(connectTimeout),
-      sourceAddress: options.sourceAddress ?? null,
-      tls:
-        origin.scheme !== "https" ? null : Connector.makeTlsOptions(forwarding ? (options.proxyConfig ?? {}) : options),
-      route: proxy?.route ?? []
-    }
-    const counters = { numConnections: 0, numRequests: 0 }
-    const label = Metrics.poolLabel(origin.scheme, origin.host, origin.port)
-    const metrics = Metrics.forPool(label)
-    const events: Connector.ConnectionEvents = {
-      onSocket: () => {
-        counters.numConnections++
-        metrics.opened()
-      }
-    }
-    const leases = yield* leasing.make({
-      pool,
-      maxsize,
-      block: options.block ?? false,
-      maxConnectionAge: exchange.toMillis(options.maxConnectionAge),
-      open: () => connector.open(target, events),
-      events: {
-        onLease: (lease) => metrics.waited(lease.waitedMillis),
-        onDiscard: metrics.discarded,
-        onChange: metrics.counts
-      }
-    })
-    yield* Effect.addFinalizer(() => leases.close)
-
-    const exchanger = exchange.make({
-      pool,
-      label,
-      leases,
-      metrics,
-      counters,
-      decoding: { decoder, maxDecodedSize: options.maxDecodedSize ?? DEFAULT_MAX_DECODED_SIZE },
-      timeout,
-      poolTimeout: exchange.toMillis(options.poolTimeout),
-      proxyHeaders: forwarding ? proxy.headers : null
-    })
-
-    const isSameOrigin = (url: Url.Url): boolean => {
-      const scheme = url.scheme ?? "http"
-      return (
-        scheme === origin.scheme &&
-        Url.hostname(url) === origin.host &&
-        (url.port ?? Url.defaultPort(scheme)) === origin.port
-      )
-    }
-
-    const isSameHost = (url: string): boolean => {
-      if (url.startsWith("/")) return true
-      const parsed = Url.parse(url)
-      return Either.isRight(parsed) && parsed.right.host !== null && isSameOrigin(parsed.right)
-    }
-
-    const router: loop.Router = (next, call) => {
-      if (call.assertSameHost && !isSameOrigin(next.parsed)) {
-        return Effect.fail(new HostChangedError({ pool, url: next.url }))
-      }
-      return forwarding
-        ? { pool: exchanger, target: Url.absoluteTarget(next.parsed), headers: next.headers, release: null }
-        : { pool: exchanger, target: next.target, headers: next.headers, release: null }
-    }
-    const poolOrigin: attempt.PoolOrigin = { ...origin, hostLine: hostHeader(origin.scheme, origin.host, origin.port) }
-
-    const defaults: loop.Defaults = {
-      headers: Either.right(headers),
-      retries: Either.right(retries),
-      retriesInput: retries
-    }
-    const run = loop.start(
-      router,
-      () => defaults,
-      (url) => attempt.fromPoolInput(poolOrigin, url)
+  Effect.flatMap(Effect.context<Connector.Connector | ContentDecoder.ContentDecoder>(), (context) => {
+    const built = build(
+      options,
+      Context.get(context, Connector.Connector),
+      Context.get(context, ContentDecoder.ContentDecoder)
     )
-    const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>
-      opts.preloadContent === false
-        ? Effect.flatMap(Effect.scope, (scope) => run(method, url, opts, holderOf(scope)))
-        : run(method, url, opts, null)
-
-    const methods = requestMethods.make(urlopen, () => headers)
-
-    const service: ConnectionPool.ConnectionPool & UnscopedUrlopen & loop.HasExchanger = {
-      [Unscoped]: run,
-      [loop.ExchangerId]: exchanger,
-      scheme: origin.scheme,
-      host: origin.host,
-      port: origin.port,
-      urlopen: urlopen as ConnectionPool.ConnectionPool["urlopen"],
-      request: methods.request,
-      requestEncodeUrl: methods.requestEncodeUrl,
-      requestEncodeBody: methods.requestEncodeBody,
-      isSameHost,
-      close: leases.close,
-      stats: Effect.zipWith(leases.idleCount, leases.inUseCount, (idle, inUse) => ({
-        numConnections: counters.numConnections,
-        numRequests: counters.numRequests,
-        idle,
-        inUse
-      }))
-    }
-    return service
+    if (Either.isLeft(built)) return Effect.fail(built.left)
+    const { service, leases } = built.right
+    return Effect.as(
+      Effect.addFinalizer(() => leases.close),
+      service
+    )
   })
+
+type MakeError = ValueError | LocationValueError | LocationParseError | InvalidHeader | ProxySchemeUnknown
+
+/**
+ * A pool in one synchronous step from options validated once: what a manager that makes and
+ * evicts a pool per request (200 origins through 10 pools) pays for each.
+ */
+const build = (
+  options: ConnectionPool.Options,
+  connector: Connector.Service,
+  decoder: ContentDecoder.Service
+): Either.Either<
+  {
+    readonly service: ConnectionPool.ConnectionPool & UnscopedUrlopen & loop.HasExchanger
+    readonly leases: leasing.Leasing
+  },
+  MakeError
+> => {
+  const resolved = config.resolveOrigin(options)
+  if (Either.isLeft(resolved)) return Either.left(resolved.left)
+  const origin = resolved.right
+  const pool: PoolInfo = { scheme: origin.scheme, host: origin.host, port: origin.port }
+  const timeoutOf = Timeout.from(options.timeout, Timeout.DEFAULT)
+  if (Either.isLeft(timeoutOf)) return Either.left(timeoutOf.left)
+  const timeout = timeoutOf.right
+  const retriesOf = Retry.from(options.retries, Retry.DEFAULT, true)
+  if (Either.isLeft(retriesOf)) return Either.left(retriesOf.left)
+  const retries = retriesOf.right
+  const headersOf = Headers.fromInput(options.headers)
+  if (Either.isLeft(headersOf)) return Either.left(headersOf.left)
+  const headers = headersOf.right
+  const maxsize = options.maxsize ?? 1
+  if (!Number.isInteger(maxsize) || maxsize < 1) {
+    return Either.left(new ValueError({ message: `maxsize must be a positive integer, got ${maxsize}` }))
+  }
+  const proxyOf = config.resolveProxy(options, origin)
+  if (Either.isLeft(proxyOf)) return Either.left(proxyOf.left)
+  const proxy = proxyOf.right
+  const forwarding = proxy?.forward === true
+  const connectTimeout = Timeout.connectTimeout(timeout)
+  const target: Connector.ConnectionTarget = {
+    scheme: origin.scheme,
+    host: origin.host,
+    port: origin.port,
+    connectTimeout: connectTimeout === null ? null : exchange.toMillis(connectTimeout),
+    sourceAddress: options.sourceAddress ?? null,
+    tls:
+      origin.scheme !== "https" ? null : Connector.makeTlsOptions(forwarding ? (options.proxyConfig ?? {}) : options),
+    route: proxy?.route ?? []
+  }
+  const counters = { numConnections: 0, numRequests: 0 }
+  const label = Metrics.poolLabel(origin.scheme, origin.host, origin.port)
+  const metrics = Metrics.forPool(label)
+  const events: Connector.ConnectionEvents = {
+    onSocket: () => {
+      counters.numConnections++
+      metrics.opened()
+    }
+  }
+  const leases = leasing.unsafeMake({
+    pool,
+    maxsize,
+    block: options.block ?? false,
+    maxConnectionAge: exchange.toMillis(options.maxConnectionAge),
+    open: () => connector.open(target, events),
+    events: {
+      onLease: (lease) => metrics.waited(lease.waitedMillis),
+      onDiscard: metrics.discarded,
+      onChange: metrics.counts
+    }
+  })
+
+  const exchanger = exchange.make({
+    pool,
+    label,
+    leases,
+    metrics,
+    counters,
+    decoding: { decoder, maxDecodedSize: options.maxDecodedSize ?? DEFAULT_MAX_DECODED_SIZE },
+    timeout,
+    poolTimeout: exchange.toMillis(options.poolTimeout),
+    proxyHeaders: forwarding ? proxy.headers : null
+  })
+
+  const isSameOrigin = (url: Url.Url): boolean => {
+    const scheme = url.scheme ?? "http"
+    return (
+      scheme === origin.scheme &&
+      Url.hostname(url) === origin.host &&
+      (url.port ?? Url.defaultPort(scheme)) === origin.port
+    )
+  }
+
+  const isSameHost = (url: string): boolean => {
+    if (url.startsWith("/")) return true
+    const parsed = Url.parse(url)
+    return Either.isRight(parsed) && parsed.right.host !== null && isSameOrigin(parsed.right)
+  }
+
+  const router: loop.Router = (next, call) => {
+    if (call.assertSameHost && !isSameOrigin(next.parsed)) {
+      return Effect.fail(new HostChangedError({ pool, url: next.url }))
+    }
+    return forwarding
+      ? { pool: exchanger, target: Url.absoluteTarget(next.parsed), headers: next.headers, release: null }
+      : { pool: exchanger, target: next.target, headers: next.headers, release: null }
+  }
+  const poolOrigin: attempt.PoolOrigin = { ...origin, hostLine: hostHeader(origin.scheme, origin.host, origin.port) }
+
+  const defaults: loop.Defaults = {
+    headers: Either.right(headers),
+    retries: Either.right(retries),
+    retriesInput: retries
+  }
+  const run = loop.start(
+    router,
+    () => defaults,
+    (url) => attempt.fromPoolInput(poolOrigin, url)
+  )
+  const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>
+    opts.preloadContent === false
+      ? Effect.flatMap(Effect.scope, (scope) => run(method, url, opts, holderOf(scope)))
+      : run(method, url, opts, null)
+
+  const methods = requestMethods.make(urlopen, () => headers)
+
+  const service: ConnectionPool.ConnectionPool & UnscopedUrlopen & loop.HasExchanger = {
+    [Unscoped]: run,
+    [loop.ExchangerId]: exchanger,
+    scheme: origin.scheme,
+    host: origin.host,
+    port: origin.port,
+    urlopen: urlopen as ConnectionPool.ConnectionPool["urlopen"],
+    request: methods.request,
+    requestEncodeUrl: methods.requestEncodeUrl,
+    requestEncodeBody: methods.requestEncodeBody,
+    isSameHost,
+    close: leases.close,
+    stats: Effect.zipWith(leases.idleCount, leases.inUseCount, (idle, inUse) => ({
+      numConnections: counters.numConnections,
+      numRequests: counters.numRequests,
+      idle,
+      inUse
+    }))
+  }
+  return Either.right({ service, leases })
+}

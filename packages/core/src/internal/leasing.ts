@@ -131,232 +131,234 @@ const noEvents: LeasingEvents = {}
  *
  * @internal
  */
-export const make = (options: LeasingOptions): Effect.Effect<Leasing> =>
-  Effect.sync(() => {
-    const { maxsize, block, maxConnectionAge } = options
-    const events = options.events ?? noEvents
-    const limiter = options.limiter ?? unlimited
-    /** Idle connections, most recently returned last. */
-    const idle: Array<Slot> = []
-    let inUse = 0
-    let closed = false
-    /**
-     * Requests waiting for a slot (block mode), oldest first. First come, first served: a
-     * slot given back goes to the oldest waiter directly (see `handOn`), and a request that
-     * arrives while anyone waits queues behind them, so a fiber that releases and asks again
-     * at once never takes the slot a waiter was woken for.
-     */
-    const waiters: Array<Waiter> = []
+export const make = (options: LeasingOptions): Effect.Effect<Leasing> => Effect.sync(() => unsafeMake(options))
 
-    const closedError = () => new ClosedPoolError({ pool: options.pool, reason: "Pool is closed." })
-    const emptyError = () =>
-      new EmptyPoolError({
-        pool: options.pool,
-        reason: "Pool is empty and a new connection can't be opened due to blocking mode."
-      })
-    const changed = () => events.onChange?.(idle.length, inUse)
+/** `make` as a synchronous step, for a pool built in one. @internal */
+export const unsafeMake = (options: LeasingOptions): Leasing => {
+  const { maxsize, block, maxConnectionAge } = options
+  const events = options.events ?? noEvents
+  const limiter = options.limiter ?? unlimited
+  /** Idle connections, most recently returned last. */
+  const idle: Array<Slot> = []
+  let inUse = 0
+  let closed = false
+  /**
+   * Requests waiting for a slot (block mode), oldest first. First come, first served: a
+   * slot given back goes to the oldest waiter directly (see `handOn`), and a request that
+   * arrives while anyone waits queues behind them, so a fiber that releases and asks again
+   * at once never takes the slot a waiter was woken for.
+   */
+  const waiters: Array<Waiter> = []
 
-    const wakeWaiter = (waiter: Waiter) => {
-      waiter.woken = true
-      if (waiter.wake !== null) waiter.wake()
+  const closedError = () => new ClosedPoolError({ pool: options.pool, reason: "Pool is closed." })
+  const emptyError = () =>
+    new EmptyPoolError({
+      pool: options.pool,
+      reason: "Pool is empty and a new connection can't be opened due to blocking mode."
+    })
+  const changed = () => events.onChange?.(idle.length, inUse)
+
+  const wakeWaiter = (waiter: Waiter) => {
+    waiter.woken = true
+    if (waiter.wake !== null) waiter.wake()
+  }
+
+  /**
+   * A slot was given back: it goes to the oldest waiter, staying counted in use (the waiter
+   * takes it without checking again), or it is free when nobody waits.
+   */
+  const handOn = () => {
+    const waiter = waiters.shift()
+    if (waiter === undefined) {
+      inUse--
+      return
     }
+    waiter.granted = true
+    wakeWaiter(waiter)
+  }
 
-    /**
-     * A slot was given back: it goes to the oldest waiter, staying counted in use (the waiter
-     * takes it without checking again), or it is free when nobody waits.
-     */
-    const handOn = () => {
-      const waiter = waiters.shift()
-      if (waiter === undefined) {
-        inUse--
-        return
+  /** Closes connections that leave the pool, giving their places back to the limiter. */
+  const closeAll = (slots: ReadonlyArray<Slot>): Effect.Effect<void> => {
+    if (slots.length === 0) return Effect.void
+    for (let i = 0; i < slots.length; i++) limiter.release()
+    return Effect.forEach(slots, (slot) => slot.connection.close, { discard: true })
+  }
+  const closeOne = (slot: Slot): Effect.Effect<void> => {
+    limiter.release()
+    return slot.connection.close
+  }
+
+  /** Takes a connection for a slot already counted in use. */
+  const checkout = (
+    restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
+    poolTimeout: number | null,
+    fresh: boolean,
+    waitedMillis: number
+  ): Effect.Effect<Lease, EmptyPoolError> => {
+    let retired: Array<Slot> | null = null
+    let slot: Slot | null = null
+    const now = maxConnectionAge === null ? 0 : Date.now()
+    while (!fresh && idle.length > 0) {
+      const candidate = idle.pop()!
+      if (maxConnectionAge !== null && now - candidate.createdAt >= maxConnectionAge) {
+        ;(retired ??= []).push(candidate)
+        events.onDiscard?.("expired")
+      } else {
+        slot = candidate
+        break
       }
-      waiter.granted = true
-      wakeWaiter(waiter)
     }
-
-    /** Closes connections that leave the pool, giving their places back to the limiter. */
-    const closeAll = (slots: ReadonlyArray<Slot>): Effect.Effect<void> => {
-      if (slots.length === 0) return Effect.void
-      for (let i = 0; i < slots.length; i++) limiter.release()
-      return Effect.forEach(slots, (slot) => slot.connection.close, { discard: true })
+    const retire = retired === null ? Effect.void : closeAll(retired)
+    if (slot !== null) {
+      const lease: Lease = { slot, reused: slot.uses > 0 && slot.connection.isConnected(), waitedMillis }
+      events.onLease?.(lease)
+      changed()
+      return retired === null ? Effect.succeed(lease) : Effect.as(retire, lease)
     }
-    const closeOne = (slot: Slot): Effect.Effect<void> => {
-      limiter.release()
-      return slot.connection.close
-    }
-
-    /** Takes a connection for a slot already counted in use. */
-    const checkout = (
-      restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
-      poolTimeout: number | null,
-      fresh: boolean,
-      waitedMillis: number
-    ): Effect.Effect<Lease, EmptyPoolError> => {
-      let retired: Array<Slot> | null = null
-      let slot: Slot | null = null
-      const now = maxConnectionAge === null ? 0 : Date.now()
-      while (!fresh && idle.length > 0) {
-        const candidate = idle.pop()!
-        if (maxConnectionAge !== null && now - candidate.createdAt >= maxConnectionAge) {
-          ;(retired ??= []).push(candidate)
-          events.onDiscard?.("expired")
-        } else {
-          slot = candidate
-          break
-        }
+    const opened = (): Lease => {
+      const lease: Lease = {
+        slot: { connection: options.open(), createdAt: now, uses: 0 },
+        reused: false,
+        waitedMillis
       }
-      const retire = retired === null ? Effect.void : closeAll(retired)
-      if (slot !== null) {
-        const lease: Lease = { slot, reused: slot.uses > 0 && slot.connection.isConnected(), waitedMillis }
-        events.onLease?.(lease)
-        changed()
-        return retired === null ? Effect.succeed(lease) : Effect.as(retire, lease)
-      }
-      const opened = (): Lease => {
-        const lease: Lease = {
-          slot: { connection: options.open(), createdAt: now, uses: 0 },
-          reused: false,
-          waitedMillis
-        }
-        events.onLease?.(lease)
-        changed()
-        return lease
-      }
-      if (limiter === unlimited) return retired === null ? Effect.sync(opened) : Effect.map(retire, opened)
-      // A new connection needs the shared limiter's grant; without it the slot is given back.
-      return Effect.zipRight(
-        retire,
-        Effect.matchEffect(limiter.acquire(restore, poolTimeout), {
-          onFailure: (error) =>
-            Effect.suspend(() => {
-              handOn()
-              changed()
-              return Effect.fail(error)
-            }),
-          onSuccess: () => Effect.sync(opened)
-        })
-      )
-    }
-
-    /** Suspends until `waiter` is woken; with a poolTimeout, fails with EmptyPoolError after it. */
-    const waitFor = (waiter: Waiter, poolTimeout: number | null): Effect.Effect<void, EmptyPoolError> => {
-      const wait = Effect.async<void>((resume) => {
-        if (waiter.woken) return resume(Effect.void)
-        waiter.wake = () => resume(Effect.void)
-      })
-      return poolTimeout === null
-        ? wait
-        : Effect.timeoutFail(wait, { duration: Duration.millis(poolTimeout), onTimeout: emptyError })
-    }
-
-    const acquire: Leasing["acquire"] = (restore, poolTimeout, fresh) =>
-      Effect.suspend((): Effect.Effect<Lease, EmptyPoolError | ClosedPoolError> => {
-        if (closed) return Effect.fail(closedError())
-        if (!block || (inUse < maxsize && waiters.length === 0)) {
-          inUse++
-          return checkout(restore, poolTimeout, fresh, 0)
-        }
-        const startedAt = Date.now()
-        const waiter: Waiter = { granted: false, woken: false, wake: null }
-        waiters.push(waiter)
-        const granted = (): Effect.Effect<Lease, EmptyPoolError | ClosedPoolError> =>
-          Effect.suspend((): Effect.Effect<Lease, EmptyPoolError | ClosedPoolError> => {
-            if (!closed) return checkout(restore, poolTimeout, fresh, Math.max(0, Date.now() - startedAt))
-            // Closed after the slot was handed over: give it back.
-            handOn()
-            changed()
-            return Effect.fail(closedError())
-          })
-        // Runs uninterruptibly (the caller's mask): whatever ended the wait, a slot handed to
-        // this waiter is either taken or passed on, never lost.
-        return Effect.matchCauseEffect(restore(waitFor(waiter, poolTimeout)), {
-          onSuccess: () => (waiter.granted ? granted() : Effect.fail(closedError())),
-          onFailure: (cause) => {
-            if (waiter.granted) {
-              // The slot came as the poolTimeout ran out: take it after all.
-              if (!Cause.isInterrupted(cause)) return granted()
-              handOn()
-              changed()
-            } else {
-              const at = waiters.indexOf(waiter)
-              if (at >= 0) waiters.splice(at, 1)
-            }
-            return Effect.failCause(cause)
-          }
-        })
-      })
-
-    const tryAcquire: Leasing["tryAcquire"] = () => {
-      // In block mode a newcomer never passes a waiter (first come, first served): while anyone
-      // waits every slot is counted in use, handed-over ones included; the second test is a guard.
-      if (closed || limiter !== unlimited || (block && (inUse >= maxsize || waiters.length > 0))) return null
-      const top = idle.length === 0 ? null : idle[idle.length - 1]
-      if (top === null) return null
-      if (maxConnectionAge !== null && Date.now() - top.createdAt >= maxConnectionAge) return null
-      idle.pop()
-      inUse++
-      const lease: Lease = { slot: top, reused: top.uses > 0 && top.connection.isConnected(), waitedMillis: 0 }
       events.onLease?.(lease)
       changed()
       return lease
     }
+    if (limiter === unlimited) return retired === null ? Effect.sync(opened) : Effect.map(retire, opened)
+    // A new connection needs the shared limiter's grant; without it the slot is given back.
+    return Effect.zipRight(
+      retire,
+      Effect.matchEffect(limiter.acquire(restore, poolTimeout), {
+        onFailure: (error) =>
+          Effect.suspend(() => {
+            handOn()
+            changed()
+            return Effect.fail(error)
+          }),
+        onSuccess: () => Effect.sync(opened)
+      })
+    )
+  }
 
-    const releaseNow: Leasing["releaseNow"] = (lease, reusable) => {
-      if (reusable && !closed && idle.length < maxsize) {
+  /** Suspends until `waiter` is woken; with a poolTimeout, fails with EmptyPoolError after it. */
+  const waitFor = (waiter: Waiter, poolTimeout: number | null): Effect.Effect<void, EmptyPoolError> => {
+    const wait = Effect.async<void>((resume) => {
+      if (waiter.woken) return resume(Effect.void)
+      waiter.wake = () => resume(Effect.void)
+    })
+    return poolTimeout === null
+      ? wait
+      : Effect.timeoutFail(wait, { duration: Duration.millis(poolTimeout), onTimeout: emptyError })
+  }
+
+  const acquire: Leasing["acquire"] = (restore, poolTimeout, fresh) =>
+    Effect.suspend((): Effect.Effect<Lease, EmptyPoolError | ClosedPoolError> => {
+      if (closed) return Effect.fail(closedError())
+      if (!block || (inUse < maxsize && waiters.length === 0)) {
+        inUse++
+        return checkout(restore, poolTimeout, fresh, 0)
+      }
+      const startedAt = Date.now()
+      const waiter: Waiter = { granted: false, woken: false, wake: null }
+      waiters.push(waiter)
+      const granted = (): Effect.Effect<Lease, EmptyPoolError | ClosedPoolError> =>
+        Effect.suspend((): Effect.Effect<Lease, EmptyPoolError | ClosedPoolError> => {
+          if (!closed) return checkout(restore, poolTimeout, fresh, Math.max(0, Date.now() - startedAt))
+          // Closed after the slot was handed over: give it back.
+          handOn()
+          changed()
+          return Effect.fail(closedError())
+        })
+      // Runs uninterruptibly (the caller's mask): whatever ended the wait, a slot handed to
+      // this waiter is either taken or passed on, never lost.
+      return Effect.matchCauseEffect(restore(waitFor(waiter, poolTimeout)), {
+        onSuccess: () => (waiter.granted ? granted() : Effect.fail(closedError())),
+        onFailure: (cause) => {
+          if (waiter.granted) {
+            // The slot came as the poolTimeout ran out: take it after all.
+            if (!Cause.isInterrupted(cause)) return granted()
+            handOn()
+            changed()
+          } else {
+            const at = waiters.indexOf(waiter)
+            if (at >= 0) waiters.splice(at, 1)
+          }
+          return Effect.failCause(cause)
+        }
+      })
+    })
+
+  const tryAcquire: Leasing["tryAcquire"] = () => {
+    // In block mode a newcomer never passes a waiter (first come, first served): while anyone
+    // waits every slot is counted in use, handed-over ones included; the second test is a guard.
+    if (closed || limiter !== unlimited || (block && (inUse >= maxsize || waiters.length > 0))) return null
+    const top = idle.length === 0 ? null : idle[idle.length - 1]
+    if (top === null) return null
+    if (maxConnectionAge !== null && Date.now() - top.createdAt >= maxConnectionAge) return null
+    idle.pop()
+    inUse++
+    const lease: Lease = { slot: top, reused: top.uses > 0 && top.connection.isConnected(), waitedMillis: 0 }
+    events.onLease?.(lease)
+    changed()
+    return lease
+  }
+
+  const releaseNow: Leasing["releaseNow"] = (lease, reusable) => {
+    if (reusable && !closed && idle.length < maxsize) {
+      lease.slot.uses++
+      idle.push(lease.slot)
+      handOn()
+      changed()
+      return null
+    }
+    return release(lease, reusable)
+  }
+
+  const release: Leasing["release"] = (lease, reusable) =>
+    Effect.suspend(() => {
+      let reason: DiscardReason | null = null
+      if (!reusable) reason = "error"
+      else if (closed) reason = "closed"
+      else if (idle.length >= maxsize) reason = "full"
+      if (reason === null) {
         lease.slot.uses++
         idle.push(lease.slot)
         handOn()
         changed()
-        return null
+        return Effect.void
       }
-      return release(lease, reusable)
-    }
-
-    const release: Leasing["release"] = (lease, reusable) =>
-      Effect.suspend(() => {
-        let reason: DiscardReason | null = null
-        if (!reusable) reason = "error"
-        else if (closed) reason = "closed"
-        else if (idle.length >= maxsize) reason = "full"
-        if (reason === null) {
-          lease.slot.uses++
-          idle.push(lease.slot)
-          handOn()
-          changed()
-          return Effect.void
-        }
-        events.onDiscard?.(reason)
-        handOn()
-        changed()
-        const close = closeOne(lease.slot)
-        return reason === "full"
-          ? Effect.zipRight(
-              Effect.logWarning(
-                `Connection pool is full, discarding connection: ${options.pool.host}. Connection pool size: ${maxsize}`
-              ),
-              close
-            )
-          : close
-      })
-
-    const close = Effect.suspend(() => {
-      closed = true
-      const slots = idle.splice(0, idle.length)
-      for (let i = 0; i < slots.length; i++) events.onDiscard?.("closed")
+      events.onDiscard?.(reason)
+      handOn()
       changed()
-      // Every waiter wakes to find the pool closed.
-      while (waiters.length > 0) wakeWaiter(waiters.shift()!)
-      return closeAll(slots)
+      const close = closeOne(lease.slot)
+      return reason === "full"
+        ? Effect.zipRight(
+            Effect.logWarning(
+              `Connection pool is full, discarding connection: ${options.pool.host}. Connection pool size: ${maxsize}`
+            ),
+            close
+          )
+        : close
     })
 
-    return {
-      acquire,
-      release,
-      tryAcquire,
-      releaseNow,
-      close,
-      idleCount: Effect.sync(() => idle.length),
-      inUseCount: Effect.sync(() => inUse)
-    }
+  const close = Effect.suspend(() => {
+    closed = true
+    const slots = idle.splice(0, idle.length)
+    for (let i = 0; i < slots.length; i++) events.onDiscard?.("closed")
+    changed()
+    // Every waiter wakes to find the pool closed.
+    while (waiters.length > 0) wakeWaiter(waiters.shift()!)
+    return closeAll(slots)
   })
+
+  return {
+    acquire,
+    release,
+    tryAcquire,
+    releaseNow,
+    close,
+    idleCount: Effect.sync(() => idle.length),
+    inUseCount: Effect.sync(() => inUse)
+  }
+}

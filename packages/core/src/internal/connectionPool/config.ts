@@ -1,4 +1,3 @@
-import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as ConnectionPool from "../../ConnectionPool.js"
 import * as Connector from "../../Connector.js"
@@ -44,15 +43,19 @@ export interface ResolvedProxy {
 export const resolveProxy = (
   options: ConnectionPool.Options,
   origin: Origin
-): Effect.Effect<ResolvedProxy | null, ProxySchemeUnknown | LocationValueError | LocationParseError | InvalidHeader> =>
-  Effect.gen(function* () {
-    if (options.proxy === undefined || options.proxy === null) return null
-    const url = yield* Url.parseAbsolute(options.proxy)
-    const scheme = url.scheme
-    if (scheme !== "http" && scheme !== "https") return yield* Effect.fail(new ProxySchemeUnknown({ scheme }))
-    const host = Url.hostname(url) ?? ""
-    const port = url.port ?? Url.defaultPort(scheme)!
-    const headers = yield* Headers.fromInput(options.proxyHeaders ?? undefined)
+): Either.Either<
+  ResolvedProxy | null,
+  ProxySchemeUnknown | LocationValueError | LocationParseError | InvalidHeader
+> => {
+  if (options.proxy === undefined || options.proxy === null) return Either.right(null)
+  const parsed = Url.parseAbsolute(options.proxy)
+  if (Either.isLeft(parsed)) return Either.left(parsed.left)
+  const url = parsed.right
+  const scheme = url.scheme
+  if (scheme !== "http" && scheme !== "https") return Either.left(new ProxySchemeUnknown({ scheme }))
+  const host = Url.hostname(url) ?? ""
+  const port = url.port ?? Url.defaultPort(scheme)!
+  return Either.map(Headers.fromInput(options.proxyHeaders ?? undefined), (headers): ResolvedProxy => {
     const forward = origin.scheme === scheme && origin.host === host && origin.port === port
     if (forward) return { forward, headers, route: [] }
     const flat: Array<string> = []
@@ -72,3 +75,4 @@ export const resolveProxy = (
       ]
     }
   })
+}
