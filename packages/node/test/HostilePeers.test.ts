@@ -162,9 +162,7 @@ describe("closing a pool or manager ends its in-flight requests", () => {
         const silent = yield* Servers.raw()
         const scope = yield* Scope.make()
         const manager = yield* Scope.extend(PoolManager.make({ connectionPoolKw: { timeout: null } }), scope)
-        const fiber = yield* Effect.fork(
-          manager.request("GET", `http://127.0.0.1:${silent.port}/`, { retries: false })
-        )
+        const fiber = yield* Effect.fork(manager.request("GET", `http://127.0.0.1:${silent.port}/`, { retries: false }))
         yield* silent.waitForOpenSockets(1)
         yield* Effect.sleep("50 millis")
         yield* within(5, Scope.close(scope, Exit.void))
@@ -193,7 +191,10 @@ describe("closing a pool or manager ends its in-flight requests", () => {
         )
         const fiber = yield* Effect.fork(
           Effect.scoped(
-            Effect.flatMap(pool.request("GET", "/", { retries: false, preloadContent: false }), (response) => response.data)
+            Effect.flatMap(
+              pool.request("GET", "/", { retries: false, preloadContent: false }),
+              (response) => response.data
+            )
           )
         )
         yield* stalling.waitForOpenSockets(1)

@@ -26,6 +26,8 @@ interface Entry {
   readonly scope: Scope.CloseableScope
   leases: number
   evicted: boolean
+  /** Its Scope is closing or closed. */
+  closing: boolean
 }
 
 const tlsFieldSet: ReadonlySet<string> = new Set(PoolKey.tlsFields)
@@ -114,6 +116,8 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
 
     const closeEntry = (entry: Entry) =>
       Effect.suspend(() => {
+        if (entry.closing) return Effect.void
+        entry.closing = true
         Metrics.poolsChanged(-1)
         return Scope.close(entry.scope, Exit.void)
       })
@@ -122,7 +126,10 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       dispose: (_key, entry) =>
         Effect.suspend(() => {
           entry.evicted = true
-          return entry.leases === 0 ? closeEntry(entry) : Effect.void
+          // Evicted or cleared, a pool closes when its last lease ends (eviction never breaks a
+          // request in flight); when the manager closes, it closes now, its in-flight requests
+          // failing with ClosedPoolError, so no socket outlives the manager's Scope.
+          return entry.leases === 0 || closed ? closeEntry(entry) : Effect.void
         })
     })
     // Finalizers run last-added first: the manager is marked closed before the LRU is
@@ -154,7 +161,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
           Effect.provideService(ContentDecoder.ContentDecoder, decoder),
           Effect.onError(() => Scope.close(scope, Exit.void))
         )
-        const entry: Entry = { pool, scope, leases: 0, evicted: false }
+        const entry: Entry = { pool, scope, leases: 0, evicted: false, closing: false }
         Metrics.poolsChanged(1)
         return entry
       })
