@@ -3,14 +3,16 @@
  * requests in flight (issue 14, items 2, 3 and 6).
  */
 import type * as net from "node:net"
-import { ConnectionPool, PoolManager } from "@httpool/core"
+import { ConnectionPool, PoolManager, ProxyManager } from "@httpool/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as NodeConnector from "../src/NodeConnector.js"
 import * as Servers from "./utils/servers.js"
+import * as Tinyproxy from "./utils/tinyproxy.js"
 
 const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, NodeConnector.layer)
 
@@ -100,6 +102,31 @@ describe("a connection the server closed after answering is not reused", () => {
           expect(response.status).toBe(200)
         }
         expect(server.socketsOpened()).toBe(1)
+      })
+    )
+  )
+})
+
+describe.skipIf(!Tinyproxy.available)("through tinyproxy, which closes after each answer", () => {
+  it.scopedLive("a GET then 30 POSTs through tinyproxy all succeed, each POST processed once", () =>
+    provide(
+      Effect.gen(function* () {
+        const origin = yield* Servers.http(Servers.echo)
+        const tinyproxy = Option.getOrThrow(yield* Tinyproxy.start)
+        const manager = yield* ProxyManager.make(tinyproxy.url, { connectionPoolKw: { timeout: 5 } })
+        const get = yield* within(5, manager.request("GET", `${origin.url}/first`, { retries: false }))
+        expect(get.status).toBe(200)
+        for (let i = 0; i < 30; i++) {
+          const response = yield* within(
+            5,
+            manager.request("POST", `${origin.url}/post`, { body: `post ${i}`, retries: false })
+          )
+          expect(response.status).toBe(200)
+          expect(Servers.echoedOf(response.text).body).toBe(`post ${i}`)
+        }
+        expect(origin.requests.filter((request) => request.method === "POST").map((r) => r.body.length)).toHaveLength(
+          30
+        )
       })
     )
   )
