@@ -204,7 +204,7 @@ describe("closing a pool or manager ends its in-flight requests", () => {
     )
   )
 
-  it.scopedLive("a streamed response being read fails with ClosedPoolError when its pool closes", () =>
+  it.scopedLive("a streamed body being read fails with a ProtocolError when its pool closes", () =>
     provide(
       Effect.gen(function* () {
         // Sends a head and part of the body, then nothing.
@@ -229,6 +229,11 @@ describe("closing a pool or manager ends its in-flight requests", () => {
         yield* within(5, pool.close)
         const exit = yield* within(5, Fiber.await(fiber))
         expect(Exit.isFailure(exit)).toBe(true)
+        if (Exit.isFailure(exit)) {
+          const error = yield* Effect.flip(exit)
+          expect(error._tag).toBe("ProtocolError")
+          expect(error.message).toContain("Pool is closed")
+        }
         yield* stalling.waitForOpenSockets(0, "2 seconds")
         yield* Scope.close(scope, Exit.void)
       })
