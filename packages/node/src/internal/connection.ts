@@ -273,7 +273,7 @@ export class NodeConnection implements Connector.Connection {
     if (this.waiting === exchange) this.waiting = null
     else if (this.current !== exchange || exchange.isInterrupted) return
     if (this.closed) {
-      exchange.onError(this.poolClosedError())
+      exchange.onError(closedError())
       return
     }
     const request = exchange.request
