@@ -31,8 +31,8 @@ let turn = 0
 let ticking = false
 /** The ticking goes on until this turn (the latest `readyAt`) and while requests are held. */
 let until = 0
-/** Requests held back until the loop turn they may go out on, in the order they came. */
-let held: Array<{ readonly at: number; readonly run: () => void }> = []
+/** Connections holding a request back until their `readyAt` turn, in the order they came. */
+let held: Array<NodeConnection> = []
 
 const tick = (): void => {
   turn++
@@ -40,9 +40,9 @@ const tick = (): void => {
     const ready = held
     held = []
     for (let i = 0; i < ready.length; i++) {
-      const entry = ready[i]!
-      if (entry.at <= turn) entry.run()
-      else held.push(entry)
+      const connection = ready[i]!
+      if (connection.readyAt <= turn) connection.dispatchWaiting()
+      else held.push(connection)
     }
   }
   if (held.length === 0 && turn >= until) {
@@ -172,7 +172,7 @@ export class NodeConnection implements Connector.Connection {
   private cancel: ((reason: Error) => void) | null = null
   private current: Exchange | null = null
   /** The loop turn from which a request may go out on the current socket (see `turn`). */
-  private readyAt = 0
+  readyAt = 0
   /** A request held back until `readyAt`; null when none. */
   private waiting: Exchange | null = null
   private readonly servername: string
@@ -258,7 +258,7 @@ export class NodeConnection implements Connector.Connection {
       // The previous response completed in this loop turn: wait for the loop to have read
       // an end of stream that may be on its way (see `turn`).
       this.waiting = exchange
-      held.push({ at: this.readyAt, run: () => this.dispatch(client, exchange) })
+      held.push(this)
       startTicking()
     } else {
       this.dispatch(client, exchange)
@@ -269,9 +269,15 @@ export class NodeConnection implements Connector.Connection {
     })
   }
 
+  /** Sends the request held back until now, unless it was interrupted or failed meanwhile. */
+  dispatchWaiting(): void {
+    const exchange = this.waiting
+    if (exchange === null || this.client === null) return
+    this.waiting = null
+    this.dispatch(this.client, exchange)
+  }
+
   private dispatch(client: Client, exchange: Exchange): void {
-    if (this.waiting === exchange) this.waiting = null
-    else if (this.current !== exchange || exchange.isInterrupted) return
     if (this.closed) {
       exchange.onError(closedError())
       return

@@ -41,10 +41,6 @@ export class Exchange {
   /** undici reported the end of the request (complete or error). */
   private finished = false
   private interrupted = false
-  /** The send was interrupted: nothing of the request may go on. */
-  get isInterrupted(): boolean {
-    return this.interrupted
-  }
   private cancelled = false
   private abortRequest: ((error?: Error) => void) | null = null
   private status = 0
