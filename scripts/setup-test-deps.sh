@@ -1,38 +1,42 @@
 #!/usr/bin/env bash
 # Installs what the test suites need beyond npm packages, each only when missing:
-#   squid (Debian's package), for packages/node/test/Squid.test.ts.
-# The suites start their own squid on a free loopback port; the package's service is never
-# left running or enabled. When something cannot be installed this prints one line and
+#   squid (Debian's package), for packages/node/test/Squid.test.ts;
+#   tinyproxy (Debian's package), for packages/node/test/HostilePeers.test.ts.
+# The suites start their own squid and tinyproxy on free loopback ports; the packages'
+# services are never left running or enabled. When something cannot be installed this prints one line and
 # exits 0: the suite that needs it says it is skipped and the rest still runs.
 set -uo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-have_squid() {
+# have <binary>: whether it is installed (PATH, /usr/sbin, /usr/bin).
+have() {
   local found
-  found=$(command -v squid 2>/dev/null) && [ -x "$found" ] && return 0
-  [ -x /usr/sbin/squid ]
+  found=$(command -v "$1" 2>/dev/null) && [ -x "$found" ] && return 0
+  [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]
 }
 
-# Stops and disables the squid service the package may have started (on 3128), whatever
-# the init system, and kills what is left of it by its pid file.
-stop_squid_service() {
+# stop_service <name>: stops and disables the service the package may have started (squid
+# on 3128, tinyproxy on 8888), whatever the init system, and kills what is left of it by its
+# pid file.
+stop_service() {
+  local name=$1
   if command -v systemctl >/dev/null 2>&1; then
     if [ -d /run/systemd/system ]; then
-      systemctl disable --now squid.service >/dev/null 2>&1 || true
+      systemctl disable --now "$name.service" >/dev/null 2>&1 || true
     else
       # No systemd running (a container): only remove the unit's enablement links.
-      systemctl disable squid.service >/dev/null 2>&1 || true
+      systemctl disable "$name.service" >/dev/null 2>&1 || true
     fi
   fi
   if command -v update-rc.d >/dev/null 2>&1; then
-    update-rc.d squid disable >/dev/null 2>&1 || true
+    update-rc.d "$name" disable >/dev/null 2>&1 || true
   fi
-  if [ -x /etc/init.d/squid ]; then
-    /etc/init.d/squid stop >/dev/null 2>&1 || true
+  if [ -x "/etc/init.d/$name" ]; then
+    "/etc/init.d/$name" stop >/dev/null 2>&1 || true
   fi
   local pidfile pid
-  for pidfile in /run/squid.pid /var/run/squid.pid; do
+  for pidfile in "/run/$name.pid" "/var/run/$name.pid" "/run/$name/$name.pid"; do
     [ -s "$pidfile" ] || continue
     pid=$(tr -dc '0-9' <"$pidfile")
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
@@ -51,7 +55,9 @@ remove_policy() {
 }
 trap remove_policy EXIT
 
-install_squid() {
+# install_package <package>: apt-get install without starting its service.
+install_package() {
+  local package=$1
   command -v apt-get >/dev/null 2>&1 || { echo "no apt-get"; return 1; }
   [ "$(id -u)" -eq 0 ] || { echo "not root"; return 1; }
 
@@ -64,32 +70,36 @@ install_squid() {
   local apt_opts=(-y -q --no-install-recommends -o Acquire::Retries=2 -o Acquire::http::Timeout=30
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
   local updated=0 status=0
-  # Only refresh the package lists when they do not know squid yet.
-  if ! apt-cache policy squid 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+  # Only refresh the package lists when they do not know the package yet.
+  if ! apt-cache policy "$package" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
     apt-get update -q && updated=1
   fi
-  apt-get install "${apt_opts[@]}" squid || status=$?
+  apt-get install "${apt_opts[@]}" "$package" || status=$?
   # Stale lists (a 404 from the mirror) need a refresh and one more try.
   if [ "$status" -ne 0 ] && [ "$updated" -eq 0 ]; then
     status=0
-    apt-get update -q && apt-get install "${apt_opts[@]}" squid || status=$?
+    apt-get update -q && apt-get install "${apt_opts[@]}" "$package" || status=$?
   fi
 
   remove_policy
-  stop_squid_service
-  [ "$status" -eq 0 ] && have_squid
+  stop_service "$package"
+  [ "$status" -eq 0 ] && have "$package"
 }
 
-if have_squid; then
-  exit 0
-fi
+# ensure <package> <suite>: installs the package when missing; says so in one line either way.
+ensure() {
+  local package=$1 suite=$2
+  have "$package" && return 0
+  local log
+  log=$(mktemp "${TMPDIR:-/tmp}/setup-test-deps-$package.XXXXXX.log")
+  if install_package "$package" >"$log" 2>&1 </dev/null; then
+    echo "setup-test-deps: installed $package"
+    rm -f "$log"
+  else
+    echo "setup-test-deps: $package is unavailable (apt-get install failed, see $log); $suite will be skipped"
+  fi
+}
 
-log=$(mktemp "${TMPDIR:-/tmp}/setup-test-deps-squid.XXXXXX.log")
-if install_squid >"$log" 2>&1 </dev/null; then
-  squid_bin=$(command -v squid 2>/dev/null || echo /usr/sbin/squid)
-  echo "setup-test-deps: installed $("$squid_bin" -v 2>/dev/null | head -n 1)"
-  rm -f "$log"
-else
-  echo "setup-test-deps: squid is unavailable (apt-get install failed, see $log); the squid suite will be skipped"
-fi
+ensure squid "the squid suite"
+ensure tinyproxy "the tinyproxy cases of HostilePeers.test.ts"
 exit 0

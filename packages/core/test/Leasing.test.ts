@@ -220,3 +220,42 @@ describe("leasing in block mode", () => {
     })
   )
 })
+
+describe("closing a pool", () => {
+  it.live("closes the leased connections now; their leases still come back and free the limiter once each", () =>
+    Effect.gen(function* () {
+      const closed: Array<number> = []
+      const cap = capped(3)
+      let next = 0
+      const leases = yield* leasing.make({
+        pool: { scheme: "http", host: "a", port: 80 },
+        maxsize: 3,
+        block: false,
+        maxConnectionAge: null,
+        open: () => connection(++next, closed),
+        limiter: cap.limiter
+      })
+      const take = Effect.uninterruptibleMask((restore) => leases.acquire(restore, null, false))
+      const first = yield* take
+      const second = yield* take
+      const third = yield* take
+      yield* leases.release(third, true)
+      expect(cap.open()).toBe(3)
+      yield* leases.close
+      // The idle one and both in use.
+      expect([...closed].sort()).toEqual([1, 2, 3])
+      closed.length = 0
+      // In-use places stay taken until their leases come back.
+      expect(cap.open()).toBe(2)
+      yield* leases.release(first, true)
+      const rest = leases.releaseNow(second, true)
+      expect(rest).not.toBeNull()
+      if (rest !== null) yield* rest
+      expect(cap.open()).toBe(0)
+      // Given back to a closed pool, they are closed (again: closing is idempotent).
+      expect([...closed].sort()).toEqual([1, 2])
+      expect(yield* leases.inUseCount).toBe(0)
+      expect(yield* leases.idleCount).toBe(0)
+    })
+  )
+})

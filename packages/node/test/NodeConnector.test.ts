@@ -573,7 +573,9 @@ describe("NodeConnector", () => {
       })
     )
 
-    it.scopedLive("close fails a request in flight with ProtocolError", () =>
+    // Only a closing pool closes a connection under a request (issue 14): the request fails
+    // with ClosedPoolError, naming the connection's origin.
+    it.scopedLive("close fails a request in flight with ClosedPoolError", () =>
       Effect.gen(function* () {
         const server = yield* Servers.http(Servers.silent)
         const { connection } = yield* open(targetOf(server))
@@ -581,7 +583,7 @@ describe("NodeConnector", () => {
         yield* eventually(() => server.requests.length === 1, "the server got the request")
         yield* connection.close
         const failure = yield* Fiber.join(fiber)
-        expectTag(failure.error, "ProtocolError")
+        expectTag(failure.error, "ClosedPoolError")
         yield* server.waitForOpenSockets(0)
       })
     )

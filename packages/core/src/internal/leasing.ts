@@ -99,7 +99,10 @@ export interface Leasing {
    * (closing a connection that is not kept) is returned, or null when there is nothing.
    */
   readonly releaseNow: (lease: Lease, reusable: boolean) => Effect.Effect<void> | null
-  /** Closes idle connections now and the leased ones as they come back; later acquires fail. */
+  /**
+   * Closes idle connections and the leased ones (their requests fail) now; later acquires fail
+   * with ClosedPoolError.
+   */
   readonly close: Effect.Effect<void>
   readonly idleCount: Effect.Effect<number>
   readonly inUseCount: Effect.Effect<number>
@@ -142,6 +145,8 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
   const idle: Array<Slot> = []
   let inUse = 0
   let closed = false
+  /** Connections leased right now: closing the pool closes them under their requests. */
+  const leased = new Set<Slot>()
   /**
    * Requests waiting for a slot (block mode), oldest first. First come, first served: a
    * slot given back goes to the oldest waiter directly (see `handOn`), and a request that
@@ -211,6 +216,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     const retire = retired === null ? Effect.void : closeAll(retired)
     if (slot !== null) {
       const lease: Lease = { slot, reused: slot.uses > 0 && slot.connection.isConnected(), waitedMillis }
+      leased.add(slot)
       events.onLease?.(lease)
       changed()
       return retired === null ? Effect.succeed(lease) : Effect.as(retire, lease)
@@ -221,6 +227,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
         reused: false,
         waitedMillis
       }
+      leased.add(lease.slot)
       events.onLease?.(lease)
       changed()
       return lease
@@ -299,6 +306,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     idle.pop()
     inUse++
     const lease: Lease = { slot: top, reused: top.uses > 0 && top.connection.isConnected(), waitedMillis: 0 }
+    leased.add(top)
     events.onLease?.(lease)
     changed()
     return lease
@@ -306,6 +314,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
 
   const releaseNow: Leasing["releaseNow"] = (lease, reusable) => {
     if (reusable && !closed && idle.length < maxsize) {
+      leased.delete(lease.slot)
       lease.slot.uses++
       idle.push(lease.slot)
       handOn()
@@ -317,6 +326,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
 
   const release: Leasing["release"] = (lease, reusable) =>
     Effect.suspend(() => {
+      leased.delete(lease.slot)
       let reason: DiscardReason | null = null
       if (!reusable) reason = "error"
       else if (closed) reason = "closed"
@@ -349,7 +359,17 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     changed()
     // Every waiter wakes to find the pool closed.
     while (waiters.length > 0) wakeWaiter(waiters.shift()!)
-    return closeAll(slots)
+    // Connections in use are closed under their requests, which fail (ClosedPoolError) rather
+    // than outlive the pool; each lease still comes back, and its release gives the
+    // connection's place back to the limiter then.
+    const inFlight = leased.size === 0 ? null : Array.from(leased)
+    const closeIdle = closeAll(slots)
+    return inFlight === null
+      ? closeIdle
+      : Effect.zipRight(
+          closeIdle,
+          Effect.forEach(inFlight, (slot) => slot.connection.close, { discard: true })
+        )
   })
 
   return {

@@ -26,6 +26,10 @@ interface Entry {
   readonly scope: Scope.CloseableScope
   leases: number
   evicted: boolean
+  /** Leases held by a caller's Scope (`connectionFromHost` and the like), among `leases`. */
+  held: number
+  /** Its Scope is closing or closed. */
+  closing: boolean
 }
 
 const tlsFieldSet: ReadonlySet<string> = new Set(PoolKey.tlsFields)
@@ -114,6 +118,8 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
 
     const closeEntry = (entry: Entry) =>
       Effect.suspend(() => {
+        if (entry.closing) return Effect.void
+        entry.closing = true
         Metrics.poolsChanged(-1)
         return Scope.close(entry.scope, Exit.void)
       })
@@ -122,7 +128,12 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       dispose: (_key, entry) =>
         Effect.suspend(() => {
           entry.evicted = true
-          return entry.leases === 0 ? closeEntry(entry) : Effect.void
+          // Evicted or cleared, a pool closes when its last lease ends (eviction never breaks a
+          // request in flight). When the manager closes, it closes now, its in-flight requests
+          // failing with ClosedPoolError, so no socket outlives the manager's Scope; only a
+          // pool a caller's Scope holds (`connectionFromHost`...) stays open until that Scope
+          // closes.
+          return entry.leases === 0 || (closed && entry.held === 0) ? closeEntry(entry) : Effect.void
         })
     })
     // Finalizers run last-added first: the manager is marked closed before the LRU is
@@ -154,7 +165,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
           Effect.provideService(ContentDecoder.ContentDecoder, decoder),
           Effect.onError(() => Scope.close(scope, Exit.void))
         )
-        const entry: Entry = { pool, scope, leases: 0, evicted: false }
+        const entry: Entry = { pool, scope, leases: 0, evicted: false, held: 0, closing: false }
         Metrics.poolsChanged(1)
         return entry
       })
@@ -171,12 +182,19 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       entry.leases--
       return entry.evicted && entry.leases === 0 ? closeEntry(entry) : null
     }
-    const unlease = (entry: Entry) => Effect.suspend(() => unleaseNow(entry) ?? Effect.void)
+    /** Ends a lease held by a caller's Scope; after the manager closed, the last one closes the pool. */
+    const unleaseHeld = (entry: Entry) =>
+      Effect.suspend(() => {
+        entry.held--
+        const rest = unleaseNow(entry)
+        if (rest !== null) return rest
+        return closed && entry.evicted && entry.held === 0 ? closeEntry(entry) : Effect.void
+      })
 
     const closedError = (key: PoolKey.PoolKey) =>
       new ClosedPoolError({ pool: { scheme: key.scheme, host: key.host, port: key.port }, reason: "Pool is closed." })
 
-    /** Leases the pool of a key (uninterruptibly: the caller must pair it with `unlease`). */
+    /** Leases the pool of a key (uninterruptibly: the caller must pair it with `unleaseNow` or `unleaseHeld`). */
     const leaseEntry = (key: PoolKey.PoolKey, context: PoolKey.RequestContext | undefined) =>
       Effect.suspend(() =>
         closed
@@ -189,9 +207,10 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
     const connectionFromPoolKey = (key: PoolKey.PoolKey, context?: PoolKey.RequestContext) =>
       Effect.flatMap(Effect.scope, (scope) =>
         Effect.uninterruptible(
-          Effect.flatMap(leaseEntry(key, context), (entry) =>
-            Effect.as(Scope.addFinalizer(scope, unlease(entry)), entry.pool)
-          )
+          Effect.flatMap(leaseEntry(key, context), (entry) => {
+            entry.held++
+            return Effect.as(Scope.addFinalizer(scope, unleaseHeld(entry)), entry.pool)
+          })
         )
       )
 

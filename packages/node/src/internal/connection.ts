@@ -16,6 +16,48 @@ const idleClosedError = closedError()
 
 let nextConnectionId = 0
 
+/**
+ * Event-loop turns, counted (one per check phase) only while some connection waits for them.
+ *
+ * A response completes while the loop reads its socket; a server that closed the connection
+ * right after answering (without `Connection: close`) has its end of stream read only on a
+ * later poll. A request dispatched at once would be written on that dead socket (urllib3
+ * checks `is_connection_dropped` before reuse). So a connection whose response completed is
+ * used again only two check phases later, with a poll phase of the loop in between: by then
+ * undici has read an end of stream that had reached us and dropped the socket, and the
+ * request dials a new one. One shared `setImmediate` per loop turn serves every connection.
+ */
+let turn = 0
+let ticking = false
+/** The ticking goes on until this turn (the latest `readyAt`) and while requests are held. */
+let until = 0
+/** Connections holding a request back until their `readyAt` turn, in the order they came. */
+let held: Array<NodeConnection> = []
+
+const tick = (): void => {
+  turn++
+  if (held.length > 0) {
+    const ready = held
+    held = []
+    for (let i = 0; i < ready.length; i++) {
+      const connection = ready[i]!
+      if (connection.readyAt <= turn) connection.dispatchWaiting()
+      else held.push(connection)
+    }
+  }
+  if (held.length === 0 && turn >= until) {
+    ticking = false
+    return
+  }
+  setImmediate(tick)
+}
+
+const startTicking = (): void => {
+  if (ticking) return
+  ticking = true
+  setImmediate(tick)
+}
+
 interface DispatchOptions extends Dispatcher.DispatchOptions {
   /** undici reconnects when a request's servername differs from the last one; ours never does. */
   readonly servername: string
@@ -72,6 +114,47 @@ const endWithLastChunk = (socket: net.Socket, method: string): void => {
   } as net.Socket["write"]
 }
 
+/** What of undici's HTTP/1.1 parser (llhttp's callbacks, `lib/dispatcher/client-h1.js`) we touch. */
+interface UndiciParser {
+  statusCode: number
+  headers: Array<Buffer>
+  headersSize: number
+  onHeadersComplete: (statusCode: number, upgrade: boolean, shouldKeepAlive: boolean) => number
+}
+
+const guardedParsers = new WeakSet<object>()
+
+/**
+ * undici destroys the socket on any `100 Continue` (it never sends `Expect: 100-continue`,
+ * so it takes one as a broken server). RFC 9110 (15.2) says a client skips a 1xx it did not
+ * expect, as Python's http.client does: this socket's parser takes a 100 as undici takes any
+ * other 1xx (103 Early Hints): its headers are dropped, it has no body, and llhttp goes on to
+ * the final answer. llhttp still parses every byte; only undici's verdict on 100 changes.
+ */
+const skipUnexpectedContinue = (socket: net.Socket): void => {
+  let parser: UndiciParser | undefined
+  for (const symbol of Object.getOwnPropertySymbols(socket)) {
+    if (symbol.description === "parser") {
+      parser = (socket as unknown as Record<symbol, UndiciParser | null>)[symbol] ?? undefined
+      break
+    }
+  }
+  if (parser === undefined || guardedParsers.has(parser) || typeof parser.onHeadersComplete !== "function") return
+  guardedParsers.add(parser)
+  const onHeadersComplete = parser.onHeadersComplete
+  parser.onHeadersComplete = function (this: UndiciParser, statusCode, upgrade, shouldKeepAlive) {
+    if (statusCode !== 100 || upgrade || socket.destroyed) {
+      return onHeadersComplete.call(this, statusCode, upgrade, shouldKeepAlive)
+    }
+    // undici's own 1xx path: onMessageComplete then resets the state for the next answer.
+    this.statusCode = statusCode
+    this.headers = []
+    this.headersSize = 0
+    // Skip the body (a 1xx has none).
+    return 1
+  }
+}
+
 /**
  * One undici `Client` (pipelining 1) whose sockets come from `dial`.
  *
@@ -84,8 +167,14 @@ export class NodeConnection implements Connector.Connection {
   private client: Client | null = null
   private closed = false
   private socket: net.Socket | null = null
+  /** The socket whose parser skips unexpected 100s already (see `skipUnexpectedContinue`). */
+  private guarded: net.Socket | null = null
   private cancel: ((reason: Error) => void) | null = null
   private current: Exchange | null = null
+  /** The loop turn from which a request may go out on the current socket (see `turn`). */
+  readyAt = 0
+  /** A request held back until `readyAt`; null when none. */
+  private waiting: Exchange | null = null
   private readonly servername: string
 
   constructor(
@@ -165,6 +254,35 @@ export class NodeConnection implements Connector.Connection {
     }
     const exchange = new Exchange(this, request, resume, this.settings.highWaterMark)
     this.current = exchange
+    if (this.readyAt > turn) {
+      // The previous response completed in this loop turn: wait for the loop to have read
+      // an end of stream that may be on its way (see `turn`).
+      this.waiting = exchange
+      held.push(this)
+      startTicking()
+    } else {
+      this.dispatch(client, exchange)
+    }
+    return Effect.sync(() => {
+      if (this.waiting === exchange) this.waiting = null
+      exchange.interrupt()
+    })
+  }
+
+  /** Sends the request held back until now, unless it was interrupted or failed meanwhile. */
+  dispatchWaiting(): void {
+    const exchange = this.waiting
+    if (exchange === null || this.client === null) return
+    this.waiting = null
+    this.dispatch(this.client, exchange)
+  }
+
+  private dispatch(client: Client, exchange: Exchange): void {
+    if (this.closed) {
+      exchange.onError(closedError())
+      return
+    }
+    const request = exchange.request
     if (request.chunked === true && this.socket !== null && !this.socket.destroyed) {
       endWithLastChunk(this.socket, request.method)
     }
@@ -184,12 +302,23 @@ export class NodeConnection implements Connector.Connection {
     } catch (error) {
       exchange.onError(error instanceof Error ? error : new Error(String(error)))
     }
-    return Effect.sync(() => exchange.interrupt())
+  }
+
+  /** Called by an exchange when undici starts writing it on the current socket. */
+  requestWriting(): void {
+    const socket = this.socket
+    if (socket === null || socket === this.guarded) return
+    this.guarded = socket
+    skipUnexpectedContinue(socket)
   }
 
   /** Called by an exchange when undici is done with it. */
   requestDone(exchange: Exchange): void {
     if (this.current === exchange) this.current = null
+    // The next request on this socket waits for the loop to poll it once more.
+    this.readyAt = turn + 2
+    if (until < this.readyAt) until = this.readyAt
+    startTicking()
   }
 
   /** Whether no later request has started since `exchange`. */
@@ -229,8 +358,15 @@ export class NodeConnection implements Connector.Connection {
     if (this.closed) return
     this.closed = true
     // Closing an idle connection fails nothing, so it can spare making an error (and its
-    // stack trace) for each connection a pool lets go.
-    const error = this.current === null ? idleClosedError : closedError()
+    // stack trace) for each connection a pool lets go. A pool closes a connection under a
+    // request only when the pool itself closes: that request fails with ClosedPoolError (a
+    // streamed body already being read, with a ProtocolError: see `Exchange.onError`).
+    const error = this.current === null ? idleClosedError : this.poolClosedError()
+    const waiting = this.waiting
+    if (waiting !== null) {
+      this.waiting = null
+      waiting.onError(error)
+    }
     this.cancelDial(error)
     const client = this.client
     if (client !== null) {
@@ -239,5 +375,13 @@ export class NodeConnection implements Connector.Connection {
       client.destroy(error, noop)
     }
     this.discardSocket()
+  }
+
+  private poolClosedError(): Errors.ClosedPoolError {
+    const { scheme, host, port } = this.target
+    return new Errors.ClosedPoolError({
+      pool: { scheme, host, port },
+      reason: "Pool is closed. (its connection was closed under the request)"
+    })
   }
 }

@@ -24,6 +24,8 @@ export interface ExchangeHost {
   /** The first TLS error seen on the current socket after its handshake. */
   readonly tlsError: Error | null
   readonly requestDone: (exchange: Exchange) => void
+  /** undici starts writing a request on the current socket (its parser is in place). */
+  readonly requestWriting: () => void
   readonly isCurrent: (exchange: Exchange) => boolean
   readonly abortRunning: (abort: (error?: Error) => void, error: Error) => void
   readonly cancelDial: (reason: Error) => void
@@ -75,6 +77,7 @@ export class Exchange {
       return
     }
     this.abortRequest = abort
+    this.connection.requestWriting()
     // From here on undici writes the request: part of it may reach the server.
     this.requestSent = true
     this.arm()
@@ -205,8 +208,13 @@ export class Exchange {
     // A TLS alert (say, "certificate required" after a TLS 1.3 handshake) is often followed
     // by the peer's FIN, which undici reports instead; the alert is the better reason.
     const tlsError = Errors.isHttpoolError(error) ? null : this.connection.tlsError
+    let mapped = mapSendError(tlsError ?? error, this.request, this.responseStarted)
+    if (this.settled && mapped._tag === "ClosedPoolError") {
+      // The pool closed while the body was being read: a body's read fails with a ProtocolError.
+      mapped = new Errors.ProtocolError({ message: `Connection broken: ${mapped.message}` })
+    }
     const failure = new Connector.SendFailure({
-      error: mapSendError(tlsError ?? error, this.request, this.responseStarted),
+      error: mapped,
       requestSent: this.requestSent,
       responseStarted: this.responseStarted
     })

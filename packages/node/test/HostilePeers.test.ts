@@ -1,0 +1,242 @@
+/**
+ * Peers that close what they answered on, unsolicited 1xx answers, and managers closed under
+ * requests in flight (issue 14, items 2, 3 and 6).
+ */
+import type * as net from "node:net"
+import { ConnectionPool, PoolManager, ProxyManager } from "@httpool/core"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import * as NodeConnector from "../src/NodeConnector.js"
+import * as Servers from "./utils/servers.js"
+import * as Tinyproxy from "./utils/tinyproxy.js"
+
+const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, NodeConnector.layer)
+
+/** Fails the test (rather than hanging it) when `effect` takes longer than `seconds`. */
+const within = <A, E, R>(seconds: number, effect: Effect.Effect<A, E, R>) =>
+  Effect.timeoutFail(effect, {
+    duration: `${seconds} seconds`,
+    onTimeout: () => new Error(`still running after ${seconds} s: the request hangs`)
+  })
+
+/**
+ * Calls `onRequest` for each whole request (head, and a Content-Length body) arriving on
+ * `socket`, with the socket's ordinal request number.
+ */
+const onRequests = (socket: net.Socket, onRequest: (head: string, index: number) => void): void => {
+  let buffer = Buffer.alloc(0)
+  let index = 0
+  socket.on("data", (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk])
+    for (;;) {
+      const end = buffer.indexOf("\r\n\r\n")
+      if (end < 0) return
+      const head = buffer.subarray(0, end).toString("latin1")
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0)
+      if (buffer.length < end + 4 + length) return
+      buffer = buffer.subarray(end + 4 + length)
+      onRequest(head, index++)
+    }
+  })
+}
+
+const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+describe("a connection the server closed after answering is not reused", () => {
+  it.scopedLive("30 POSTs to a server that closes each connection after its answer all succeed", () =>
+    provide(
+      Effect.gen(function* () {
+        let processed = 0
+        // Answers and closes, without Connection: close (as tinyproxy 1.11 does).
+        const server = yield* Servers.raw((socket) =>
+          onRequests(socket, () => {
+            processed++
+            socket.end(OK)
+          })
+        )
+        const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
+        for (let i = 0; i < 30; i++) {
+          const response = yield* within(5, pool.request("POST", "/", { body: `post ${i}`, retries: false }))
+          expect(response.status).toBe(200)
+          expect(response.text).toBe("ok")
+        }
+        expect(processed).toBe(30)
+        expect(server.socketsOpened()).toBe(30)
+      })
+    )
+  )
+
+  it.scopedLive("30 POSTs to a server that only half-closes after its answer all succeed, each processed once", () =>
+    provide(
+      Effect.gen(function* () {
+        let processed = 0
+        // Ends its side after the answer and goes on reading (and counting) what arrives.
+        const server = yield* Servers.raw((socket) =>
+          onRequests(socket, () => {
+            processed++
+            if (!socket.writableEnded) socket.end(OK)
+          })
+        )
+        const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
+        for (let i = 0; i < 30; i++) {
+          const response = yield* within(5, pool.request("POST", "/", { body: `post ${i}`, retries: false }))
+          expect(response.status).toBe(200)
+        }
+        expect(processed).toBe(30)
+        expect(server.socketsOpened()).toBe(30)
+      })
+    )
+  )
+
+  it.scopedLive("a keep-alive server's connection is still reused", () =>
+    provide(
+      Effect.gen(function* () {
+        const server = yield* Servers.raw((socket) => onRequests(socket, () => socket.write(OK)))
+        const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
+        for (let i = 0; i < 30; i++) {
+          const response = yield* within(5, pool.request("POST", "/", { body: `post ${i}`, retries: false }))
+          expect(response.status).toBe(200)
+        }
+        expect(server.socketsOpened()).toBe(1)
+      })
+    )
+  )
+})
+
+describe.skipIf(!Tinyproxy.available)("through tinyproxy, which closes after each answer", () => {
+  it.scopedLive("a GET then 30 POSTs through tinyproxy all succeed, each POST processed once", () =>
+    provide(
+      Effect.gen(function* () {
+        const origin = yield* Servers.http(Servers.echo)
+        const tinyproxy = Option.getOrThrow(yield* Tinyproxy.start)
+        const manager = yield* ProxyManager.make(tinyproxy.url, { connectionPoolKw: { timeout: 5 } })
+        const get = yield* within(5, manager.request("GET", `${origin.url}/first`, { retries: false }))
+        expect(get.status).toBe(200)
+        for (let i = 0; i < 30; i++) {
+          const response = yield* within(
+            5,
+            manager.request("POST", `${origin.url}/post`, { body: `post ${i}`, retries: false })
+          )
+          expect(response.status).toBe(200)
+          expect(Servers.echoedOf(response.text).body).toBe(`post ${i}`)
+        }
+        expect(origin.requests.filter((request) => request.method === "POST").map((r) => r.body.length)).toHaveLength(
+          30
+        )
+      })
+    )
+  )
+})
+
+describe("an unsolicited 1xx answer is skipped", () => {
+  it.scopedLive("a 100 Continue nobody asked for before the answer: GET and POST get the final answer", () =>
+    provide(
+      Effect.gen(function* () {
+        let processed = 0
+        const server = yield* Servers.raw((socket) =>
+          onRequests(socket, () => {
+            processed++
+            socket.write("HTTP/1.1 100 Continue\r\n\r\n")
+            socket.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal")
+          })
+        )
+        const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
+        const get = yield* within(5, pool.request("GET", "/", { retries: false }))
+        expect(get.status).toBe(200)
+        expect(get.text).toBe("final")
+        const post = yield* within(5, pool.request("POST", "/", { body: "x", retries: false }))
+        expect(post.status).toBe(200)
+        expect(post.text).toBe("final")
+        const streamed = yield* within(5, pool.request("GET", "/", { retries: false, preloadContent: false }))
+        expect(streamed.status).toBe(200)
+        expect(processed).toBe(3)
+      })
+    )
+  )
+
+  it.scopedLive("a 100 Continue and a 103 in one packet with the answer", () =>
+    provide(
+      Effect.gen(function* () {
+        const server = yield* Servers.raw((socket) =>
+          onRequests(socket, () =>
+            socket.write(
+              "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n" +
+                "HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone"
+            )
+          )
+        )
+        const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
+        for (let i = 0; i < 3; i++) {
+          const response = yield* within(5, pool.request("POST", "/", { body: "x", retries: false }))
+          expect(response.status).toBe(201)
+          expect(response.text).toBe("done")
+        }
+        expect(server.socketsOpened()).toBe(1)
+      })
+    )
+  )
+})
+
+describe("closing a pool or manager ends its in-flight requests", () => {
+  it.scopedLive("a request waiting for its answer fails with ClosedPoolError when its manager closes", () =>
+    provide(
+      Effect.gen(function* () {
+        // Reads requests and never answers.
+        const silent = yield* Servers.raw()
+        const scope = yield* Scope.make()
+        const manager = yield* Scope.extend(PoolManager.make({ connectionPoolKw: { timeout: null } }), scope)
+        const fiber = yield* Effect.fork(manager.request("GET", `http://127.0.0.1:${silent.port}/`, { retries: false }))
+        yield* silent.waitForOpenSockets(1)
+        yield* Effect.sleep("50 millis")
+        yield* within(5, Scope.close(scope, Exit.void))
+        const exit = yield* within(5, Fiber.await(fiber))
+        expect(Exit.isFailure(exit)).toBe(true)
+        if (Exit.isFailure(exit)) {
+          const error = yield* Effect.flip(exit)
+          expect(error._tag).toBe("ClosedPoolError")
+        }
+        yield* silent.waitForOpenSockets(0, "2 seconds")
+      })
+    )
+  )
+
+  it.scopedLive("a streamed body being read fails with a ProtocolError when its pool closes", () =>
+    provide(
+      Effect.gen(function* () {
+        // Sends a head and part of the body, then nothing.
+        const stalling = yield* Servers.raw((socket) =>
+          onRequests(socket, () => socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart"))
+        )
+        const scope = yield* Scope.make()
+        const pool = yield* Scope.extend(
+          ConnectionPool.make({ host: "127.0.0.1", port: stalling.port, timeout: null }),
+          scope
+        )
+        const fiber = yield* Effect.fork(
+          Effect.scoped(
+            Effect.flatMap(
+              pool.request("GET", "/", { retries: false, preloadContent: false }),
+              (response) => response.data
+            )
+          )
+        )
+        yield* stalling.waitForOpenSockets(1)
+        yield* Effect.sleep("50 millis")
+        yield* within(5, pool.close)
+        const exit = yield* within(5, Fiber.await(fiber))
+        expect(Exit.isFailure(exit)).toBe(true)
+        if (Exit.isFailure(exit)) {
+          const error = yield* Effect.flip(exit)
+          expect(error._tag).toBe("ProtocolError")
+          expect(error.message).toContain("Pool is closed")
+        }
+        yield* stalling.waitForOpenSockets(0, "2 seconds")
+        yield* Scope.close(scope, Exit.void)
+      })
+    )
+  )
+})
