@@ -41,3 +41,28 @@ export const redactUrl = (url: string): string => {
  */
 export const looksLikePlainHttp = (message: string): boolean =>
   /WRONG_VERSION_NUMBER|wrong version number|packet length too long|http request/i.test(message)
+
+/**
+ * The error that decided a failure: a `MaxRetryError`'s `reason` (followed through nested
+ * retries), a `ProxyError`'s underlying `error` is left as it is; anything else itself.
+ *
+ * @internal
+ */
+export const reason = <E>(error: E): unknown => {
+  let current: unknown = error
+  while (
+    typeof current === "object" &&
+    current !== null &&
+    (current as { _tag?: unknown })._tag === "MaxRetryError" &&
+    (current as { reason: unknown }).reason !== null
+  ) {
+    current = (current as { reason: unknown }).reason
+  }
+  return current
+}
+
+/** @internal */
+export const hasReasonTag = (error: unknown, tags: ReadonlyArray<string>): boolean => {
+  const r = reason(error)
+  return typeof r === "object" && r !== null && tags.includes((r as { _tag: string })._tag)
+}
