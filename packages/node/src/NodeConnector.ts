@@ -152,3 +152,16 @@ export const layerWith = (
   options: Options
 ): Layer.Layer<Connector.Connector | ContentDecoder.ContentDecoder, Errors.ValueError> =>
   internal.layerWith(toInternal(options))
+
+/**
+ * The Connector layer for a set of options: `layer` when there are none (it cannot fail),
+ * `layerWith(options)` otherwise. What `NodePoolManager.layer`, `NodeProxyManager.layer*` and
+ * `NodeHttpClient.layer*` use for their `connector` option.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFor = (
+  options: Options | undefined
+): Layer.Layer<Connector.Connector | ContentDecoder.ContentDecoder, Errors.ValueError> =>
+  options === undefined ? internal.layer : layerWith(options)

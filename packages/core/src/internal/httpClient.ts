@@ -376,9 +376,13 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
     ...(options.decodeContent === undefined ? {} : { decodeContent: options.decodeContent })
   }
   const open = openWith(manager)
+  const acceptEncoding = options.acceptEncoding ?? null
   return PlatformHttpClient.make((request, url, signal) => {
     const sent = Effect.flatMap(prepareBody(request), (prepared) => {
       let headers = Headers.merge(manager.headers, Object.entries(request.headers))
+      if (acceptEncoding !== null && !Headers.has(headers, "accept-encoding")) {
+        headers = Headers.set(headers, "Accept-Encoding", acceptEncoding)
+      }
       if (prepared.contentType !== null) headers = Headers.set(headers, "Content-Type", prepared.contentType)
       if (prepared.contentLength !== undefined) {
         headers = Headers.set(headers, "Content-Length", String(prepared.contentLength))
