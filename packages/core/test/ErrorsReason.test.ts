@@ -56,3 +56,18 @@ describe("Errors.reason", () => {
     })
   )
 })
+
+describe("log annotations", () => {
+  it("name the event and the pool, then the event's own fields", async () => {
+    const { logAnnotations, poolLabel } = await import("../src/internal/errors.js")
+    expect(poolLabel({ scheme: "http", host: "localhost", port: 8080 })).toBe("http://localhost:8080")
+    expect(poolLabel({ scheme: "https", host: "::1", port: null })).toBe("https://[::1]")
+    expect(logAnnotations("pool.full", { scheme: "http", host: "a", port: 1 }, { "httpool.pool.maxsize": 10 })).toEqual(
+      {
+        "httpool.event": "pool.full",
+        "httpool.pool": "http://a:1",
+        "httpool.pool.maxsize": 10
+      }
+    )
+  })
+})

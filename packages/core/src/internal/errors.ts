@@ -66,3 +66,26 @@ export const hasReasonTag = (error: unknown, tags: ReadonlyArray<string>): boole
   const r = reason(error)
   return typeof r === "object" && r !== null && tags.includes((r as { _tag: string })._tag)
 }
+
+/**
+ * A pool as log annotations show it: `http://localhost:8080` (no port when it is unknown).
+ *
+ * @internal
+ */
+export const poolLabel = (pool: PoolInfo): string =>
+  `${pool.scheme}://${pool.host.includes(":") ? `[${pool.host}]` : pool.host}${pool.port === null ? "" : `:${pool.port}`}`
+
+/**
+ * The annotations of every log line httpool writes, so that a logger can filter them:
+ * `httpool.event` (`"pool.full"`, `"retry"`, ...) and `httpool.pool` (`poolLabel`), then
+ * any event-specific fields (names starting with `httpool.`). Use as
+ * `Effect.logDebug(message).pipe(Effect.annotateLogs(logAnnotations("pool.full", pool)))`:
+ * built only when a line is logged, never on the hot path.
+ *
+ * @internal
+ */
+export const logAnnotations = (
+  event: string,
+  pool: PoolInfo,
+  extra?: Readonly<Record<string, unknown>>
+): Record<string, unknown> => ({ "httpool.event": event, "httpool.pool": poolLabel(pool), ...extra })
