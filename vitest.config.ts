@@ -13,6 +13,14 @@ import projects from "./vitest.workspace.js"
 export default defineConfig({
   test: {
     projects,
-    maxWorkers: Math.max(2, availableParallelism() - 1)
+    maxWorkers: Math.max(2, availableParallelism() - 1),
+    // Off unless asked for (`--coverage`, as .ci/run does on the machine's runtime): V8's own
+    // counters, so the tests run unchanged; the summary is printed and coverage/ written.
+    coverage: {
+      provider: "v8",
+      include: ["packages/core/src/**/*.ts", "packages/node/src/**/*.ts"],
+      reporter: ["text-summary", "json-summary"],
+      reportsDirectory: "coverage"
+    }
   }
 })

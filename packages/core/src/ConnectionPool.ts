@@ -177,6 +177,19 @@ export interface RequestOptions extends UrlopenOptions {
  * A request method: preloaded by default, streamed with `preloadContent: false` (the
  * connection is then held in the caller's Scope).
  *
+ * A literal `preloadContent` picks the precise result. An options value whose
+ * `preloadContent` is a plain `boolean` (a `RequestOptions` forwarded by a wrapper) gives
+ * the union: a `Response` or a `StreamingResponse` (tell them apart with
+ * `Response.isStreamingResponse`), in a Scope in case it streams.
+ *
+ * @example
+ * import { ConnectionPool, PoolManager } from "@httpool/core"
+ * import { Effect } from "effect"
+ *
+ * // a user's wrapper that forwards whatever options it is given
+ * const get = (url: string, options?: ConnectionPool.RequestOptions) =>
+ *   Effect.flatMap(PoolManager.PoolManager, (manager) => manager.request("GET", url, options))
+ *
  * @since 0.1.0
  * @category models
  */
@@ -191,6 +204,11 @@ export interface RequestMethod<O> {
     url: string,
     options?: O & { readonly preloadContent?: true }
   ): Effect.Effect<Response.Response, HttpoolError>
+  (
+    method: string,
+    url: string,
+    options?: O & { readonly preloadContent?: boolean }
+  ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError, Scope.Scope>
 }
 
 /**

@@ -10,6 +10,8 @@
  * @since 0.1.0
  */
 import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
 import * as Predicate from "effect/Predicate"
 import * as internal from "./internal/errors.js"
 
@@ -529,4 +531,102 @@ export const isLocationValueError: (
 export const isURLSchemeUnknown: (u: unknown) => u is URLSchemeUnknown | ProxySchemeUnknown = oneOf(
   "URLSchemeUnknown",
   "ProxySchemeUnknown"
+)
+
+// ---------------------------------------------------------------------------
+// The final reason
+// ---------------------------------------------------------------------------
+
+/**
+ * What `reason` can return for an error of type `E`: `E` itself when it cannot hold a
+ * `MaxRetryError`, otherwise `E` without `MaxRetryError` plus any error a retry can end on.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Reason<E> = [Extract<E, MaxRetryError>] extends [never] ? E : Exclude<E, MaxRetryError> | HttpoolError
+
+/**
+ * The error that decided a failure. With the default `Retry(3)` a refused connection fails
+ * as `MaxRetryError({ reason: NewConnectionError })`; `reason` returns the
+ * `NewConnectionError` (following nested `MaxRetryError`s). A `MaxRetryError` without a
+ * reason, and every other error, is returned as it is.
+ *
+ * @example
+ * import { Errors } from "@httpool/core"
+ *
+ * const refused = new Errors.NewConnectionError({ message: "connect ECONNREFUSED" })
+ * const failure = new Errors.MaxRetryError({ pool: null, url: "/", reason: refused })
+ * console.log(Errors.reason(failure)._tag) // "NewConnectionError"
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const reason: <E>(error: E) => Reason<E> = internal.reason as <E>(error: E) => Reason<E>
+
+/**
+ * Replaces every `MaxRetryError` an effect fails with by its `reason`, so that
+ * `Effect.catchTag("NewConnectionError", ...)` (or `catchTags`) then sees the cause. The
+ * retry history is lost: keep the `MaxRetryError` (use `catchReason`) when you need it.
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Errors, PoolManager } from "@httpool/core"
+ *
+ * const program = Effect.gen(function* () {
+ *   const manager = yield* PoolManager.PoolManager
+ *   return yield* manager.request("GET", "http://localhost:1/")
+ * }).pipe(
+ *   Errors.unwrapReason,
+ *   Effect.catchTag("NewConnectionError", () => Effect.succeed(null))
+ * )
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const unwrapReason = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, Reason<E>, R> =>
+  Effect.mapError(self, reason)
+
+/**
+ * Handles a failure by the tag of its final `reason`: the error itself when it has that tag,
+ * or a `MaxRetryError` (however nested) whose reason has it. The handler receives the reason
+ * and the original error (the `MaxRetryError`, with the retry history in its message); other
+ * failures pass through unchanged.
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Errors, PoolManager } from "@httpool/core"
+ *
+ * const program = Effect.gen(function* () {
+ *   const manager = yield* PoolManager.PoolManager
+ *   return yield* manager.request("GET", "http://localhost:1/")
+ * }).pipe(
+ *   Errors.catchReason("NewConnectionError", (refused) => Effect.succeed(refused.message))
+ * )
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const catchReason: {
+  <E, const K extends HttpoolError["_tag"], A1, E1, R1>(
+    tag: K,
+    f: (reason: Extract<HttpoolError, { readonly _tag: K }>, error: NoInfer<E>) => Effect.Effect<A1, E1, R1>
+  ): <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A | A1, Exclude<E, { readonly _tag: K }> | E1, R | R1>
+  <A, E, R, const K extends HttpoolError["_tag"], A1, E1, R1>(
+    self: Effect.Effect<A, E, R>,
+    tag: K,
+    f: (reason: Extract<HttpoolError, { readonly _tag: K }>, error: NoInfer<E>) => Effect.Effect<A1, E1, R1>
+  ): Effect.Effect<A | A1, Exclude<E, { readonly _tag: K }> | E1, R | R1>
+} = dual(
+  3,
+  <A, E, R, A1, E1, R1>(
+    self: Effect.Effect<A, E, R>,
+    tag: string,
+    f: (reason: unknown, error: E) => Effect.Effect<A1, E1, R1>
+  ): Effect.Effect<A | A1, E | E1, R | R1> =>
+    Effect.catchIf(
+      self,
+      (error): error is E => internal.hasReasonTag(error, [tag]),
+      (error) => f(internal.reason(error), error)
+    )
 )

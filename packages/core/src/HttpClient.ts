@@ -69,6 +69,13 @@ export interface Options {
    * Default true.
    */
   readonly decodeContent?: boolean
+  /**
+   * The `Accept-Encoding` sent when a request gives none. Default null: httpool's
+   * `identity` (`NodeHttpClient.layer*` default to `"gzip, deflate, br"`). Ask only for
+   * codings the manager's `ContentDecoder` decodes, or set `decodeContent: false` to read
+   * them encoded.
+   */
+  readonly acceptEncoding?: string | null
 }
 
 /**

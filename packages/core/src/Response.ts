@@ -116,3 +116,13 @@ export const parseJson: (data: Uint8Array) => Effect.Effect<unknown, DecodeError
  * @category constants
  */
 export const REDIRECT_STATUSES: ReadonlySet<number> = internal.REDIRECT_STATUSES
+
+/**
+ * Whether a response is a `StreamingResponse` (its body still to be read) rather than a
+ * preloaded `Response`: what a wrapper that forwards `preloadContent: boolean` gets back.
+ *
+ * @since 0.1.0
+ * @category refinements
+ */
+export const isStreamingResponse = (response: Response | StreamingResponse): response is StreamingResponse =>
+  "stream" in response

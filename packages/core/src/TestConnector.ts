@@ -37,7 +37,7 @@
  */
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Stream from "effect/Stream"
@@ -45,6 +45,18 @@ import type { Connector } from "./Connector.js"
 import type * as ContentDecoder from "./ContentDecoder.js"
 import type * as Headers from "./Headers.js"
 import * as internal from "./internal/testConnector.js"
+
+/** httpool's rule for times: a plain number is seconds; anything else is a `DurationInput`. */
+const time = (input: Duration.DurationInput): Duration.DurationInput =>
+  typeof input === "number" ? Duration.seconds(input) : input
+
+const replyOptions = <O extends { readonly delay?: Duration.DurationInput }>(options: O | undefined): O | undefined =>
+  options?.delay === undefined ? options : { ...options, delay: time(options.delay) }
+
+const kitOptions = (options: Options | undefined): Options | undefined =>
+  options?.keepAliveTimeout === undefined || options.keepAliveTimeout === null
+    ? options
+    : { ...options, keepAliveTimeout: time(options.keepAliveTimeout) }
 
 // ---------------------------------------------------------------------------
 // Models
@@ -277,7 +289,10 @@ export interface ReplyOptions {
   readonly reason?: string
   /** Added after the headers the reply sets itself (e.g. `Content-Type`), replacing them by name. */
   readonly headers?: Headers.Input
-  /** Silence before the head arrives (counts against the read timeout). Default none. */
+  /**
+   * Silence before the head arrives (counts against the read timeout): a number of seconds
+   * or any `Duration.DurationInput`. Default none.
+   */
   readonly delay?: Duration.DurationInput
 }
 
@@ -291,6 +306,7 @@ export interface Options {
   /**
    * The origins' idle keep-alive timeout: a socket idle this long is closed by the origin,
    * and the next request opens a new one. Replies then carry `Keep-Alive: timeout=<seconds>`.
+   * A number of seconds or any `Duration.DurationInput`.
    * Default null: origins keep idle sockets open until the client closes them.
    */
   readonly keepAliveTimeout?: Duration.DurationInput | null
@@ -374,7 +390,7 @@ export const route: (method: string, url: string | RegExp, answer: Answer, optio
  * @since 0.1.0
  * @category replies
  */
-export const text: (body: string, options?: ReplyOptions) => Reply = internal.text
+export const text = (body: string, options?: ReplyOptions): Reply => internal.text(body, replyOptions(options))
 
 /**
  * A reply with a JSON body (`Content-Type: application/json`).
@@ -382,7 +398,7 @@ export const text: (body: string, options?: ReplyOptions) => Reply = internal.te
  * @since 0.1.0
  * @category replies
  */
-export const json: (value: unknown, options?: ReplyOptions) => Reply = internal.json
+export const json = (value: unknown, options?: ReplyOptions): Reply => internal.json(value, replyOptions(options))
 
 /**
  * A reply with a body of bytes (no Content-Type unless given).
@@ -390,7 +406,7 @@ export const json: (value: unknown, options?: ReplyOptions) => Reply = internal.
  * @since 0.1.0
  * @category replies
  */
-export const bytes: (body: Uint8Array, options?: ReplyOptions) => Reply = internal.bytes
+export const bytes = (body: Uint8Array, options?: ReplyOptions): Reply => internal.bytes(body, replyOptions(options))
 
 /**
  * A reply without a body, e.g. `status(204)`.
@@ -398,7 +414,8 @@ export const bytes: (body: Uint8Array, options?: ReplyOptions) => Reply = intern
  * @since 0.1.0
  * @category replies
  */
-export const status: (status: number, options?: Omit<ReplyOptions, "status">) => Reply = internal.status
+export const status = (status: number, options?: Omit<ReplyOptions, "status">): Reply =>
+  internal.status(status, replyOptions(options))
 
 /**
  * A redirect to `location` (default status 302).
@@ -406,7 +423,8 @@ export const status: (status: number, options?: Omit<ReplyOptions, "status">) =>
  * @since 0.1.0
  * @category replies
  */
-export const redirect: (location: string, options?: ReplyOptions) => Reply = internal.redirect
+export const redirect = (location: string, options?: ReplyOptions): Reply =>
+  internal.redirect(location, replyOptions(options))
 
 /**
  * A body sent piece by piece in chunked framing (unless a `Content-Length` header is given):
@@ -422,7 +440,8 @@ export const redirect: (location: string, options?: ReplyOptions) => Reply = int
  * @since 0.1.0
  * @category replies
  */
-export const chunks: (parts: ReadonlyArray<Part>, options?: ReplyOptions) => Reply = internal.chunks
+export const chunks = (parts: ReadonlyArray<Part>, options?: ReplyOptions): Reply =>
+  internal.chunks(parts, replyOptions(options))
 
 /**
  * A body taken from a `Stream`, in chunked framing (unless a `Content-Length` header is
@@ -432,8 +451,8 @@ export const chunks: (parts: ReadonlyArray<Part>, options?: ReplyOptions) => Rep
  * @since 0.1.0
  * @category replies
  */
-export const stream: (body: Stream.Stream<Uint8Array | string, unknown>, options?: ReplyOptions) => Reply =
-  internal.stream
+export const stream = (body: Stream.Stream<Uint8Array | string, unknown>, options?: ReplyOptions): Reply =>
+  internal.stream(body, replyOptions(options))
 
 /**
  * A body cut short: the head declares the `Content-Length` of `body`, only its first `sent`
@@ -443,7 +462,8 @@ export const stream: (body: Stream.Stream<Uint8Array | string, unknown>, options
  * @since 0.1.0
  * @category replies
  */
-export const truncated: (body: string | Uint8Array, sent: number, options?: ReplyOptions) => Reply = internal.truncated
+export const truncated = (body: string | Uint8Array, sent: number, options?: ReplyOptions): Reply =>
+  internal.truncated(body, sent, replyOptions(options))
 
 /**
  * An answer computed from the request. The handler may return an Effect (it runs on the
@@ -467,7 +487,7 @@ export const handle: (handler: (request: RecordedRequest) => Answer | Effect.Eff
  * @since 0.1.0
  * @category parts
  */
-export const pause: (duration: Duration.DurationInput) => Pause = internal.pause
+export const pause = (duration: Duration.DurationInput): Pause => internal.pause(time(duration))
 
 // ---------------------------------------------------------------------------
 // Faults
@@ -554,10 +574,11 @@ export const idle408: StaleConnection = internal.idle408
  * @since 0.1.0
  * @category constructors
  */
-export const make: (
+export const make = (
   routes: ReadonlyArray<Route>,
   options?: Options
-) => Effect.Effect<{ readonly connector: Connector["Type"]; readonly kit: Service }> = internal.make
+): Effect.Effect<{ readonly connector: Connector["Type"]; readonly kit: Service }> =>
+  internal.make(routes, kitOptions(options))
 
 /**
  * The kit as a Layer: a `Connector` playing `routes`, a `ContentDecoder` (identity unless
@@ -581,7 +602,7 @@ export const make: (
  * @since 0.1.0
  * @category layers
  */
-export const layer: (
+export const layer = (
   routes: ReadonlyArray<Route>,
   options?: Options
-) => Layer.Layer<TestConnector | Connector | ContentDecoder.ContentDecoder> = internal.layer
+): Layer.Layer<TestConnector | Connector | ContentDecoder.ContentDecoder> => internal.layer(routes, kitOptions(options))

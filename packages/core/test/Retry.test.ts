@@ -3,6 +3,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Equal from "effect/Equal"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import { pipe } from "effect/Function"
 import * as Hash from "effect/Hash"
@@ -854,7 +855,19 @@ describe("Retry", () => {
 
     it.effect("does not wait at all for the first retry", () =>
       Effect.gen(function* () {
-        yield* Retry.sleep(afterErrors(Retry.make({ backoffFactor: 10 }), 1))
+        const retry = afterErrors(Retry.make({ backoffFactor: 10 }), 1)
+        expect(Duration.toMillis(right(Retry.sleepDuration(retry, { now: 0, random: 0 })))).toBe(0)
+        // Forked, so that a sleep on the TestClock fails this test instead of hanging it: with
+        // the clock never moved, the fiber must be done once it has had its turn.
+        const fiber = yield* Effect.fork(Retry.sleep(retry))
+        yield* Effect.yieldNow()
+        const done = yield* Fiber.poll(fiber)
+        expect(Option.isSome(done) && Exit.isSuccess(done.value)).toBe(true)
+        // and the second retry does wait (backoffFactor 10 s, doubled): the check above can fail
+        const second = yield* Effect.fork(Retry.sleep(afterErrors(retry, 1)))
+        yield* Effect.yieldNow()
+        expect(Option.isNone(yield* Fiber.poll(second))).toBe(true)
+        yield* Fiber.interrupt(second)
       })
     )
 

@@ -272,6 +272,23 @@ describe("TestConnector", () => {
       )
     )
 
+    it.effect("times follow httpool's rule: a number is seconds (keepAliveTimeout, delay, pause)", () =>
+      Effect.gen(function* () {
+        const manager = yield* PoolManager.PoolManager
+        const fiber = yield* Effect.fork(manager.request("GET", "http://a.test/", { retries: false }))
+        yield* TestClock.adjust("1999 millis")
+        expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+        yield* TestClock.adjust("1 millis")
+        const response = yield* Fiber.join(fiber)
+        expect(Headers.get(response.headers, "keep-alive")).toEqual(Option.some("timeout=5"))
+        expect(TestConnector.pause(3)).toEqual(TestConnector.pause("3 seconds"))
+      }).pipe(
+        Effect.provide(
+          managerOver([route("GET", "/", TestConnector.text("ok", { delay: 2 }))], { keepAliveTimeout: 5 })
+        )
+      )
+    )
+
     it.effect("interrupting a request closes its socket", () =>
       Effect.gen(function* () {
         const manager = yield* PoolManager.PoolManager

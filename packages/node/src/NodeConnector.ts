@@ -43,30 +43,36 @@
 import type * as Connector from "@httpool/core/Connector"
 import type * as ContentDecoder from "@httpool/core/ContentDecoder"
 import type * as Errors from "@httpool/core/Errors"
+import * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as internal from "./internal/connector.js"
 
 /**
  * How the undici clients behind connections are tuned. Every field is optional; the
  * defaults are in `defaults`.
  *
+ * Times follow httpool's one rule: a plain number is **seconds** (as urllib3's, and as every
+ * pool, request and retry timeout of httpool), and any other `Duration.DurationInput`
+ * (`Duration.millis(250)`, `"4 seconds"`) is accepted too.
+ *
  * @since 0.1.0
  * @category models
  */
 export interface Options {
   /**
-   * Milliseconds an idle keep-alive socket stays open when the server gave no
-   * `Keep-Alive: timeout` hint. Default 4000 (most servers close idle sockets after 5 s).
+   * How long an idle keep-alive socket stays open when the server gave no
+   * `Keep-Alive: timeout` hint. Default 4 seconds (most servers close idle sockets after 5 s).
    */
-  readonly keepAliveTimeout?: number
-  /** Upper bound in milliseconds on an idle socket's life from a server's hint. Default 600000. */
-  readonly keepAliveMaxTimeout?: number
+  readonly keepAliveTimeout?: Duration.DurationInput
+  /** Upper bound on an idle socket's life from a server's hint. Default 600 seconds. */
+  readonly keepAliveMaxTimeout?: Duration.DurationInput
   /**
-   * Milliseconds taken off a server's `Keep-Alive: timeout` hint, so that httpool closes an
-   * idle socket before the server does (`timeout=5` keeps it 4 s). Default 1000.
+   * Time taken off a server's `Keep-Alive: timeout` hint, so that httpool closes an
+   * idle socket before the server does (`timeout=5` keeps it 4 s). Default 1 second.
    */
-  readonly keepAliveTimeoutThreshold?: number
+  readonly keepAliveTimeoutThreshold?: Duration.DurationInput
   /**
    * Bytes of a streamed response buffered ahead of the reader; past it the socket is no
    * longer read until the reader catches up (to half of it). Default 65536.
@@ -77,12 +83,45 @@ export interface Options {
 }
 
 /**
- * The values used for options that are not given.
+ * The values used for options that are not given (times in seconds).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const defaults: Required<Options> = internal.defaultSettings
+export const defaults: {
+  readonly keepAliveTimeout: number
+  readonly keepAliveMaxTimeout: number
+  readonly keepAliveTimeoutThreshold: number
+  readonly highWaterMark: number
+  readonly maxHeaderSize: number
+} = {
+  keepAliveTimeout: internal.defaultSettings.keepAliveTimeout / 1000,
+  keepAliveMaxTimeout: internal.defaultSettings.keepAliveMaxTimeout / 1000,
+  keepAliveTimeoutThreshold: internal.defaultSettings.keepAliveTimeoutThreshold / 1000,
+  highWaterMark: internal.defaultSettings.highWaterMark,
+  maxHeaderSize: internal.defaultSettings.maxHeaderSize
+}
+
+/** A time option in milliseconds, as the undici settings hold them; NaN (refused later) when invalid. */
+const millis = (value: Duration.DurationInput | undefined): number | undefined => {
+  if (value === undefined) return undefined
+  if (typeof value === "number") return value * 1000
+  return Option.match(Duration.decodeUnknown(value), { onNone: () => Number.NaN, onSome: Duration.toMillis })
+}
+
+/** The options converted at the boundary: the internal settings stay milliseconds. */
+const toInternal = (options: Options): internal.Options => {
+  const out: { -readonly [K in keyof internal.Options]: internal.Options[K] } = {}
+  const keepAliveTimeout = millis(options.keepAliveTimeout)
+  const keepAliveMaxTimeout = millis(options.keepAliveMaxTimeout)
+  const keepAliveTimeoutThreshold = millis(options.keepAliveTimeoutThreshold)
+  if (keepAliveTimeout !== undefined) out.keepAliveTimeout = keepAliveTimeout
+  if (keepAliveMaxTimeout !== undefined) out.keepAliveMaxTimeout = keepAliveMaxTimeout
+  if (keepAliveTimeoutThreshold !== undefined) out.keepAliveTimeoutThreshold = keepAliveTimeoutThreshold
+  if (options.highWaterMark !== undefined) out.highWaterMark = options.highWaterMark
+  if (options.maxHeaderSize !== undefined) out.maxHeaderSize = options.maxHeaderSize
+  return out
+}
 
 /**
  * Makes the Connector service. Fails with `ValueError` when an option is not a positive
@@ -91,7 +130,8 @@ export const defaults: Required<Options> = internal.defaultSettings
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options?: Options) => Effect.Effect<Connector.Service, Errors.ValueError> = internal.make
+export const make = (options: Options = {}): Effect.Effect<Connector.Service, Errors.ValueError> =>
+  internal.make(toInternal(options))
 
 /**
  * Provides `Connector` with the default options, and `ContentDecoder` over Node's zlib
@@ -108,6 +148,20 @@ export const layer: Layer.Layer<Connector.Connector | ContentDecoder.ContentDeco
  * @since 0.1.0
  * @category layers
  */
-export const layerWith: (
+export const layerWith = (
   options: Options
-) => Layer.Layer<Connector.Connector | ContentDecoder.ContentDecoder, Errors.ValueError> = internal.layerWith
+): Layer.Layer<Connector.Connector | ContentDecoder.ContentDecoder, Errors.ValueError> =>
+  internal.layerWith(toInternal(options))
+
+/**
+ * The Connector layer for a set of options: `layer` when there are none (it cannot fail),
+ * `layerWith(options)` otherwise. What `NodePoolManager.layer`, `NodeProxyManager.layer*` and
+ * `NodeHttpClient.layer*` use for their `connector` option.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFor = (
+  options: Options | undefined
+): Layer.Layer<Connector.Connector | ContentDecoder.ContentDecoder, Errors.ValueError> =>
+  options === undefined ? internal.layer : layerWith(options)

@@ -20,6 +20,7 @@
  */
 import type * as PlatformHttpClient from "@effect/platform/HttpClient"
 import * as HttpClient from "@httpool/core/HttpClient"
+import type * as Errors from "@httpool/core/Errors"
 import type * as PoolManager from "@httpool/core/PoolManager"
 import type * as ProxyManager from "@httpool/core/ProxyManager"
 import * as Layer from "effect/Layer"
@@ -28,43 +29,78 @@ import * as NodeProxyManager from "./NodeProxyManager.js"
 
 /**
  * Options of the Node layers: the adapter's options (`followRedirects`, `retries`,
- * `timeout`, `decodeContent`) and the manager's (`numPools`, `headers`, `connectionPoolKw`,
- * ...).
+ * `timeout`, `decodeContent`, `acceptEncoding`), the manager's (`numPools`, `headers`,
+ * `connectionPoolKw`, ...) and the sockets' (`connector`: keep-alive times, header size).
+ *
+ * The layers start from the defaults an @effect/platform user expects (see `defaults`):
+ * `connectionPoolKw.maxsize` 10 connections kept per origin, and
+ * `Accept-Encoding: gzip, deflate, br` (decoded) when a request sets none.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Options extends HttpClient.Options, PoolManager.Options {}
+export interface Options extends HttpClient.Options, NodePoolManager.Options {}
 
 /**
- * Options of the proxy layers: the adapter's options and the ProxyManager's
- * (`proxyHeaders`, `useForwardingForHttps`, the `proxy*` TLS options).
+ * Options of the proxy layers: the adapter's options, the ProxyManager's
+ * (`proxyHeaders`, `useForwardingForHttps`, the `proxy*` TLS options) and the sockets'
+ * (`connector`).
  *
  * @since 0.1.0
  * @category models
  */
-export interface ProxyOptions extends HttpClient.Options, ProxyManager.Options {}
+export interface ProxyOptions extends HttpClient.Options, NodeProxyManager.Options {}
 
-const split = <O extends HttpClient.Options>(
+/**
+ * What the Node layers use where an option is not given; every other option keeps the
+ * adapter's and the manager's own default.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaults: {
+  /** Connections kept per origin (`connectionPoolKw.maxsize`): 10. A pool's own default is 1. */
+  readonly maxsize: number
+  /** `"gzip, deflate, br"`: what `NodeContentDecoder` decodes. The core adapter's default is `identity`. */
+  readonly acceptEncoding: string
+} = { maxsize: 10, acceptEncoding: "gzip, deflate, br" }
+
+const split = <O extends HttpClient.Options & { readonly connectionPoolKw?: PoolManager.ConnectionPoolKw | undefined }>(
   options: O
 ): { readonly client: HttpClient.Options; readonly manager: Omit<O, keyof HttpClient.Options> } => {
-  const { followRedirects, retries, timeout, decodeContent, ...manager } = options
-  const client: { -readonly [K in keyof HttpClient.Options]: HttpClient.Options[K] } = {}
+  const { followRedirects, retries, timeout, decodeContent, acceptEncoding, ...rest } = options
+  const client: { -readonly [K in keyof HttpClient.Options]: HttpClient.Options[K] } = {
+    acceptEncoding: acceptEncoding === undefined ? defaults.acceptEncoding : acceptEncoding
+  }
   if (followRedirects !== undefined) client.followRedirects = followRedirects
   if (retries !== undefined) client.retries = retries
   if (timeout !== undefined) client.timeout = timeout
   if (decodeContent !== undefined) client.decodeContent = decodeContent
+  const manager = {
+    ...rest,
+    connectionPoolKw: { maxsize: defaults.maxsize, ...rest.connectionPoolKw }
+  } as Omit<O, keyof HttpClient.Options>
   return { client, manager }
 }
 
 /**
  * Provides @effect/platform's `HttpClient` over a `NodePoolManager` of its own, closed with
- * every pool and socket when the layer's Scope closes.
+ * every pool and socket when the layer's Scope closes. With `connector` options the layer can
+ * fail with `ValueError`.
+ *
+ * @example
+ * import { NodeHttpClient } from "@httpool/node"
+ *
+ * const tuned = NodeHttpClient.layer({ connectionPoolKw: { maxsize: 32 }, connector: { keepAliveTimeout: 30 } })
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<PlatformHttpClient.HttpClient> => {
+export function layer(
+  options?: Options & { readonly connector?: undefined }
+): Layer.Layer<PlatformHttpClient.HttpClient>
+export function layer(options: Options): Layer.Layer<PlatformHttpClient.HttpClient, Errors.ValueError>
+export function layer(options: Options = {}): Layer.Layer<PlatformHttpClient.HttpClient, Errors.ValueError> {
   const { client, manager } = split(options)
   return HttpClient.layer(client).pipe(Layer.provide(NodePoolManager.layer(manager)))
 }
@@ -76,10 +112,18 @@ export const layer = (options: Options = {}): Layer.Layer<PlatformHttpClient.Htt
  * @since 0.1.0
  * @category layers
  */
-export const layerProxy = (
+export function layerProxy(
+  proxyUrl: string,
+  options?: ProxyOptions & { readonly connector?: undefined }
+): Layer.Layer<PlatformHttpClient.HttpClient, ProxyManager.ProxyConfigError>
+export function layerProxy(
+  proxyUrl: string,
+  options: ProxyOptions
+): Layer.Layer<PlatformHttpClient.HttpClient, ProxyManager.ProxyConfigError | Errors.ValueError>
+export function layerProxy(
   proxyUrl: string,
   options: ProxyOptions = {}
-): Layer.Layer<PlatformHttpClient.HttpClient, ProxyManager.ProxyConfigError> => {
+): Layer.Layer<PlatformHttpClient.HttpClient, ProxyManager.ProxyConfigError | Errors.ValueError> {
   const { client, manager } = split(options)
   return HttpClient.layer(client).pipe(Layer.provide(NodeProxyManager.layer(proxyUrl, manager)))
 }
@@ -92,9 +136,15 @@ export const layerProxy = (
  * @since 0.1.0
  * @category layers
  */
-export const layerFromEnv = (
+export function layerFromEnv(
+  options?: ProxyOptions & { readonly connector?: undefined }
+): Layer.Layer<PlatformHttpClient.HttpClient, ProxyManager.ProxyConfigError>
+export function layerFromEnv(
+  options: ProxyOptions
+): Layer.Layer<PlatformHttpClient.HttpClient, ProxyManager.ProxyConfigError | Errors.ValueError>
+export function layerFromEnv(
   options: ProxyOptions = {}
-): Layer.Layer<PlatformHttpClient.HttpClient, ProxyManager.ProxyConfigError> => {
+): Layer.Layer<PlatformHttpClient.HttpClient, ProxyManager.ProxyConfigError | Errors.ValueError> {
   const { client, manager } = split(options)
   return HttpClient.layer(client).pipe(Layer.provide(NodeProxyManager.layerFromEnv(manager)))
 }

@@ -14,16 +14,41 @@
  *
  * @since 0.1.0
  */
+import type * as Errors from "@httpool/core/Errors"
 import * as PoolManager from "@httpool/core/PoolManager"
 import * as Layer from "effect/Layer"
 import * as NodeConnector from "./NodeConnector.js"
 
 /**
+ * The options of `PoolManager`, and the `NodeConnector`'s.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options extends PoolManager.Options {
+  /**
+   * How the sockets are tuned (keep-alive times, header size, buffering). Default:
+   * `NodeConnector.defaults`. Options that are not valid fail the layer with `ValueError`.
+   */
+  readonly connector?: NodeConnector.Options | undefined
+}
+
+/**
  * Provides a PoolManager whose pools connect with `NodeConnector`. Closing the layer's
- * Scope closes every pool and socket.
+ * Scope closes every pool and socket. With `connector` options the layer can fail with
+ * `ValueError` (an option out of range).
+ *
+ * @example
+ * import { NodePoolManager } from "@httpool/node"
+ *
+ * const tuned = NodePoolManager.layer({ numPools: 10, connector: { keepAliveTimeout: 30, maxHeaderSize: 16384 } })
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: PoolManager.Options): Layer.Layer<PoolManager.PoolManager> =>
-  PoolManager.layer(options).pipe(Layer.provide(NodeConnector.layer))
+export function layer(options?: Options & { readonly connector?: undefined }): Layer.Layer<PoolManager.PoolManager>
+export function layer(options: Options): Layer.Layer<PoolManager.PoolManager, Errors.ValueError>
+export function layer(options: Options = {}): Layer.Layer<PoolManager.PoolManager, Errors.ValueError> {
+  const { connector, ...manager } = options
+  return PoolManager.layer(manager).pipe(Layer.provide(NodeConnector.layerFor(connector)))
+}

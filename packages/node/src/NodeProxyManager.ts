@@ -15,6 +15,7 @@
  *
  * @since 0.1.0
  */
+import type * as Errors from "@httpool/core/Errors"
 import type * as PoolManager from "@httpool/core/PoolManager"
 import * as ProxyManager from "@httpool/core/ProxyManager"
 import * as Effect from "effect/Effect"
@@ -22,28 +23,65 @@ import * as Layer from "effect/Layer"
 import * as NodeConnector from "./NodeConnector.js"
 
 /**
- * Provides a ProxyManager for `proxyUrl` whose connections use `NodeConnector`.
+ * The options of `ProxyManager`, and the `NodeConnector`'s.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options extends ProxyManager.Options {
+  /**
+   * How the sockets are tuned (keep-alive times, header size, buffering). Default:
+   * `NodeConnector.defaults`. Options that are not valid fail the layer with `ValueError`.
+   */
+  readonly connector?: NodeConnector.Options | undefined
+}
+
+/**
+ * Provides a ProxyManager for `proxyUrl` whose connections use `NodeConnector`. With
+ * `connector` options the layer can also fail with `ValueError`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (
+export function layer(
   proxyUrl: string,
-  options?: ProxyManager.Options
-): Layer.Layer<PoolManager.PoolManager, ProxyManager.ProxyConfigError> =>
-  ProxyManager.layer(proxyUrl, options).pipe(Layer.provide(NodeConnector.layer))
+  options?: Options & { readonly connector?: undefined }
+): Layer.Layer<PoolManager.PoolManager, ProxyManager.ProxyConfigError>
+export function layer(
+  proxyUrl: string,
+  options: Options
+): Layer.Layer<PoolManager.PoolManager, ProxyManager.ProxyConfigError | Errors.ValueError>
+export function layer(
+  proxyUrl: string,
+  options: Options = {}
+): Layer.Layer<PoolManager.PoolManager, ProxyManager.ProxyConfigError | Errors.ValueError> {
+  const { connector, ...manager } = options
+  return ProxyManager.layer(proxyUrl, manager).pipe(Layer.provide(NodeConnector.layerFor(connector)))
+}
 
 /**
  * Provides a PoolManager configured from this process's proxy environment variables
  * (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, lower case winning), read when the
  * layer is built. Targets no proxy applies to are requested directly.
  *
+ * With `connector` options the layer can also fail with `ValueError`.
+ *
  * @since 0.1.0
  * @category layers
  */
-export const layerFromEnv = (
-  options?: ProxyManager.Options
-): Layer.Layer<PoolManager.PoolManager, ProxyManager.ProxyConfigError> =>
-  Layer.unwrapEffect(
-    Effect.sync(() => ProxyManager.layerFromEnv({ ...process.env }, options).pipe(Layer.provide(NodeConnector.layer)))
+export function layerFromEnv(
+  options?: Options & { readonly connector?: undefined }
+): Layer.Layer<PoolManager.PoolManager, ProxyManager.ProxyConfigError>
+export function layerFromEnv(
+  options: Options
+): Layer.Layer<PoolManager.PoolManager, ProxyManager.ProxyConfigError | Errors.ValueError>
+export function layerFromEnv(
+  options: Options = {}
+): Layer.Layer<PoolManager.PoolManager, ProxyManager.ProxyConfigError | Errors.ValueError> {
+  const { connector, ...manager } = options
+  return Layer.unwrapEffect(
+    Effect.sync(() =>
+      ProxyManager.layerFromEnv({ ...process.env }, manager).pipe(Layer.provide(NodeConnector.layerFor(connector)))
+    )
   )
+}

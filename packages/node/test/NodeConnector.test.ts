@@ -2,6 +2,7 @@ import * as Connector from "@httpool/core/Connector"
 import * as ContentDecoder from "@httpool/core/ContentDecoder"
 import type * as Errors from "@httpool/core/Errors"
 import { describe, expect, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as os from "node:os"
@@ -222,17 +223,22 @@ describe("NodeConnector", () => {
       })
     )
 
-    it.scopedLive("closes an idle socket before the server's Keep-Alive hint runs out", () =>
-      Effect.gen(function* () {
-        // The server says `Keep-Alive: timeout=3`; with a 2.7 s threshold the client keeps the
-        // idle socket about 300 ms, well before the server would close it.
-        const server = yield* Servers.http(Servers.echo, { keepAliveTimeout: 3_000 })
-        const { connection } = yield* open(targetOf(server), { keepAliveTimeoutThreshold: 2_700 })
-        yield* connection.send(get())
-        expect(server.openSockets()).toBe(1)
-        yield* server.waitForOpenSockets(0, "2 seconds")
-        expect(connection.isConnected()).toBe(false)
-      })
+    it.scopedLive.each([
+      ["a number of seconds", 2.7],
+      ["a Duration", Duration.millis(2_700)]
+    ] as const)(
+      "closes an idle socket before the server's Keep-Alive hint runs out (threshold as %s)",
+      ([, threshold]) =>
+        Effect.gen(function* () {
+          // The server says `Keep-Alive: timeout=3`; with a 2.7 s threshold the client keeps the
+          // idle socket about 300 ms, well before the server would close it.
+          const server = yield* Servers.http(Servers.echo, { keepAliveTimeout: 3_000 })
+          const { connection } = yield* open(targetOf(server), { keepAliveTimeoutThreshold: threshold })
+          yield* connection.send(get())
+          expect(server.openSockets()).toBe(1)
+          yield* server.waitForOpenSockets(0, "2 seconds")
+          expect(connection.isConnected()).toBe(false)
+        })
     )
   })
 
@@ -838,6 +844,9 @@ describe("NodeConnector", () => {
       Effect.gen(function* () {
         const error = yield* Effect.flip(NodeConnector.make({ highWaterMark: 0 }))
         expect(error._tag).toBe("ValueError")
+        const notATime = yield* Effect.flip(NodeConnector.make({ keepAliveTimeout: "soon" as Duration.DurationInput }))
+        expect(notATime.message).toContain("keepAliveTimeout")
+        expect(NodeConnector.defaults.keepAliveTimeout).toBe(4)
       })
     )
 

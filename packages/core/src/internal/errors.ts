@@ -41,3 +41,51 @@ export const redactUrl = (url: string): string => {
  */
 export const looksLikePlainHttp = (message: string): boolean =>
   /WRONG_VERSION_NUMBER|wrong version number|packet length too long|http request/i.test(message)
+
+/**
+ * The error that decided a failure: a `MaxRetryError`'s `reason` (followed through nested
+ * retries), a `ProxyError`'s underlying `error` is left as it is; anything else itself.
+ *
+ * @internal
+ */
+export const reason = <E>(error: E): unknown => {
+  let current: unknown = error
+  while (
+    typeof current === "object" &&
+    current !== null &&
+    (current as { _tag?: unknown })._tag === "MaxRetryError" &&
+    (current as { reason: unknown }).reason !== null
+  ) {
+    current = (current as { reason: unknown }).reason
+  }
+  return current
+}
+
+/** @internal */
+export const hasReasonTag = (error: unknown, tags: ReadonlyArray<string>): boolean => {
+  const r = reason(error)
+  return typeof r === "object" && r !== null && tags.includes((r as { _tag: string })._tag)
+}
+
+/**
+ * A pool as log annotations show it: `http://localhost:8080` (no port when it is unknown).
+ *
+ * @internal
+ */
+export const poolLabel = (pool: PoolInfo): string =>
+  `${pool.scheme}://${pool.host.includes(":") ? `[${pool.host}]` : pool.host}${pool.port === null ? "" : `:${pool.port}`}`
+
+/**
+ * The annotations of every log line httpool writes, so that a logger can filter them:
+ * `httpool.event` (`"pool.full"`, `"retry"`, ...) and `httpool.pool` (`poolLabel`), then
+ * any event-specific fields (names starting with `httpool.`). Use as
+ * `Effect.logDebug(message).pipe(Effect.annotateLogs(logAnnotations("pool.full", pool)))`:
+ * built only when a line is logged, never on the hot path.
+ *
+ * @internal
+ */
+export const logAnnotations = (
+  event: string,
+  pool: PoolInfo,
+  extra?: Readonly<Record<string, unknown>>
+): Record<string, unknown> => ({ "httpool.event": event, "httpool.pool": poolLabel(pool), ...extra })

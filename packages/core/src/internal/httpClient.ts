@@ -377,13 +377,18 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
     ...(options.decodeContent === undefined ? {} : { decodeContent: options.decodeContent })
   }
   const open = openWith(manager)
+  const acceptEncoding = options.acceptEncoding ?? null
+  const baseHeaders =
+    acceptEncoding !== null && !Headers.has(manager.headers, "accept-encoding")
+      ? Headers.set(manager.headers, "Accept-Encoding", acceptEncoding)
+      : manager.headers
   return PlatformHttpClient.make((request, url, signal) => {
     const sent = Effect.flatMap(prepareBody(request), (prepared) => {
-      // A request that adds no header sends the manager's own headers value, whose wire lines
+      // A request that adds no header sends the client's own headers value, whose wire lines
       // each pool has cached.
       let headers = hasOwnKeys(request.headers)
-        ? Headers.merge(manager.headers, Object.entries(request.headers))
-        : manager.headers
+        ? Headers.merge(baseHeaders, Object.entries(request.headers))
+        : baseHeaders
       if (prepared.contentType !== null) headers = Headers.set(headers, "Content-Type", prepared.contentType)
       if (prepared.contentLength !== undefined) {
         headers = Headers.set(headers, "Content-Length", String(prepared.contentLength))

@@ -31,7 +31,9 @@ export const configured = NodeHttpClient.layer({
   // the PoolManager's options
   numPools: 20,
   headers: { "User-Agent": "my-app/1.0" },
-  connectionPoolKw: { maxsize: 8 }
+  connectionPoolKw: { maxsize: 8 },
+  // the sockets' options (NodeConnector.Options)
+  connector: { keepAliveTimeout: 30, maxHeaderSize: 16 * 1024 }
 })
 
 // --- one manager, two APIs --------------------------------------------------------------
