@@ -2,6 +2,7 @@ import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Connector from "../Connector.js"
+import { logAnnotations } from "./errors.js"
 import { ClosedPoolError, EmptyPoolError, type PoolInfo } from "../Errors.js"
 
 /**
@@ -344,9 +345,9 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
       const close = closeOne(lease.slot)
       return reason === "full"
         ? Effect.zipRight(
-            Effect.logWarning(
+            Effect.logDebug(
               `Connection pool is full, discarding connection: ${options.pool.host}. Connection pool size: ${maxsize}`
-            ),
+            ).pipe(Effect.annotateLogs(logAnnotations("pool.full", options.pool, { "httpool.pool.maxsize": maxsize }))),
             close
           )
         : close

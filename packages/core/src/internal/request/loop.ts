@@ -21,6 +21,7 @@ import * as decoding from "./decoding.js"
 import type { Holder } from "./holder.js"
 import type { Attempt, Where } from "./attempt.js"
 import * as redirect from "./redirect.js"
+import { logAnnotations, redactUrl } from "../errors.js"
 import { methodError } from "./wire.js"
 
 /** The settings of one call, fixed over its attempts. @internal */
@@ -290,7 +291,11 @@ const afterError = (
   return Retry.sleep(retries).pipe(
     Effect.zipRight(
       Effect.logWarning(
-        `Retrying (${Retry.describe(retries)}) after connection broken by '${error._tag}': ${attempt.url}`
+        `Retrying (${Retry.describe(retries)}) after connection broken by '${error._tag}': ${redactUrl(attempt.url)}`
+      ).pipe(
+        Effect.annotateLogs(
+          logAnnotations("retry", pool.info, { "httpool.error": error._tag, "httpool.url": redactUrl(attempt.url) })
+        )
       )
     ),
     Effect.zipRight(Effect.suspend(() => step(router, call, { ...attempt, retries })))
