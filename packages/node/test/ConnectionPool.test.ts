@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as NodeConnector from "../src/NodeConnector.js"
@@ -29,13 +30,16 @@ const headerValue = (raw: ReadonlyArray<string>, name: string) => {
 }
 
 /** Collects warnings logged while `effect` runs. */
-const withWarnings = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+/** Runs `effect`, collecting its log lines at `level` (the pool's routine events are Debug). */
+const withLogs = <A, E, R>(effect: Effect.Effect<A, E, R>, level: "Warning" | "Debug" = "Warning") =>
   Effect.gen(function* () {
     const messages: Array<string> = []
     const logger = Logger.make(({ logLevel, message }) => {
-      if (logLevel._tag === "Warning") messages.push(Array.isArray(message) ? message.join(" ") : String(message))
+      if (logLevel._tag === level) messages.push(Array.isArray(message) ? message.join(" ") : String(message))
     })
-    const result = yield* Effect.provide(effect, Logger.replace(Logger.defaultLogger, logger))
+    const result = yield* Effect.provide(effect, Logger.replace(Logger.defaultLogger, logger)).pipe(
+      Logger.withMinimumLogLevel(LogLevel.Debug)
+    )
     return [result, messages] as const
   })
 
@@ -214,11 +218,12 @@ describe("ConnectionPool", () => {
         Effect.gen(function* () {
           const server = yield* Servers.http(Servers.slowHeaders(100, "slow"))
           const pool = yield* poolFor(server, { maxsize: 1 })
-          const [responses, warnings] = yield* withWarnings(
+          const [responses, warnings] = yield* withLogs(
             Effect.all(
               Array.from({ length: 3 }, () => pool.request("GET", "/")),
               { concurrency: "unbounded" }
-            )
+            ),
+            "Debug"
           )
           expect(responses.map((r) => r.text)).toEqual(["slow", "slow", "slow"])
           expect(server.socketsOpened()).toBe(3)
