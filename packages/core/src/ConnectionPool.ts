@@ -249,7 +249,10 @@ export interface ConnectionPool {
   readonly requestEncodeBody: RequestMethod<RequestOptions>
   /** Whether a URL (or a path, always) is on this pool's origin. */
   readonly isSameHost: (url: string) => boolean
-  /** Closes idle connections now and in-use ones when they come back; later requests fail. */
+  /**
+   * Closes every connection now, idle or in use (a request waiting for its answer fails with
+   * `ClosedPoolError`); later requests fail with `ClosedPoolError`.
+   */
   readonly close: Effect.Effect<void>
   readonly stats: Effect.Effect<Stats>
 }
