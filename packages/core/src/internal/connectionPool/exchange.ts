@@ -341,52 +341,41 @@ export const make = (settings: Settings): loop.Exchanger => {
         }
         return then.onSuccess(exchangedOf({ _tag: "Sent", res, lease, guard }, false))
       }
-      const after = (back: Effect.Effect<void> | null, outcome: Outcome) => {
-        const next = Effect.matchEffect(decide(outcome, outgoing, wire, outgoing.body, call, limits, false), then)
-        resume(back === null ? next : Effect.zipRight(back, next))
+      /** What follows the send's outcome, the lease given back as the outcome says. */
+      const settle = (
+        exit: Exit.Exit<Connector.WireResponse, Connector.SendFailure>
+      ): Effect.Effect<A, HttpoolError> => {
+        if (Exit.isSuccess(exit) && !timedOutIdle(exit.value, lease, false)) return answered(exit.value)
+        const back = leases.releaseNow(lease, false)
+        const failure = Exit.isSuccess(exit) ? null : Cause.failureOption(exit.cause)
+        const next =
+          failure === null
+            ? Effect.matchEffect(decide(stale, outgoing, wire, outgoing.body, call, limits, false), then)
+            : Option.isSome(failure)
+              ? Effect.matchEffect(
+                  decide(
+                    { _tag: "Failed", failure: failure.value, lease },
+                    outgoing,
+                    wire,
+                    outgoing.body,
+                    call,
+                    limits,
+                    false
+                  ),
+                  then
+                )
+              : Effect.failCause((exit as Exit.Failure<never, never>).cause)
+        return back === null ? next : Effect.zipRight(back, next)
       }
       const cancel = begin(request, (sent) => {
         if (settled) return
         settled = true
-        if (!Exit.isExit(sent)) {
-          // Not settled synchronously: the general way over the same lease.
-          resume(
-            Effect.matchCauseEffect(sent, {
-              onFailure: (cause) =>
-                Effect.zipRight(
-                  leases.release(lease, false),
-                  Option.match(Cause.failureOption(cause), {
-                    onSome: (failure) =>
-                      Effect.matchEffect(
-                        decide({ _tag: "Failed", failure, lease }, outgoing, wire, outgoing.body, call, limits, false),
-                        then
-                      ),
-                    onNone: () => Effect.failCause(cause as Cause.Cause<never>)
-                  })
-                ),
-              onSuccess: (res) =>
-                timedOutIdle(res, lease, false)
-                  ? Effect.zipRight(
-                      leases.release(lease, false),
-                      Effect.matchEffect(decide(stale, outgoing, wire, outgoing.body, call, limits, false), then)
-                    )
-                  : answered(res)
-            })
-          )
-          return
-        }
-        const exit = sent as Exit.Exit<Connector.WireResponse, Connector.SendFailure>
-        if (Exit.isSuccess(exit)) {
-          const res = exit.value
-          if (timedOutIdle(res, lease, false)) return after(leases.releaseNow(lease, false), stale)
-          resume(answered(res))
-          return
-        }
-        const failure = Cause.failureOption(exit.cause)
-        const back = leases.releaseNow(lease, false)
-        if (Option.isSome(failure)) return after(back, { _tag: "Failed", failure: failure.value, lease })
-        const failed = Effect.failCause(exit.cause as Cause.Cause<never>)
-        resume(back === null ? failed : Effect.zipRight(back, failed))
+        // A connector that settles synchronously resumes with an Exit: decided here at once.
+        resume(
+          Exit.isExit(sent)
+            ? settle(sent as Exit.Exit<Connector.WireResponse, Connector.SendFailure>)
+            : Effect.flatMap(Effect.exit(sent), settle)
+        )
       })
       return Effect.suspend(() => {
         if (settled) return Effect.void
