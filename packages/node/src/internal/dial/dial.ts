@@ -55,3 +55,59 @@ export const andThen =
       stage(reason)
     }
   }
+
+/**
+ * The wait of one hop for its socket to be ready (`connect` for TCP, `secureConnect` for
+ * TLS): calls back once, with the socket when `verify` finds nothing wrong, else with the
+ * error; an error or an early close of the socket is mapped by `mapError`, a throw of `start`
+ * by `mapStartError`. A failed hop destroys its socket and the one it runs over.
+ *
+ * @internal
+ */
+export const handshake =
+  <S extends net.Socket>(options: {
+    readonly start: () => S
+    readonly ready: "connect" | "secureConnect"
+    readonly mapError: (error: unknown) => Error
+    readonly mapStartError: (error: unknown) => Error
+    readonly verify: (socket: S) => Error | null
+    readonly over: net.Socket | null
+  }): Dial =>
+  (callback) => {
+    let settled = false
+    let socket: S | null = null
+    const finish = (error: Error | null) => {
+      if (settled) return
+      settled = true
+      if (socket !== null) {
+        socket.off("error", onError)
+        socket.off("close", onClose)
+        socket.off(options.ready, onReady)
+      }
+      if (error !== null) {
+        abandon(socket)
+        abandon(options.over)
+        callback(error, null)
+      } else {
+        callback(null, socket)
+      }
+    }
+    const onError = (error: unknown) => finish(options.mapError(error))
+    const onClose = () =>
+      finish(
+        options.mapError(
+          Object.assign(new Error("The connection was closed before it was established"), { code: "ECONNRESET" })
+        )
+      )
+    const onReady = () => finish(options.verify(socket!))
+    try {
+      socket = options.start()
+      socket.on("error", onError)
+      socket.once("close", onClose)
+      socket.once(options.ready, onReady)
+    } catch (error) {
+      // Options that cannot be used (a bad source address, unreadable certificates) fail at once.
+      queueMicrotask(() => finish(options.mapStartError(error)))
+    }
+    return (reason) => finish(reason)
+  }

@@ -1,7 +1,6 @@
 import * as net from "node:net"
 import { mapConnectError } from "../errors.js"
-import type { Dial } from "./dial.js"
-import { abandon } from "./dial.js"
+import { type Dial, handshake } from "./dial.js"
 
 /**
  * The first hop of every route: a TCP connection to `host:port`, from `sourceAddress` when
@@ -10,39 +9,11 @@ import { abandon } from "./dial.js"
  *
  * @internal
  */
-export const tcp =
-  (host: string, port: number, sourceAddress: readonly [host: string, port: number] | null): Dial =>
-  (callback) => {
-    let settled = false
-    let socket: net.Socket | null = null
-    const finish = (error: Error | null) => {
-      if (settled) return
-      settled = true
-      if (socket !== null) {
-        socket.off("error", onError)
-        socket.off("close", onClose)
-        socket.off("connect", onConnect)
-      }
-      if (error !== null) {
-        abandon(socket)
-        callback(error, null)
-      } else {
-        callback(null, socket)
-      }
-    }
-    const onError = (error: unknown) => finish(mapConnectError(error, host, port, false))
-    const onClose = () =>
-      finish(
-        mapConnectError(
-          Object.assign(new Error("The connection was closed before it was established"), { code: "ECONNRESET" }),
-          host,
-          port,
-          false
-        )
-      )
-    const onConnect = () => finish(null)
-    try {
-      socket = net.connect({
+export const tcp = (host: string, port: number, sourceAddress: readonly [host: string, port: number] | null): Dial => {
+  const mapError = (error: unknown) => mapConnectError(error, host, port, false)
+  return handshake({
+    start: () => {
+      const socket = net.connect({
         host,
         port,
         autoSelectFamily: true,
@@ -52,12 +23,12 @@ export const tcp =
       })
       socket.setNoDelay(true)
       socket.setKeepAlive(true, 60_000)
-      socket.on("error", onError)
-      socket.once("close", onClose)
-      socket.once("connect", onConnect)
-    } catch (error) {
-      // Invalid options (a bad source address) fail synchronously.
-      queueMicrotask(() => finish(mapConnectError(error, host, port, false)))
-    }
-    return (reason) => finish(reason)
-  }
+      return socket
+    },
+    ready: "connect",
+    mapError,
+    mapStartError: mapError,
+    verify: () => null,
+    over: null
+  })
+}
