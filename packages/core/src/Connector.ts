@@ -175,6 +175,13 @@ export interface WireRequest {
   readonly chunked?: boolean
   /** When true, `send` completes only once the whole body arrived (in `WireResponse.body`). */
   readonly preload: boolean
+  /**
+   * The pool sends this request again on a new connection if this one proves closed before
+   * any of the response arrived (an idempotent method with a body it can send again), so a
+   * connector may send it on a reused connection without first making sure that the server
+   * has not closed it. Default false: a connector makes sure first.
+   */
+  readonly replayable?: boolean
 }
 
 /**

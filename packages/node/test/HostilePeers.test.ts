@@ -70,6 +70,87 @@ describe("a connection the server closed after answering is not reused", () => {
     )
   )
 
+  it.scopedLive(
+    "30 GETs to a server that closes each connection after its answer all succeed, each processed once",
+    () =>
+      provide(
+        Effect.gen(function* () {
+          let processed = 0
+          const server = yield* Servers.raw((socket) =>
+            onRequests(socket, () => {
+              processed++
+              socket.end(OK)
+            })
+          )
+          const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
+          for (let i = 0; i < 30; i++) {
+            const response = yield* within(5, pool.request("GET", `/${i}`, { retries: false }))
+            expect(response.status).toBe(200)
+            expect(response.text).toBe("ok")
+          }
+          expect(processed).toBe(30)
+          expect(server.socketsOpened()).toBe(30)
+        })
+      )
+  )
+
+  it.scopedLive("30 streamed GETs through a manager to that server all succeed", () =>
+    provide(
+      Effect.gen(function* () {
+        let processed = 0
+        const server = yield* Servers.raw((socket) =>
+          onRequests(socket, () => {
+            processed++
+            socket.end(OK)
+          })
+        )
+        const manager = yield* PoolManager.make({ connectionPoolKw: { maxsize: 1 } })
+        for (let i = 0; i < 30; i++) {
+          const text = yield* within(
+            5,
+            Effect.scoped(
+              Effect.flatMap(
+                manager.request("GET", `http://127.0.0.1:${server.port}/${i}`, {
+                  preloadContent: false,
+                  retries: false
+                }),
+                (response) => response.text
+              )
+            )
+          )
+          expect(text).toBe("ok")
+        }
+        expect(processed).toBe(30)
+      })
+    )
+  )
+
+  it.scopedLive("GETs on a socket reused before go out at once and are replayed when the server closed it", () =>
+    provide(
+      Effect.gen(function* () {
+        let processed = 0
+        // Keeps each connection for three answers, then closes it right after the third.
+        const server = yield* Servers.raw((socket) =>
+          onRequests(socket, (_head, index) => {
+            processed++
+            if (index < 2) socket.write(OK)
+            else socket.end(OK, () => socket.destroy())
+          })
+        )
+        const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
+        for (let i = 0; i < 30; i++) {
+          const response = yield* within(5, pool.request("GET", `/${i}`, { retries: false }))
+          expect(response.status).toBe(200)
+        }
+        expect(processed).toBe(30)
+        expect(server.socketsOpened()).toBe(10)
+        // Each closed socket took one GET that went out before its end of stream was read.
+        const stats = yield* pool.stats
+        expect(stats.numRequests).toBe(39)
+      })
+    )
+  )
+
   it.scopedLive("30 POSTs to a server that only half-closes after its answer all succeed, each processed once", () =>
     provide(
       Effect.gen(function* () {

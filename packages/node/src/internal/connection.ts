@@ -26,6 +26,11 @@ let nextConnectionId = 0
  * used again only two check phases later, with a poll phase of the loop in between: by then
  * undici has read an end of stream that had reached us and dropped the socket, and the
  * request dials a new one. One shared `setImmediate` per loop turn serves every connection.
+ * A request the pool marks `replayable` (idempotent, with a body it can send again) skips the
+ * wait on a socket that has already been reused once: if the socket proves closed before any
+ * of the response arrived, the pool sends the request again on a new connection, which costs
+ * less than a loop turn on every reuse. Its first reuse still waits, so a server that closes
+ * after each answer (and may go on reading) never gets a request twice.
  */
 let turn = 0
 let ticking = false
@@ -173,6 +178,8 @@ export class NodeConnection implements Connector.Connection {
   private current: Exchange | null = null
   /** The loop turn from which a request may go out on the current socket (see `turn`). */
   readyAt = 0
+  /** Responses completed on the current socket. */
+  private served = 0
   /** A request held back until `readyAt`; null when none. */
   private waiting: Exchange | null = null
   private readonly servername: string
@@ -208,6 +215,7 @@ export class NodeConnection implements Connector.Connection {
         return
       }
       this.socket = socket
+      this.served = 0
       const running = this.current?.request
       if (running?.chunked === true) endWithLastChunk(socket, running.method)
       if (this.target.scheme === "https") {
@@ -254,7 +262,7 @@ export class NodeConnection implements Connector.Connection {
     }
     const exchange = new Exchange(this, request, resume, this.settings.highWaterMark)
     this.current = exchange
-    if (this.readyAt > turn) {
+    if (this.readyAt > turn && (request.replayable !== true || this.served < 2)) {
       // The previous response completed in this loop turn: wait for the loop to have read
       // an end of stream that may be on its way (see `turn`).
       this.waiting = exchange
@@ -315,6 +323,7 @@ export class NodeConnection implements Connector.Connection {
   /** Called by an exchange when undici is done with it. */
   requestDone(exchange: Exchange): void {
     if (this.current === exchange) this.current = null
+    this.served++
     // The next request on this socket waits for the loop to poll it once more.
     this.readyAt = turn + 2
     if (until < this.readyAt) until = this.readyAt

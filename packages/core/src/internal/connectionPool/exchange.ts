@@ -190,7 +190,8 @@ export const make = (settings: Settings): loop.Exchanger => {
         readTimeout: limits.read,
         connectTimeout: limits.connect,
         preload: call.preload,
-        chunked: wire.chunked
+        chunked: wire.chunked,
+        replayable: !fresh && !payloadOf.isStream && IDEMPOTENT_METHODS.has(outgoing.method)
       }
       const exchanged = Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(leases.acquire(restore, limits.pool, fresh), (lease) => {
@@ -322,7 +323,8 @@ export const make = (settings: Settings): loop.Exchanger => {
         readTimeout: limits.read,
         connectTimeout: limits.connect,
         preload: call.preload,
-        chunked: wire.chunked
+        chunked: wire.chunked,
+        replayable: IDEMPOTENT_METHODS.has(outgoing.method)
       }
       counters.numRequests++
       let settled = false
