@@ -25,6 +25,7 @@
  * @since 0.1.0
  */
 import type * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
 import type { Inspectable } from "effect/Inspectable"
 import type * as Option from "effect/Option"
 import type { Pipeable } from "effect/Pipeable"
@@ -258,6 +259,18 @@ export interface LruRef<K, V> {
     create: Effect.Effect<V, E, R>,
     acquire: (value: V) => A
   ) => Effect.Effect<A, E, R>
+  /**
+   * As `getOrCreateWith`, for a value made in one synchronous step: finding the key, making
+   * the value when it is missing, storing it and running `acquire` on it are one atomic
+   * update, with no lock to wait for; what storing evicted is disposed after, uninterruptibly.
+   * A `Left` from `make` fails the call and stores nothing. A PoolManager makes its own pools
+   * this way.
+   */
+  readonly getOrMakeWith: <A, E>(
+    key: K,
+    make: () => Either.Either<V, E>,
+    acquire: (value: V) => A
+  ) => Effect.Effect<A, E>
   /** Stores a value as the most recently used; disposes what it evicted or replaced. */
   readonly set: (key: K, value: V) => Effect.Effect<void>
   /** Removes a key and disposes its value, which it also returns. */

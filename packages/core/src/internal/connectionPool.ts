@@ -38,36 +38,45 @@ import * as requestMethods from "./requestMethods.js"
  */
 export const make = (options: ConnectionPool.Options) =>
   Effect.flatMap(Effect.context<Connector.Connector | ContentDecoder.ContentDecoder>(), (context) => {
-    const built = build(
-      options,
+    const config = configure(options)
+    if (Either.isLeft(config)) return Effect.fail(config.left)
+    const built = fromConfig(
+      config.right,
       Context.get(context, Connector.Connector),
       Context.get(context, ContentDecoder.ContentDecoder)
     )
-    if (Either.isLeft(built)) return Effect.fail(built.left)
-    const { service, leases } = built.right
     return Effect.as(
-      Effect.addFinalizer(() => leases.close),
-      service
+      Effect.addFinalizer(() => built.close),
+      built.service
     )
   })
 
-type MakeError = ValueError | LocationValueError | LocationParseError | InvalidHeader | ProxySchemeUnknown
+/** @internal */
+export type MakeError = ValueError | LocationValueError | LocationParseError | InvalidHeader | ProxySchemeUnknown
 
 /**
- * A pool in one synchronous step from options validated once: what a manager that makes and
- * evicts a pool per request (200 origins through 10 pools) pays for each.
+ * A pool's options, validated: what every pool made from the same options shares. A manager
+ * works it out once per pool key and makes each pool of that key from it.
+ *
+ * @internal
  */
-const build = (
-  options: ConnectionPool.Options,
-  connector: Connector.Service,
-  decoder: ContentDecoder.Service
-): Either.Either<
-  {
-    readonly service: ConnectionPool.ConnectionPool & UnscopedUrlopen & loop.HasExchanger
-    readonly leases: leasing.Leasing
-  },
-  MakeError
-> => {
+export interface Config {
+  readonly options: ConnectionPool.Options
+  readonly origin: attempt.Origin
+  readonly pool: PoolInfo
+  readonly timeout: Timeout.Timeout
+  readonly headers: Headers.Headers
+  readonly maxsize: number
+  readonly forwarding: boolean
+  readonly proxyHeaders: Headers.Headers | null
+  readonly target: Connector.ConnectionTarget
+  readonly label: string
+  readonly poolOrigin: attempt.PoolOrigin
+  readonly defaults: loop.Defaults
+}
+
+/** @internal */
+export const configure = (options: ConnectionPool.Options): Either.Either<Config, MakeError> => {
   const resolved = config.resolveOrigin(options)
   if (Either.isLeft(resolved)) return Either.left(resolved.left)
   const origin = resolved.right
@@ -90,18 +99,48 @@ const build = (
   const proxy = proxyOf.right
   const forwarding = proxy?.forward === true
   const connectTimeout = Timeout.connectTimeout(timeout)
-  const target: Connector.ConnectionTarget = {
-    scheme: origin.scheme,
-    host: origin.host,
-    port: origin.port,
-    connectTimeout: connectTimeout === null ? null : exchange.toMillis(connectTimeout),
-    sourceAddress: options.sourceAddress ?? null,
-    tls:
-      origin.scheme !== "https" ? null : Connector.makeTlsOptions(forwarding ? (options.proxyConfig ?? {}) : options),
-    route: proxy?.route ?? []
-  }
+  return Either.right({
+    options,
+    origin,
+    pool,
+    timeout,
+    headers,
+    maxsize,
+    forwarding,
+    proxyHeaders: forwarding ? proxy.headers : null,
+    target: {
+      scheme: origin.scheme,
+      host: origin.host,
+      port: origin.port,
+      connectTimeout: connectTimeout === null ? null : exchange.toMillis(connectTimeout),
+      sourceAddress: options.sourceAddress ?? null,
+      tls:
+        origin.scheme !== "https" ? null : Connector.makeTlsOptions(forwarding ? (options.proxyConfig ?? {}) : options),
+      route: proxy?.route ?? []
+    },
+    label: Metrics.poolLabel(origin.scheme, origin.host, origin.port),
+    poolOrigin: { ...origin, hostLine: hostHeader(origin.scheme, origin.host, origin.port) },
+    defaults: { headers: Either.right(headers), retries: Either.right(retries), retriesInput: retries }
+  })
+}
+
+/**
+ * A pool in one synchronous step from a validated configuration: what a manager that makes
+ * and evicts a pool per request (200 origins through 10 pools) pays for each. `close` is its
+ * one finalizer.
+ *
+ * @internal
+ */
+export const fromConfig = (
+  cfg: Config,
+  connector: Connector.Service,
+  decoder: ContentDecoder.Service
+): {
+  readonly service: ConnectionPool.ConnectionPool & UnscopedUrlopen & loop.HasExchanger
+  readonly close: Effect.Effect<void>
+} => {
+  const { options, origin, pool, timeout, headers, maxsize, forwarding, target, label, poolOrigin, defaults } = cfg
   const counters = { numConnections: 0, numRequests: 0 }
-  const label = Metrics.poolLabel(origin.scheme, origin.host, origin.port)
   const metrics = Metrics.forPool(label)
   const events: Connector.ConnectionEvents = {
     onSocket: () => {
@@ -131,7 +170,7 @@ const build = (
     decoding: { decoder, maxDecodedSize: options.maxDecodedSize ?? DEFAULT_MAX_DECODED_SIZE },
     timeout,
     poolTimeout: exchange.toMillis(options.poolTimeout),
-    proxyHeaders: forwarding ? proxy.headers : null
+    proxyHeaders: cfg.proxyHeaders
   })
 
   const isSameOrigin = (url: Url.Url): boolean => {
@@ -156,13 +195,6 @@ const build = (
     return forwarding
       ? { pool: exchanger, target: Url.absoluteTarget(next.parsed), headers: next.headers, release: null }
       : { pool: exchanger, target: next.target, headers: next.headers, release: null }
-  }
-  const poolOrigin: attempt.PoolOrigin = { ...origin, hostLine: hostHeader(origin.scheme, origin.host, origin.port) }
-
-  const defaults: loop.Defaults = {
-    headers: Either.right(headers),
-    retries: Either.right(retries),
-    retriesInput: retries
   }
   const run = loop.start(
     router,
@@ -195,5 +227,5 @@ const build = (
       inUse
     }))
   }
-  return Either.right({ service, leases })
+  return { service, close: leases.close }
 }

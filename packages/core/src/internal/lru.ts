@@ -1,4 +1,5 @@
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import * as HashMap from "effect/HashMap"
 import * as Inspectable from "effect/Inspectable"
@@ -231,11 +232,12 @@ export const makeRef = <K, V>(options: Lru.RefOptions<K, V>): Effect.Effect<Lru.
         )
       )
 
+    // One atomic step: `getOrMakeWith` changes the state without the lock.
     const update = <A>(f: (lru: Lru.Lru<K, V>) => readonly [A, Left<K, V>, Lru.Lru<K, V>]) =>
       locked<A, never, never>(
-        Effect.flatMap(Ref.get(state), (lru) => {
+        Ref.modify(state, (lru) => {
           const [result, left, next] = f(lru)
-          return Effect.as(Ref.set(state, next), [result, left] as const)
+          return [[result, left] as const, next]
         })
       )
 
@@ -282,8 +284,40 @@ export const makeRef = <K, V>(options: Lru.RefOptions<K, V>): Effect.Effect<Lru.
         return Option.isSome(found) ? [acquire(found.value), refreshed] : [undefined, lru]
       })
 
+    const getOrMakeWith = <A, E>(
+      key: K,
+      make: () => Either.Either<V, E>,
+      acquire: (value: V) => A
+    ): Effect.Effect<A, E> =>
+      Effect.uninterruptible(
+        Effect.suspend(() => {
+          let left: Left<K, V> = nothingLeft
+          let failed: { readonly error: E } | null = null
+          const step = Ref.modify(state, (lru): readonly [A | undefined, Lru.Lru<K, V>] => {
+            const [found, refreshed] = get(lru, key)
+            if (Option.isSome(found)) return [acquire(found.value), refreshed]
+            const made = make()
+            if (Either.isLeft(made)) {
+              failed = { error: made.left }
+              return [undefined, lru]
+            }
+            const [evicted, next] = set(lru, key, made.right)
+            left = leftOf(evicted)
+            return [acquire(made.right), next]
+          })
+          return Effect.flatMap(step, (result) =>
+            failed !== null
+              ? Effect.fail(failed.error)
+              : left.length === 0
+                ? Effect.succeed(result as A)
+                : Effect.as(disposeAll(left), result as A)
+          )
+        })
+      )
+
     const self: Lru.LruRef<K, V> = {
       hitWith,
+      getOrMakeWith,
       capacity: normalizeCapacity(options.capacity),
       snapshot: Ref.get(state),
       size: Effect.map(Ref.get(state), size),

@@ -17,13 +17,15 @@ import { holderOf, Unscoped, type UnscopedUrlopen } from "./request/holder.js"
 import * as attempt from "./request/attempt.js"
 import type { Attempt } from "./request/attempt.js"
 import * as loop from "./request/loop.js"
+import * as connectionPool from "./connectionPool.js"
 import * as Metrics from "./metrics.js"
 import * as requestMethods from "./requestMethods.js"
 
 /** A pool in the manager, with the requests currently using it. */
 interface Entry {
   readonly pool: ConnectionPool.ConnectionPool
-  readonly scope: Scope.CloseableScope
+  /** Closes the pool: its one finalizer, or the Scope a pool of someone else's was made in. */
+  readonly close: Effect.Effect<void>
   leases: number
   evicted: boolean
   /** Leases held by a caller's Scope (`connectionFromHost` and the like), among `leases`. */
@@ -33,6 +35,13 @@ interface Entry {
 }
 
 const tlsFieldSet: ReadonlySet<string> = new Set(PoolKey.tlsFields)
+
+/** What a manager worked out for an origin: its pool key and context, and (once a pool of it was made) its pool configuration. */
+interface Known {
+  readonly key: PoolKey.PoolKey
+  readonly context: PoolKey.RequestContext
+  config: Either.Either<connectionPool.Config, connectionPool.MakeError> | undefined
+}
 
 /** The exchange of a pool: its own, or an adapter over the urlopen of a pool of someone else's. */
 const exchangerOf = (pool: ConnectionPool.ConnectionPool): loop.Exchanger =>
@@ -112,8 +121,8 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       https: ConnectionPool.make,
       ...options.poolClassesByScheme
     }
-    /** The key and context of each origin seen, under the current settings. */
-    const keys = new Map<string, { readonly key: PoolKey.PoolKey; readonly context: PoolKey.RequestContext }>()
+    /** The key, context and pool configuration of each origin seen, under the current settings. */
+    const keys = new Map<string, Known>()
     const maxCachedKeys = 4096
 
     const closeEntry = (entry: Entry) =>
@@ -121,7 +130,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
         if (entry.closing) return Effect.void
         entry.closing = true
         Metrics.poolsChanged(-1)
-        return Scope.close(entry.scope, Exit.void)
+        return entry.close
       })
     const lru = yield* Lru.makeRefScoped<PoolKey.PoolKey, Entry>({
       capacity: numPools,
@@ -145,30 +154,66 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       })
     )
 
-    /** urllib3's `_new_pool`: TLS-only options are dropped for http pools. */
-    const newEntry = (context: PoolKey.RequestContext) =>
-      Effect.gen(function* () {
-        const scheme = String(context.scheme).toLowerCase()
-        if (!Object.hasOwn(factories, scheme)) return yield* Effect.fail(new URLSchemeUnknown({ scheme }))
-        const factory = factories[scheme]
-        const poolOptions: Record<string, unknown> = {}
-        for (const [name, value] of Object.entries(context)) {
-          if (value === undefined || value === null) continue
-          if (scheme === "http" && tlsFieldSet.has(name)) continue
-          poolOptions[name] = value
+    /** urllib3's `_new_pool`: the pool options of a context, TLS-only options dropped for http pools. */
+    const poolOptionsOf = (context: PoolKey.RequestContext, scheme: string) => {
+      const poolOptions: Record<string, unknown> = {}
+      for (const [name, value] of Object.entries(context)) {
+        if (value === undefined || value === null) continue
+        if (scheme === "http" && tlsFieldSet.has(name)) continue
+        poolOptions[name] = value
+      }
+      poolOptions.scheme = scheme
+      return poolOptions as ConnectionPool.Options & PoolManager.ConnectionPoolKw
+    }
+
+    const factoryOf = (context: PoolKey.RequestContext) => {
+      const scheme = String(context.scheme).toLowerCase()
+      return Object.hasOwn(factories, scheme)
+        ? Either.right({ scheme, factory: factories[scheme]! })
+        : Either.left(new URLSchemeUnknown({ scheme }))
+    }
+
+    const newEntry = (pool: ConnectionPool.ConnectionPool, close: Effect.Effect<void>): Entry => {
+      Metrics.poolsChanged(1)
+      return { pool, close, leases: 0, evicted: false, held: 0, closing: false }
+    }
+
+    /**
+     * A pool of httpool's own, made in one synchronous step from its key's configuration
+     * (validated once per key and kept with it); null for a pool factory of someone else's.
+     */
+    const madeNow = (
+      context: PoolKey.RequestContext,
+      known: Known | undefined
+    ): (() => Either.Either<Entry, HttpoolError>) | null => {
+      const found = factoryOf(context)
+      if (Either.isRight(found) && found.right.factory !== ConnectionPool.make) return null
+      return () => {
+        if (Either.isLeft(found)) return Either.left(found.left)
+        let config = known?.config
+        if (config === undefined) {
+          config = connectionPool.configure(poolOptionsOf(context, found.right.scheme))
+          if (known !== undefined) known.config = config
         }
-        poolOptions.scheme = scheme
-        const scope = yield* Scope.make()
-        const pool = yield* factory(poolOptions as ConnectionPool.Options & PoolManager.ConnectionPoolKw).pipe(
-          Scope.extend(scope),
-          Effect.provideService(Connector.Connector, connector),
-          Effect.provideService(ContentDecoder.ContentDecoder, decoder),
-          Effect.onError(() => Scope.close(scope, Exit.void))
+        if (Either.isLeft(config)) return Either.left(config.left)
+        const built = connectionPool.fromConfig(config.right, connector, decoder)
+        return Either.right(newEntry(built.service, built.close))
+      }
+    }
+
+    /** A pool from a factory of someone else's, in a Scope of its own. */
+    const madeLater = (context: PoolKey.RequestContext) =>
+      Effect.flatMap(factoryOf(context), ({ scheme, factory }) =>
+        Effect.flatMap(Scope.make(), (scope) =>
+          factory(poolOptionsOf(context, scheme)).pipe(
+            Scope.extend(scope),
+            Effect.provideService(Connector.Connector, connector),
+            Effect.provideService(ContentDecoder.ContentDecoder, decoder),
+            Effect.onError(() => Scope.close(scope, Exit.void)),
+            Effect.map((pool) => newEntry(pool, Scope.close(scope, Exit.void)))
+          )
         )
-        const entry: Entry = { pool, scope, leases: 0, evicted: false, held: 0, closing: false }
-        Metrics.poolsChanged(1)
-        return entry
-      })
+      )
 
     /** Counts a lease on an entry, in the step that found it: it cannot be closed until released. */
     const lease = (entry: Entry): Entry => {
@@ -195,14 +240,20 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       new ClosedPoolError({ pool: { scheme: key.scheme, host: key.host, port: key.port }, reason: "Pool is closed." })
 
     /** Leases the pool of a key (uninterruptibly: the caller must pair it with `unleaseNow` or `unleaseHeld`). */
-    const leaseEntry = (key: PoolKey.PoolKey, context: PoolKey.RequestContext | undefined) =>
-      Effect.suspend(() =>
-        closed
-          ? Effect.fail(closedError(key))
-          : lru
-              .getOrCreateWith(key, newEntry(context ?? PoolKey.toContext(key)), lease)
-              .pipe(Effect.tap(() => (closed ? lru.remove(key) : Effect.void)))
-      )
+    const leaseEntry = (
+      key: PoolKey.PoolKey,
+      context: PoolKey.RequestContext | undefined,
+      known?: Known
+    ): Effect.Effect<Entry, HttpoolError> =>
+      Effect.suspend(() => {
+        if (closed) return Effect.fail(closedError(key))
+        const ctx = context ?? PoolKey.toContext(key)
+        const now = madeNow(ctx, known)
+        const leased =
+          now === null ? lru.getOrCreateWith(key, madeLater(ctx), lease) : lru.getOrMakeWith(key, now, lease)
+        // A pool made while the manager was closing leaves the LRU at once.
+        return closed ? Effect.tap(leased, () => lru.remove(key)) : leased
+      })
 
     const connectionFromPoolKey = (key: PoolKey.PoolKey, context?: PoolKey.RequestContext) =>
       Effect.flatMap(Effect.scope, (scope) =>
@@ -247,7 +298,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       const context = routing.context({ scheme, host, port: url.port }, kw)
       return Either.map(PoolKey.fromContext(keyFns, context), (key) => {
         if (keys.size >= maxCachedKeys) keys.clear()
-        const found = { key, context }
+        const found: Known = { key, context, config: undefined }
         keys.set(id, found)
         return found
       })
@@ -268,7 +319,9 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       })
       // A pool found is leased in the lookup's own step; a missing one is created.
       return Effect.flatMap(lru.hitWith(key, lease), (entry) =>
-        entry === undefined ? Effect.map(leaseEntry(key, context), routeOf) : Effect.succeed(routeOf(entry))
+        entry === undefined
+          ? Effect.map(leaseEntry(key, context, found.right), routeOf)
+          : Effect.succeed(routeOf(entry))
       )
     }
 
