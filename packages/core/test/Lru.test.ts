@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
@@ -502,6 +503,89 @@ describe("LruRef", () => {
       yield* Ref.update(log, (all) => [...acquired, ...all])
       expect(lease).toBe("lease of 1")
       expect(yield* Ref.get(log)).toEqual(["acquire a at 1", "dispose a"])
+    })
+  )
+
+  it.effect("getOrMakeWith makes a missing value once, leases it in the same step, and finds it after", () =>
+    Effect.gen(function* () {
+      const { dispose, disposed } = yield* recorder<string, number>()
+      const ref = yield* Lru.makeRef<string, number>({ capacity: 2, dispose })
+      let made = 0
+      const make = (value: number) => () => {
+        made++
+        return Either.right(value)
+      }
+      const leases: Array<string> = []
+      const lease = (value: number) => {
+        leases.push(`lease ${value}`)
+        return value
+      }
+      expect(yield* ref.getOrMakeWith("a", make(1), lease)).toBe(1)
+      expect(yield* ref.getOrMakeWith("a", make(9), lease)).toBe(1)
+      expect(made).toBe(1)
+      yield* ref.getOrMakeWith("b", make(2), lease)
+      // A third key evicts the least recently used, "a", and disposes it after the lease.
+      expect(yield* ref.getOrMakeWith("c", make(3), lease)).toBe(3)
+      expect(leases).toEqual(["lease 1", "lease 1", "lease 2", "lease 3"])
+      expect(yield* Ref.get(disposed)).toEqual([["a", 1]])
+      expect(yield* ref.keys).toEqual(["b", "c"])
+    })
+  )
+
+  it.effect("getOrMakeWith: a Left fails the call, stores nothing and leases nothing", () =>
+    Effect.gen(function* () {
+      const ref = yield* Lru.makeRef<string, number>({ capacity: 2 })
+      let leased = 0
+      const exit = yield* Effect.exit(
+        ref.getOrMakeWith(
+          "a",
+          () => Either.left("refused"),
+          (value) => {
+            leased++
+            return value
+          }
+        )
+      )
+      expect(exit).toEqual(Exit.fail("refused"))
+      expect(leased).toBe(0)
+      expect(yield* ref.size).toBe(0)
+    })
+  )
+
+  it.effect("getOrMakeWith with capacity 0 returns the leased value and disposes it at once", () =>
+    Effect.gen(function* () {
+      const { dispose, disposed } = yield* recorder<string, number>()
+      const ref = yield* Lru.makeRef<string, number>({ capacity: 0, dispose })
+      expect(
+        yield* ref.getOrMakeWith(
+          "a",
+          () => Either.right(1),
+          (value) => value * 10
+        )
+      ).toBe(10)
+      expect(yield* Ref.get(disposed)).toEqual([["a", 1]])
+      expect(yield* ref.size).toBe(0)
+    })
+  )
+
+  it.effect("concurrent getOrMakeWith and set under the lock lose no entry", () =>
+    Effect.gen(function* () {
+      const { dispose, disposed } = yield* recorder<number, number>()
+      const ref = yield* Lru.makeRef<number, number>({ capacity: 1000, dispose })
+      yield* Effect.forEach(
+        Array.from({ length: 400 }, (_, i) => i),
+        (i) =>
+          i % 2 === 0
+            ? ref.getOrMakeWith(
+                i,
+                () => Either.right(i),
+                (value) => value
+              )
+            : ref.set(i, i),
+        { concurrency: "unbounded", discard: true }
+      )
+      expect(yield* ref.size).toBe(400)
+      expect(yield* Ref.get(disposed)).toEqual([])
     })
   )
 
