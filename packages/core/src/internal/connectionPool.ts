@@ -139,7 +139,25 @@ export const fromConfig = (
   readonly service: ConnectionPool.ConnectionPool & UnscopedUrlopen & loop.HasExchanger
   readonly close: Effect.Effect<void>
 } => {
-  const { options, origin, pool, timeout, headers, maxsize, forwarding, target, label, poolOrigin, defaults } = cfg
+  const parts = partsOf(cfg, connector, decoder)
+  return { service: serviceOf(cfg, parts), close: parts.leases.close }
+}
+
+/**
+ * What carries a pool's requests: its leases and its exchange. A manager routes requests to
+ * these and makes the rest of the service (`serviceOf`) only when a caller asks for the pool.
+ *
+ * @internal
+ */
+export interface Parts {
+  readonly leases: leasing.Leasing
+  readonly exchanger: loop.Exchanger
+  readonly counters: { numConnections: number; numRequests: number }
+}
+
+/** @internal */
+export const partsOf = (cfg: Config, connector: Connector.Service, decoder: ContentDecoder.Service): Parts => {
+  const { options, pool, timeout, maxsize, target, label } = cfg
   const counters = { numConnections: 0, numRequests: 0 }
   const metrics = Metrics.forPool(label)
   const events: Connector.ConnectionEvents = {
@@ -160,7 +178,6 @@ export const fromConfig = (
       onChange: metrics.counts
     }
   })
-
   const exchanger = exchange.make({
     pool,
     label,
@@ -172,7 +189,15 @@ export const fromConfig = (
     poolTimeout: exchange.toMillis(options.poolTimeout),
     proxyHeaders: cfg.proxyHeaders
   })
+  return { leases, exchanger, counters }
+}
 
+/** The ConnectionPool service over a pool's parts. @internal */
+export const serviceOf = (
+  cfg: Config,
+  { leases, exchanger, counters }: Parts
+): ConnectionPool.ConnectionPool & UnscopedUrlopen & loop.HasExchanger => {
+  const { origin, pool, headers, forwarding, poolOrigin, defaults } = cfg
   const isSameOrigin = (url: Url.Url): boolean => {
     const scheme = url.scheme ?? "http"
     return (
@@ -227,5 +252,5 @@ export const fromConfig = (
       inUse
     }))
   }
-  return { service, close: leases.close }
+  return service
 }

@@ -92,7 +92,8 @@ export interface Leasing {
   readonly release: (lease: Lease, reusable: boolean) => Effect.Effect<void>
   /**
    * `acquire` in one synchronous step when it needs no wait and no Effect (a slot is free, no
-   * limiter, no connection to retire first): the lease, or null to go through `acquire`.
+   * limiter, no connection to retire first): the lease of the most recently returned idle
+   * connection or of a new one, or null to go through `acquire`.
    */
   readonly tryAcquire: () => Lease | null
   /**
@@ -301,13 +302,19 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     // In block mode a newcomer never passes a waiter (first come, first served): while anyone
     // waits every slot is counted in use, handed-over ones included; the second test is a guard.
     if (closed || limiter !== unlimited || (block && (inUse >= maxsize || waiters.length > 0))) return null
-    const top = idle.length === 0 ? null : idle[idle.length - 1]
-    if (top === null) return null
-    if (maxConnectionAge !== null && Date.now() - top.createdAt >= maxConnectionAge) return null
-    idle.pop()
+    const top = idle.length === 0 ? null : idle[idle.length - 1]!
+    if (top !== null && maxConnectionAge !== null && Date.now() - top.createdAt >= maxConnectionAge) return null
+    let lease: Lease
+    if (top === null) {
+      // No idle connection: a new one, opened in this step too.
+      const createdAt = maxConnectionAge === null ? 0 : Date.now()
+      lease = { slot: { connection: options.open(), createdAt, uses: 0 }, reused: false, waitedMillis: 0 }
+    } else {
+      idle.pop()
+      lease = { slot: top, reused: top.uses > 0 && top.connection.isConnected(), waitedMillis: 0 }
+    }
     inUse++
-    const lease: Lease = { slot: top, reused: top.uses > 0 && top.connection.isConnected(), waitedMillis: 0 }
-    leased.add(top)
+    leased.add(lease.slot)
     events.onLease?.(lease)
     changed()
     return lease

@@ -23,7 +23,10 @@ import * as requestMethods from "./requestMethods.js"
 
 /** A pool in the manager, with the requests currently using it. */
 interface Entry {
-  readonly pool: ConnectionPool.ConnectionPool
+  /** Where its requests go. */
+  readonly exchanger: loop.Exchanger
+  /** The pool as a caller sees it (`connectionFromHost`...): made when first asked for. */
+  readonly pool: () => ConnectionPool.ConnectionPool
   /** Closes the pool: its one finalizer, or the Scope a pool of someone else's was made in. */
   readonly close: Effect.Effect<void>
   leases: number
@@ -173,9 +176,13 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
         : Either.left(new URLSchemeUnknown({ scheme }))
     }
 
-    const newEntry = (pool: ConnectionPool.ConnectionPool, close: Effect.Effect<void>): Entry => {
+    const newEntry = (
+      exchanger: loop.Exchanger,
+      pool: () => ConnectionPool.ConnectionPool,
+      close: Effect.Effect<void>
+    ): Entry => {
       Metrics.poolsChanged(1)
-      return { pool, close, leases: 0, evicted: false, held: 0, closing: false }
+      return { exchanger, pool, close, leases: 0, evicted: false, held: 0, closing: false }
     }
 
     /**
@@ -196,8 +203,11 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
           if (known !== undefined) known.config = config
         }
         if (Either.isLeft(config)) return Either.left(config.left)
-        const built = connectionPool.fromConfig(config.right, connector, decoder)
-        return Either.right(newEntry(built.service, built.close))
+        const cfg = config.right
+        const parts = connectionPool.partsOf(cfg, connector, decoder)
+        let service: ConnectionPool.ConnectionPool | null = null
+        const pool = () => (service ??= connectionPool.serviceOf(cfg, parts))
+        return Either.right(newEntry(parts.exchanger, pool, parts.leases.close))
       }
     }
 
@@ -210,7 +220,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
             Effect.provideService(Connector.Connector, connector),
             Effect.provideService(ContentDecoder.ContentDecoder, decoder),
             Effect.onError(() => Scope.close(scope, Exit.void)),
-            Effect.map((pool) => newEntry(pool, Scope.close(scope, Exit.void)))
+            Effect.map((pool) => newEntry(exchangerOf(pool), () => pool, Scope.close(scope, Exit.void)))
           )
         )
       )
@@ -260,7 +270,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
         Effect.uninterruptible(
           Effect.flatMap(leaseEntry(key, context), (entry) => {
             entry.held++
-            return Effect.as(Scope.addFinalizer(scope, unleaseHeld(entry)), entry.pool)
+            return Effect.as(Scope.addFinalizer(scope, unleaseHeld(entry)), entry.pool())
           })
         )
       )
@@ -312,7 +322,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       if (closed) return Effect.fail(closedError(key))
       const routed = routing.prepare(next)
       const routeOf = (entry: Entry): loop.Route => ({
-        pool: exchangerOf(entry.pool),
+        pool: entry.exchanger,
         target: routed.target,
         headers: routed.headers,
         release: () => unleaseNow(entry)
