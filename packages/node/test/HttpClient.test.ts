@@ -770,6 +770,23 @@ describe("HttpClient over httpool only", () => {
     )
   })
 
+  describe("tracing turned off", () => {
+    it.scopedLive("with tracing disabled, no span gets httpool's attributes, the caller's own included", () =>
+      Effect.gen(function* () {
+        const server = yield* Servers.http(Servers.echo)
+        const { spans, tracer } = yield* collectingTracer
+        yield* run((client) =>
+          Effect.flatMap(client.get(server.url), (r) => r.json).pipe(
+            Effect.withTracerEnabled(false),
+            Effect.withSpan("caller")
+          )
+        ).pipe(Effect.withTracer(tracer))
+        expect(spans.map((s) => s.name)).toEqual(["caller"])
+        expect([...spans[0]!.attributes.keys()].filter((k) => k.startsWith("httpool."))).toEqual([])
+      })
+    )
+  })
+
   describe("redirects compared with HttpClient.followRedirects over undici", () => {
     const undici = withClient(PlatformNodeHttpClient.layerUndici)
 

@@ -11,12 +11,14 @@ import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import * as FiberId from "effect/FiberId"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import type * as ConnectionPool from "../ConnectionPool.js"
 import { type HttpoolError, isLocationValueError, redactUrl } from "../Errors.js"
 import * as Headers from "../Headers.js"
@@ -26,6 +28,7 @@ import type * as internalHeaders from "./headers.js"
 import type * as HttpClient from "../HttpClient.js"
 import * as PoolManager from "../PoolManager.js"
 import type * as Response from "../Response.js"
+import * as response_ from "./response.js"
 
 // ---------------------------------------------------------------------------
 // Errors
@@ -100,27 +103,21 @@ async function* asBytes(source: AsyncIterable<unknown>): AsyncIterable<Uint8Arra
 }
 
 /**
- * A Raw body: text, bytes (any ArrayBuffer or view), a Blob, or an async iterable of bytes
- * (sent once; a redirect that must replay it fails with UnrewindableBodyError).
+ * A Raw body: text, bytes (any ArrayBuffer or view), a Blob (read first, the one case that
+ * needs an Effect), or an async iterable of bytes (sent once; a redirect that must replay it
+ * fails with UnrewindableBodyError).
  */
-const rawBody = (
-  request: HttpClientRequest.HttpClientRequest,
-  body: unknown
-): Effect.Effect<PreparedBody, HttpClientError.RequestError> => {
-  if (typeof body === "string" || body instanceof Uint8Array) return Effect.succeed(noContentType(body))
-  if (body instanceof ArrayBuffer) return Effect.succeed(noContentType(new Uint8Array(body)))
-  if (ArrayBuffer.isView(body)) {
-    return Effect.succeed(noContentType(new Uint8Array(body.buffer, body.byteOffset, body.byteLength)))
-  }
+const rawBody = (request: HttpClientRequest.HttpClientRequest, body: unknown): Prepared => {
+  if (typeof body === "string" || body instanceof Uint8Array) return noContentType(body)
+  if (body instanceof ArrayBuffer) return noContentType(new Uint8Array(body))
+  if (ArrayBuffer.isView(body)) return noContentType(new Uint8Array(body.buffer, body.byteOffset, body.byteLength))
   if (body instanceof Blob) {
     return Effect.tryPromise({
       try: () => body.arrayBuffer(),
       catch: (cause) => encodeError(request, "The Raw body's Blob could not be read", cause)
     }).pipe(Effect.map((buffer) => noContentType(new Uint8Array(buffer))))
   }
-  if (typeof body === "object" && body !== null && isAsyncIterable(body)) {
-    return Effect.succeed(noContentType(asBytes(body)))
-  }
+  if (typeof body === "object" && body !== null && isAsyncIterable(body)) return noContentType(asBytes(body))
   return Effect.fail(
     encodeError(
       request,
@@ -138,21 +135,24 @@ const formDataBody = (formData: FormData): PreparedBody => {
   return { body: multipart.body, contentType: multipart.contentType, contentLength: multipart.length }
 }
 
-const prepareBody = (
-  request: HttpClientRequest.HttpClientRequest
-): Effect.Effect<PreparedBody, HttpClientError.RequestError> => {
+/** A body prepared at once, or (a Blob to read, a body that cannot be sent) as an Effect. */
+type Prepared = PreparedBody | Effect.Effect<PreparedBody, HttpClientError.RequestError>
+
+const emptyBody = noContentType(null)
+
+const prepareBody = (request: HttpClientRequest.HttpClientRequest): Prepared => {
   const body: HttpBody.HttpBody = request.body
   switch (body._tag) {
     case "Empty":
-      return Effect.succeed(noContentType(null))
+      return emptyBody
     case "Uint8Array":
-      return Effect.succeed(noContentType(body.body))
+      return noContentType(body.body)
     case "Raw":
       return rawBody(request, body.body)
     case "Stream":
-      return Effect.succeed(noContentType(body.stream))
+      return noContentType(body.stream)
     case "FormData":
-      return Effect.sync(() => formDataBody(body.formData))
+      return formDataBody(body.formData)
   }
 }
 
@@ -217,7 +217,9 @@ class HttpoolClientResponse extends Inspectable.Class implements HttpClientRespo
   constructor(
     request: HttpClientRequest.HttpClientRequest,
     readonly source: Response.StreamingResponse,
-    private readonly release: Effect.Effect<void>
+    private readonly release: Effect.Effect<void>,
+    /** The whole body, when it had all arrived with the head (nothing to release then). */
+    private readonly whole: Uint8Array | null
   ) {
     super()
     this.request = finalRequest(request, source)
@@ -260,6 +262,10 @@ class HttpoolClientResponse extends Inspectable.Class implements HttpClientRespo
     return Effect.suspend(() => {
       if (this.buffered !== undefined) return this.buffered
       if (this.streamed) return Effect.fail(this.decodeError(null, "The body was already read as a stream"))
+      if (this.whole !== null) {
+        this.buffered = Effect.succeed(this.whole)
+        return this.buffered
+      }
       const read = this.source.data.pipe(
         Effect.mapError((error) => this.decodeError(error)),
         Effect.ensuring(this.release)
@@ -278,6 +284,7 @@ class HttpoolClientResponse extends Inspectable.Class implements HttpClientRespo
       }
       if (this.streamed) return Stream.fail(this.decodeError(null, "The body was already read as a stream"))
       this.streamed = true
+      if (this.whole !== null) return this.whole.length === 0 ? Stream.empty : Stream.succeed(this.whole)
       return this.source.stream.pipe(
         Stream.mapError((error) => this.decodeError(error)),
         Stream.ensuring(this.release)
@@ -382,54 +389,77 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
     acceptEncoding !== null && !Headers.has(manager.headers, "accept-encoding")
       ? Headers.set(manager.headers, "Accept-Encoding", acceptEncoding)
       : manager.headers
-  return PlatformHttpClient.make((request, url, signal) => {
-    const sent = Effect.flatMap(prepareBody(request), (prepared) => {
-      // A request that adds no header sends the client's own headers value, whose wire lines
-      // each pool has cached.
-      let headers = hasOwnKeys(request.headers)
-        ? Headers.merge(baseHeaders, Object.entries(request.headers))
-        : baseHeaders
-      if (prepared.contentType !== null) headers = Headers.set(headers, "Content-Type", prepared.contentType)
-      if (prepared.contentLength !== undefined) {
-        headers = Headers.set(headers, "Content-Length", String(prepared.contentLength))
-      }
-      const finalizers = new Finalizers()
-      const onAbort = () => {
-        Effect.runFork(finalizers.close)
-      }
-      const release = Effect.suspend(() => {
-        signal.removeEventListener("abort", onAbort)
-        return finalizers.close
-      })
-      const options: ConnectionPool.UrlopenOptions = {
-        ...baseOptions,
-        headers,
-        body: prepared.body,
-        preloadContent: false
-      }
-      // One step decides both endings, uninterruptibly: a failure closes what was leased; a
-      // response gets its abort listener before anything can interrupt.
-      return Effect.uninterruptibleMask((restore) =>
-        Effect.matchCauseEffect(restore(open(request.method, url.href, options, finalizers)), {
-          onFailure: (cause) =>
-            Effect.zipRight(
-              finalizers.close,
-              Effect.failCause(Cause.map(cause, (error) => requestError(request, error)))
-            ),
-          onSuccess: (response) => {
-            if (signal.aborted) return Effect.zipRight(release, respond(request, response, release))
-            signal.addEventListener("abort", onAbort, { once: true })
-            return respond(request, response, release)
+
+  const send = (
+    request: HttpClientRequest.HttpClientRequest,
+    url: URL,
+    signal: AbortSignal,
+    traced: boolean,
+    prepared: PreparedBody
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
+    // A request that adds no header sends the client's own headers value, whose wire lines
+    // each pool has cached.
+    let headers = hasOwnKeys(request.headers)
+      ? Headers.merge(baseHeaders, Object.entries(request.headers))
+      : baseHeaders
+    if (prepared.contentType !== null) headers = Headers.set(headers, "Content-Type", prepared.contentType)
+    if (prepared.contentLength !== undefined) {
+      headers = Headers.set(headers, "Content-Length", String(prepared.contentLength))
+    }
+    const finalizers = new Finalizers()
+    const options: ConnectionPool.UrlopenOptions = {
+      ...baseOptions,
+      headers,
+      body: prepared.body,
+      preloadContent: false
+    }
+    // One step decides both endings, uninterruptibly: a failure closes what was leased; a
+    // response whose body is all here lets go of everything now, any other gets its abort
+    // listener before anything can interrupt.
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.matchCauseEffect(restore(open(request.method, url.href, options, finalizers)), {
+        onFailure: (cause) =>
+          Effect.zipRight(
+            finalizers.close,
+            Effect.failCause(Cause.map(cause, (error) => requestError(request, error)))
+          ),
+        onSuccess: (response) => {
+          const whole = response_.wholeBodyOf(response)
+          if (whole !== null) {
+            return Effect.zipRight(finalizers.close, respond(request, response, Effect.void, whole, traced))
           }
-        })
-      )
-    })
+          const onAbort = () => {
+            Effect.runFork(finalizers.close)
+          }
+          const release = Effect.suspend(() => {
+            signal.removeEventListener("abort", onAbort)
+            return finalizers.close
+          })
+          if (signal.aborted) return Effect.zipRight(release, respond(request, response, release, null, traced))
+          signal.addEventListener("abort", onAbort, { once: true })
+          return respond(request, response, release, null, traced)
+        }
+      })
+    )
+  }
+
+  return PlatformHttpClient.make((request, url, signal, fiber) => {
+    // httpool's own span attributes go only to a span a real tracer records.
+    const traced = fiber.getFiberRef(FiberRef.currentTracerEnabled) && fiber.currentTracer !== nativeTracer()
+    const prepared = prepareBody(request)
+    const sent = Effect.isEffect(prepared)
+      ? Effect.flatMap(prepared, (body) => send(request, url, signal, traced, body))
+      : send(request, url, signal, traced, prepared)
     // @effect/platform's span has url.full with the URL's user and password: replace it.
     return url.username === "" && url.password === ""
       ? sent
       : Effect.zipRight(Effect.annotateCurrentSpan("url.full", redactUrl(url.href)), sent)
   })
 }
+
+/** Effect's built-in tracer, whose spans nobody exports: httpool annotates no span of it. */
+let native: Tracer.Tracer | undefined
+const nativeTracer = (): Tracer.Tracer => (native ??= Effect.runSync(Effect.tracer))
 
 const hasOwnKeys = (record: object): boolean => {
   for (const key in record) if (Object.hasOwn(record, key)) return true
@@ -480,19 +510,26 @@ class Finalizers implements Holder {
     const all = this.finalizers
     if (all === null) return Effect.void
     this.finalizers = null
+    if (all.length === 1) return all[0]!
     let effect: Effect.Effect<void> = Effect.void
     for (let i = all.length - 1; i >= 0; i--) effect = Effect.zipRight(effect, all[i])
     return effect
   })
 }
 
-/** The HttpClientResponse, with the span annotated with what httpool did beyond @effect/platform's own. */
+/**
+ * The HttpClientResponse (over the body's bytes when they are all here), with the span
+ * annotated with what httpool did beyond @effect/platform's own when a real tracer records it.
+ */
 const respond = (
   request: HttpClientRequest.HttpClientRequest,
   response: Response.StreamingResponse,
-  release: Effect.Effect<void>
+  release: Effect.Effect<void>,
+  whole: Uint8Array | null,
+  traced: boolean
 ): Effect.Effect<HttpClientResponse.HttpClientResponse> => {
-  const result = new HttpoolClientResponse(request, response, release)
+  const result = new HttpoolClientResponse(request, response, release, whole)
+  if (!traced) return Effect.succeed(result)
   const attributes: Record<string, unknown> = {}
   const connection = response.connection
   if (connection !== undefined) {

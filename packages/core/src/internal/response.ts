@@ -81,6 +81,8 @@ export interface BodySource {
   readonly stream: () => Stream.Stream<Uint8Array, Response.BodyError>
   readonly data: () => Effect.Effect<Uint8Array, Response.BodyError>
   readonly drain: () => Effect.Effect<void>
+  /** The whole body as it is to be read, when it is all in memory and no connection is held for it. */
+  readonly whole?: Uint8Array
 }
 
 /** A streamed response: nothing of its body is set up until it is read. */
@@ -90,6 +92,9 @@ class StreamedResponse extends HeadFields implements Response.StreamingResponse 
     private readonly source: BodySource
   ) {
     super(head)
+  }
+  get wholeBody(): Uint8Array | undefined {
+    return this.source.whole
   }
   get stream(): Stream.Stream<Uint8Array, Response.BodyError> {
     return Stream.suspend(this.source.stream)
@@ -111,3 +116,13 @@ class StreamedResponse extends HeadFields implements Response.StreamingResponse 
 /** @internal */
 export const makeStreamingResponse = (head: Head, source: BodySource): Response.StreamingResponse =>
   new StreamedResponse(head, source)
+
+/**
+ * The whole body of a streamed response of the request loop when all of it is in memory
+ * (it arrived with the head, needs no decoding, and no connection is held for it); null
+ * otherwise. The HttpClient adapter answers such a response without a stream.
+ *
+ * @internal
+ */
+export const wholeBodyOf = (self: Response.StreamingResponse): Uint8Array | null =>
+  self instanceof StreamedResponse ? (self.wholeBody ?? null) : null

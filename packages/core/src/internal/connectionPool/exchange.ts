@@ -447,7 +447,8 @@ export const make = (settings: Settings): loop.Exchanger => {
 const whole = (bytes: Uint8Array): response.BodySource => ({
   stream: () => (bytes.length === 0 ? Stream.empty : Stream.succeed(bytes)),
   data: () => Effect.succeed(bytes),
-  drain: () => Effect.void
+  drain: () => Effect.void,
+  whole: bytes
 })
 
 /** Reads a streamed body to its end into one array. */
