@@ -5,6 +5,7 @@
 //   W=httpclient N=50000 node packages/bench/prof/core.mjs
 //   W=pool node --cpu-prof packages/bench/prof/core.mjs   # then open the .cpuprofile
 //   COUNT=1 node packages/bench/prof/core.mjs      # also Effect instructions and bytes allocated per request
+//   COUNT=1 HIST=1 node packages/bench/prof/core.mjs   # and which instructions, most frequent first
 //
 // It prints microseconds per request (wall time, one fiber, so also CPU time). Only the
 // real suite (`npm run bench`) measures httpool against its peers; this isolates the part
@@ -111,8 +112,14 @@ const setup = Effect.gen(function* () {
 class OpCounter extends Supervisor.AbstractSupervisor {
   ops = 0
   value = Effect.void
-  onEffect() {
+  /** With HIST=1: how often each instruction ran, by its op code and the source of its function. */
+  hist = process.env.HIST === "1" ? new Map() : null
+  onEffect(_fiber, effect) {
     this.ops++
+    if (this.hist === null) return
+    const fn = typeof effect.effect_instruction_i0 === "function" ? effect.effect_instruction_i0 : effect.effect_instruction_i1
+    const what = `${effect._op} ${typeof fn === "function" ? fn.toString().replace(/\s+/g, " ").slice(0, 100) : ""}`
+    this.hist.set(what, (this.hist.get(what) ?? 0) + 1)
   }
 }
 
@@ -148,6 +155,11 @@ const counted = (request, count) =>
       for (const child of node.children ?? []) walk(child)
     }
     walk(profile.head)
+    if (counter.hist !== null) {
+      for (const [what, n] of [...counter.hist].sort((a, b) => b[1] - a[1])) {
+        console.log(`${(n / count).toFixed(2).padStart(6)} ${what}`)
+      }
+    }
     console.log(
       `${mode}: ${(counter.ops / count).toFixed(1)} Effect instructions and ${(bytes / count / 1024).toFixed(1)} KiB allocated per request`
     )
