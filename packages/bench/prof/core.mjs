@@ -1,7 +1,8 @@
 // The CPU httpool's own code spends per request, without sockets: a Connector that answers
 // every request at once with a 64-byte body. Run after `npm run build`:
 //
-//   node packages/bench/prof/core.mjs            # W=manager (default), pool, stream, streamread, httpclient, churn
+//   node packages/bench/prof/core.mjs            # W=manager (default), pool, stream, streamread, httpclient, churn,
+//                                                #   big (a 10 MiB body in 160 chunks of 64 KiB, read as a stream)
 //   W=httpclient N=50000 node packages/bench/prof/core.mjs
 //   W=pool node --cpu-prof packages/bench/prof/core.mjs   # then open the .cpuprofile
 //   COUNT=1 node packages/bench/prof/core.mjs      # also Effect instructions and bytes allocated per request
@@ -32,14 +33,37 @@ const rawHeaders = ["content-type", "text/plain", "content-length", "64", "conne
  * A response as NodeConnector hands over a small one: its whole body with its head (a
  * streamed request too, since the body came in the head's packet).
  */
-const answer = () => ({
-  status: 200,
-  reason: "OK",
-  headers: rawHeaders,
-  body,
-  read: Effect.succeed(null),
-  abort: Effect.void
-})
+const chunk64k = new Uint8Array(64 * 1024)
+const bigChunks = 160
+
+/**
+ * A 10 MiB body as NodeConnector hands over a large one: its head first, then each 64 KiB
+ * chunk read in turn, the last few queued at once.
+ */
+const bigAnswer = () => {
+  let left = bigChunks
+  const read = Effect.sync(() => (left-- > 0 ? chunk64k : null))
+  // As NodeConnector's `readMany` when the reader falls behind: up to 4 chunks at a time.
+  const readMany = Effect.sync(() => {
+    if (left <= 0) return null
+    const n = Math.min(left, 4)
+    left -= n
+    return Array.from({ length: n }, () => chunk64k)
+  })
+  return { status: 200, reason: "OK", headers: rawHeaders, body: null, read, readMany, abort: Effect.void }
+}
+
+const answer = (request) =>
+  mode === "big" && !request.preload
+    ? bigAnswer()
+    : {
+        status: 200,
+        reason: "OK",
+        headers: rawHeaders,
+        body,
+        read: Effect.succeed(null),
+        abort: Effect.void
+      }
 
 let connections = 0
 const connector = Layer.merge(
@@ -91,6 +115,20 @@ const setup = Effect.gen(function* () {
           )
         )
     }
+    case "big": {
+      const manager = yield* PoolManager.make()
+      return () =>
+        Effect.scoped(
+          Effect.flatMap(manager.request("GET", url, { preloadContent: false }), (r) =>
+            Effect.map(
+              Stream.runFold(r.stream, 0, (n, chunk) => n + chunk.length),
+              (length) => {
+                if (length !== bigChunks * chunk64k.length) throw new Error(`expected 10 MiB, got ${length}`)
+              }
+            )
+          )
+        )
+    }
     case "httpclient": {
       const client = HttpClient.make(yield* PoolManager.make())
       return () => Effect.flatMap(client.get(url), (r) => Effect.map(r.arrayBuffer, (b) => check(b.byteLength)))
@@ -117,7 +155,8 @@ class OpCounter extends Supervisor.AbstractSupervisor {
   onEffect(_fiber, effect) {
     this.ops++
     if (this.hist === null) return
-    const fn = typeof effect.effect_instruction_i0 === "function" ? effect.effect_instruction_i0 : effect.effect_instruction_i1
+    const fn =
+      typeof effect.effect_instruction_i0 === "function" ? effect.effect_instruction_i0 : effect.effect_instruction_i1
     const what = `${effect._op} ${typeof fn === "function" ? fn.toString().replace(/\s+/g, " ").slice(0, 100) : ""}`
     this.hist.set(what, (this.hist.get(what) ?? 0) + 1)
   }
@@ -168,7 +207,11 @@ const counted = (request, count) =>
 const program = Effect.gen(function* () {
   const request = yield* setup
   const count =
-    mode === "churn" || mode === "httpclient" || mode === "streamread" ? Math.min(requests, 50_000) : requests
+    mode === "big"
+      ? Math.min(requests, 500)
+      : mode === "churn" || mode === "httpclient" || mode === "streamread"
+        ? Math.min(requests, 50_000)
+        : requests
   const loop = Effect.gen(function* () {
     for (let i = 0; i < count; i++) yield* request(i)
   })

@@ -204,6 +204,12 @@ export interface WireResponse {
   readonly body: Uint8Array | null
   /** The next chunk of a streamed body, or null once it has ended. */
   readonly read: Effect.Effect<Uint8Array | null, SendFailure>
+  /**
+   * Every chunk of a streamed body that has arrived and not been read yet (at least one,
+   * waiting for it if none has), or null once the body has ended: `read` for a reader that
+   * takes several chunks in one step, as a stream of the body does. Optional.
+   */
+  readonly readMany?: Effect.Effect<ReadonlyArray<Uint8Array> | null, SendFailure>
   /** Stops a streamed response; its socket is destroyed, never reused. */
   readonly abort: Effect.Effect<void>
 }

@@ -333,6 +333,65 @@ describe("NodeConnector", () => {
       })
     )
 
+    it.scopedLive("readMany hands over every chunk that arrived while the reader was away, in order", () =>
+      Effect.gen(function* () {
+        const size = 4 * MiB
+        const { handler } = Servers.streamed(size, 16 * 1024)
+        const server = yield* Servers.http(handler)
+        const { connection } = yield* open(targetOf(server), { highWaterMark: 256 * 1024 })
+        const response = yield* connection.send(get("/big", { preload: false }))
+        const readMany = response.readMany!
+        let offset = 0
+        let most = 0
+        let ok = true
+        for (;;) {
+          const chunks = yield* readMany
+          if (chunks === null) break
+          expect(chunks.length).toBeGreaterThan(0)
+          most = Math.max(most, chunks.length)
+          for (const chunk of chunks) {
+            expect(chunk.length).toBeGreaterThan(0)
+            ok &&=
+              chunk[0] === Servers.byteAt(offset) &&
+              chunk[chunk.length - 1] === Servers.byteAt(offset + chunk.length - 1)
+            offset += chunk.length
+          }
+          // The reader falls behind: what arrives meanwhile waits for the next readMany.
+          yield* Effect.sleep("2 millis")
+        }
+        expect(ok).toBe(true)
+        expect(offset).toBe(size)
+        expect(most).toBeGreaterThan(1)
+        expect(yield* readMany).toBeNull()
+      })
+    )
+
+    it.scopedLive("a preloaded HEAD answered with a large Content-Length has an empty body", () =>
+      Effect.gen(function* () {
+        const server = yield* Servers.raw((socket) =>
+          socket.once("data", () => socket.write("HTTP/1.1 200 OK\r\nContent-Length: 4194304\r\n\r\n"))
+        )
+        const { connection } = yield* open(targetOf(server))
+        const head = yield* connection.send(get("/", { method: "HEAD" }))
+        expect(head.status).toBe(200)
+        expect(head.body?.length).toBe(0)
+      })
+    )
+
+    it.scopedLive("a preloaded body cut short of its large Content-Length fails with a ProtocolError", () =>
+      Effect.gen(function* () {
+        const server = yield* Servers.raw((socket) =>
+          socket.once("data", () => {
+            socket.write("HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n")
+            socket.end(Buffer.alloc(300 * 1024, 7))
+          })
+        )
+        const { connection } = yield* open(targetOf(server))
+        const failure = yield* errorOf(connection.send(get()))
+        expectTag(failure.error, "ProtocolError")
+      })
+    )
+
     it.scopedLive("abort stops a streamed response and destroys its socket", () =>
       Effect.gen(function* () {
         const { handler } = Servers.streamed(16 * MiB)

@@ -33,6 +33,35 @@ export interface ExchangeHost {
 }
 
 /** @internal */
+/** Below this, a body comes in one chunk or a few: gathering them at the end costs less. */
+const SIZED_MIN = 64 * 1024
+
+/**
+ * A buffer for a preloaded body of a known, large Content-Length, so its chunks are copied
+ * once as they arrive instead of held and joined at the end (half the peak memory); null
+ * when the answer has no body or the length is unknown, small or not a plain number.
+ */
+const sizedBuffer = (method: string, status: number, headers: ReadonlyArray<string>): Buffer | null => {
+  if (method === "HEAD" || status === 204 || status === 304) return null
+  let length: string | undefined
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!
+    if (name.length === 14 && name.toLowerCase() === "content-length") {
+      if (length !== undefined && length !== headers[i + 1]) return null
+      length = headers[i + 1]
+    }
+  }
+  if (length === undefined || !/^\d{1,15}$/.test(length)) return null
+  const size = Number(length)
+  return size >= SIZED_MIN && size <= MAX_SIZED ? Buffer.allocUnsafe(size) : null
+}
+
+/**
+ * Larger bodies are gathered from their chunks: a buffer is only allocated for what a server
+ * says it will send up to this size, so a false Content-Length cannot make it reserve more.
+ */
+const MAX_SIZED = 32 * 1024 * 1024
+
 export class Exchange {
   requestSent = false
   responseStarted = false
@@ -50,6 +79,8 @@ export class Exchange {
   private readonly timeout: number
   // Preloaded body.
   private chunks: Array<Buffer> = []
+  /** A preloaded body's buffer, sized from its Content-Length, filled as chunks arrive; null when unused. */
+  private sized: Buffer | null = null
   private length = 0
   // Streamed body.
   private queue: Array<Buffer> = []
@@ -59,6 +90,8 @@ export class Exchange {
   private ended = false
   private failure: Connector.SendFailure | null = null
   private reader: Resume<Uint8Array | null, Connector.SendFailure> | null = null
+  /** A `readMany` waiting for chunks. */
+  private manyReader: Resume<ReadonlyArray<Uint8Array> | null, Connector.SendFailure> | null = null
 
   constructor(
     private readonly connection: ExchangeHost,
@@ -107,7 +140,9 @@ export class Exchange {
     const headers = new Array<string>(rawHeaders.length)
     for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i]!.toString("latin1")
     this.headers = headers
-    if (!this.request.preload) {
+    if (this.request.preload) {
+      this.sized = sizedBuffer(this.request.method, status, headers)
+    } else {
       this.resumeParser = resume
       // Handed over once undici has parsed what it already holds (it goes on synchronously
       // after this callback): a body that came with its head is then handed over whole.
@@ -148,6 +183,17 @@ export class Exchange {
             if (this.reader === resume) this.reader = null
           })
         }),
+        readMany: Effect.async<ReadonlyArray<Uint8Array> | null, Connector.SendFailure>((resume) => {
+          const next = this.takeAll()
+          if (next !== undefined) {
+            resume(next)
+            return
+          }
+          this.manyReader = resume
+          return Effect.sync(() => {
+            if (this.manyReader === resume) this.manyReader = null
+          })
+        }),
         abort: Effect.sync(() => this.cancel())
       })
     )
@@ -159,7 +205,17 @@ export class Exchange {
     if (chunk.length === 0) return !this.paused
     if (this.request.preload) {
       this.arm()
-      this.chunks.push(chunk)
+      const sized = this.sized
+      if (sized !== null && this.length + chunk.length <= sized.length) {
+        sized.set(chunk, this.length)
+      } else {
+        if (sized !== null) {
+          // More than the Content-Length said (undici refuses that): keep what came as chunks.
+          this.chunks.push(sized.subarray(0, this.length))
+          this.sized = null
+        }
+        this.chunks.push(chunk)
+      }
       this.length += chunk.length
       return true
     }
@@ -182,8 +238,17 @@ export class Exchange {
     this.connection.requestDone(this)
     if (this.request.preload) {
       const body =
-        this.chunks.length === 1 ? this.chunks[0]! : this.length === 0 ? EMPTY : Buffer.concat(this.chunks, this.length)
+        this.sized !== null
+          ? this.length === 0
+            ? EMPTY
+            : this.sized.subarray(0, this.length)
+          : this.chunks.length === 1
+            ? this.chunks[0]!
+            : this.length === 0
+              ? EMPTY
+              : Buffer.concat(this.chunks, this.length)
       this.chunks = []
+      this.sized = null
       this.settle(
         Effect.succeed({
           status: this.status,
@@ -266,13 +331,7 @@ export class Exchange {
     const chunk = this.queue.shift()
     if (chunk !== undefined) {
       this.queued -= chunk.length
-      if (this.paused && this.queued < this.highWaterMark / 2) {
-        this.paused = false
-        this.arm()
-        const resume = this.resumeParser
-        // undici may hand over more data synchronously; the state above is already settled.
-        if (resume !== null) resume()
-      }
+      this.unpause()
       return Effect.succeed(chunk)
     }
     if (this.failure !== null) return Effect.fail(this.failure)
@@ -280,13 +339,48 @@ export class Exchange {
     return undefined
   }
 
+  /** Every queued chunk as one read's outcome, if any is ready. */
+  private takeAll(): Effect.Effect<ReadonlyArray<Uint8Array> | null, Connector.SendFailure> | undefined {
+    if (this.queue.length > 0) {
+      const chunks = this.queue
+      this.queue = []
+      this.queued = 0
+      this.unpause()
+      return Effect.succeed(chunks)
+    }
+    if (this.failure !== null) return Effect.fail(this.failure)
+    if (this.ended) return endOfBody
+    return undefined
+  }
+
+  /** Lets undici go on reading once the reader has taken enough of what was queued. */
+  private unpause(): void {
+    if (this.paused && this.queued < this.highWaterMark / 2) {
+      this.paused = false
+      this.arm()
+      const resume = this.resumeParser
+      // undici may hand over more data synchronously; the state above is already settled.
+      if (resume !== null) resume()
+    }
+  }
+
+  // A waiting reader is taken off before its chunks are: taking them may let undici hand over
+  // more at once (see `unpause`), which must not wake the same reader twice.
   private wake(): void {
+    const many = this.manyReader
+    if (many !== null) {
+      this.manyReader = null
+      const all = this.takeAll()
+      if (all === undefined) this.manyReader = many
+      else many(all)
+      return
+    }
     const reader = this.reader
     if (reader === null) return
-    const next = this.take()
-    if (next === undefined) return
     this.reader = null
-    reader(next)
+    const next = this.take()
+    if (next === undefined) this.reader = reader
+    else reader(next)
   }
 
   /** The send was interrupted before it completed: nothing of the request may go on. */

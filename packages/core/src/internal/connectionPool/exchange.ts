@@ -1,4 +1,5 @@
 import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -283,13 +284,24 @@ export const make = (settings: Settings): loop.Exchanger => {
   })
 
   const readFrom = (res: Connector.WireResponse, guard: Guard): response.BodySource => ({
-    // Built when read: most callers read `data` and never pay for a Stream.
+    // Built when read: most callers read `data` and never pay for a Stream. A stream takes
+    // every chunk that has arrived in one pull when the connector can hand several over.
     stream: () =>
-      Stream.repeatEffectOption(
-        res.read.pipe(
-          Effect.mapError((failure) => Option.some(attachPool(failure.error) as Response.BodyError)),
-          Effect.flatMap((chunk) => (chunk === null ? Effect.fail(Option.none()) : Effect.succeed(chunk)))
-        )
+      (res.readMany === undefined
+        ? Stream.repeatEffectOption(
+            res.read.pipe(
+              Effect.mapError((failure) => Option.some(attachPool(failure.error) as Response.BodyError)),
+              Effect.flatMap((chunk) => (chunk === null ? Effect.fail(Option.none()) : Effect.succeed(chunk)))
+            )
+          )
+        : Stream.repeatEffectChunkOption(
+            res.readMany.pipe(
+              Effect.mapError((failure) => Option.some(attachPool(failure.error) as Response.BodyError)),
+              Effect.flatMap((chunks) =>
+                chunks === null ? Effect.fail(Option.none()) : Effect.succeed(Chunk.unsafeFromArray(chunks))
+              )
+            )
+          )
       ).pipe(
         Stream.onEnd(guard.release(true)),
         Stream.onError(() => guard.release(false))

@@ -1,0 +1,69 @@
+// CPU per MiB of a 10 MiB body read as a stream, httpool's PoolManager beside undici's
+// Pool.request (`for await`), against a node:http server in a child process. Run after
+// `npm run build`:
+//
+//   node packages/bench/prof/stream.mjs              # W=both (default), httpool, undici
+//   W=httpool node --cpu-prof packages/bench/prof/stream.mjs
+import * as PoolManager from "@httpool/core/PoolManager"
+import * as NodePoolManager from "@httpool/node/NodePoolManager"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import { fork } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { Pool } from "undici"
+
+const size = 10 * 1024 * 1024
+const rounds = Number(process.env.N ?? 40)
+
+if (process.argv[2] === "server") {
+  const http = await import("node:http")
+  const body = Buffer.alloc(size, 120)
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { "content-length": size })
+    res.end(body)
+  })
+  server.listen(0, "127.0.0.1", () => process.send(server.address().port))
+} else {
+  const child = fork(fileURLToPath(import.meta.url), ["server"])
+  const port = await new Promise((resolve) => child.once("message", resolve))
+  const url = `http://127.0.0.1:${port}/`
+  const measure = async (name, once) => {
+    for (let i = 0; i < 5; i++) await once()
+    const cpu = process.cpuUsage()
+    const started = performance.now()
+    for (let i = 0; i < rounds; i++) {
+      const length = await once()
+      if (length !== size) throw new Error(`${name}: ${length} bytes`)
+    }
+    const used = process.cpuUsage(cpu)
+    const mib = (rounds * size) / 1048576
+    console.log(
+      `${name}: ${((used.user + used.system) / mib).toFixed(0)} us CPU per MiB, ${(mib / ((performance.now() - started) / 1000)).toFixed(0)} MiB/s`
+    )
+  }
+  const which = process.env.W ?? "both"
+  if (which !== "undici") {
+    const runtime = await Effect.runPromise(Effect.scoped(Effect.succeed(null))) // warm the module graph
+    void runtime
+    const manager = await import("effect/ManagedRuntime").then((M) => M.make(NodePoolManager.layer()))
+    const pm = await manager.runPromise(PoolManager.PoolManager)
+    const read = Effect.scoped(
+      Effect.flatMap(pm.request("GET", url, { preloadContent: false }), (r) =>
+        Stream.runFold(r.stream, 0, (n, chunk) => n + chunk.length)
+      )
+    )
+    await measure("httpool PoolManager stream", () => manager.runPromise(read))
+    await manager.dispose()
+  }
+  if (which !== "httpool") {
+    const pool = new Pool(`http://127.0.0.1:${port}`)
+    await measure("undici Pool.request for await", async () => {
+      const { body } = await pool.request({ path: "/", method: "GET" })
+      let n = 0
+      for await (const chunk of body) n += chunk.length
+      return n
+    })
+    await pool.close()
+  }
+  child.kill()
+}
