@@ -1,9 +1,9 @@
-// CPU per MiB of a 10 MiB body read as a stream, httpool's PoolManager beside undici's
-// Pool.request (`for await`), against a node:http server in a child process. Run after
-// `npm run build`:
+// CPU per MiB of a 10 MiB body, httpool's PoolManager beside undici's Pool.request, against a
+// node:http server in a child process: read as a stream (`for await` for undici), or with
+// PRELOAD=1 preloaded (undici's `arrayBuffer()`). Run after `npm run build`:
 //
 //   node packages/bench/prof/stream.mjs              # W=both (default), httpool, undici
-//   W=httpool node --cpu-prof packages/bench/prof/stream.mjs
+//   PRELOAD=1 W=httpool node --cpu-prof packages/bench/prof/stream.mjs
 import * as PoolManager from "@httpool/core/PoolManager"
 import * as NodePoolManager from "@httpool/node/NodePoolManager"
 import * as Effect from "effect/Effect"
@@ -14,6 +14,7 @@ import { Pool } from "undici"
 
 const size = 10 * 1024 * 1024
 const rounds = Number(process.env.N ?? 40)
+const preload = process.env.PRELOAD === "1"
 
 if (process.argv[2] === "server") {
   const http = await import("node:http")
@@ -43,22 +44,23 @@ if (process.argv[2] === "server") {
   }
   const which = process.env.W ?? "both"
   if (which !== "undici") {
-    const runtime = await Effect.runPromise(Effect.scoped(Effect.succeed(null))) // warm the module graph
-    void runtime
     const manager = await import("effect/ManagedRuntime").then((M) => M.make(NodePoolManager.layer()))
     const pm = await manager.runPromise(PoolManager.PoolManager)
-    const read = Effect.scoped(
-      Effect.flatMap(pm.request("GET", url, { preloadContent: false }), (r) =>
-        Stream.runFold(r.stream, 0, (n, chunk) => n + chunk.length)
-      )
-    )
-    await measure("httpool PoolManager stream", () => manager.runPromise(read))
+    const read = preload
+      ? Effect.map(pm.request("GET", url), (r) => r.data.length)
+      : Effect.scoped(
+          Effect.flatMap(pm.request("GET", url, { preloadContent: false }), (r) =>
+            Stream.runFold(r.stream, 0, (n, chunk) => n + chunk.length)
+          )
+        )
+    await measure(`httpool PoolManager ${preload ? "preloaded" : "stream"}`, () => manager.runPromise(read))
     await manager.dispose()
   }
   if (which !== "httpool") {
     const pool = new Pool(`http://127.0.0.1:${port}`)
-    await measure("undici Pool.request for await", async () => {
+    await measure(`undici Pool.request ${preload ? "arrayBuffer" : "for await"}`, async () => {
       const { body } = await pool.request({ path: "/", method: "GET" })
+      if (preload) return (await body.arrayBuffer()).byteLength
       let n = 0
       for await (const chunk of body) n += chunk.length
       return n

@@ -18,12 +18,14 @@ const drivers: Partial<Record<ClientId, () => Promise<Driver>>> = {
   "httpool-manager-stream": async () => (await import("./drivers/httpool.js")).manager,
   "httpool-proxy": async () => (await import("./drivers/httpool.js")).proxyManager,
   "httpool-httpclient": async () => (await import("./drivers/platform.js")).httpool,
+  "httpool-httpclient-untraced": async () => (await import("./drivers/platform.js")).httpoolUntraced,
   "undici-pool": async () => (await import("./drivers/undici.js")).pool,
   "undici-agent": async () => (await import("./drivers/undici.js")).agent,
   "undici-proxy": async () => (await import("./drivers/undici.js")).proxyAgent,
   "node-http": async () => (await import("./drivers/nodeHttp.js")).agent,
   axios: async () => (await import("./drivers/axios.js")).agent,
   "effect-undici": async () => (await import("./drivers/platform.js")).undici,
+  "effect-undici-untraced": async () => (await import("./drivers/platform.js")).undiciUntraced,
   "effect-node": async () => (await import("./drivers/platform.js")).nodeHttp
 }
 

@@ -239,6 +239,42 @@ export const targets = (scenarios: ReadonlyArray<ScenarioSummary>): ReadonlyArra
       atLeast(1.7)
     ),
     t(
+      "HttpClient layer >= 2.5x @effect/platform layerUndici, tracing disabled in both, c=16",
+      "get64-c16",
+      "httpool-httpclient-untraced",
+      "effect-undici-untraced",
+      rps,
+      "req/s",
+      atLeast(2.5)
+    ),
+    t(
+      "ConnectionPool >= PoolManager, 64 B, c=1",
+      "get64-c1",
+      "httpool-pool",
+      "httpool-manager",
+      rps,
+      "req/s",
+      atLeast(1)
+    ),
+    t(
+      "HttpClient layer >= 1.7x @effect/platform layerUndici (same program), c=1",
+      "get64-c1",
+      "httpool-httpclient",
+      "effect-undici",
+      rps,
+      "req/s",
+      atLeast(1.7)
+    ),
+    t(
+      "10 MiB preloaded >= undici Pool.request (arrayBuffer)",
+      "get10m-c4",
+      "httpool-manager",
+      "undici-pool",
+      (c) => c.bytesPerSec.median,
+      "B/s",
+      atLeast(1)
+    ),
+    t(
       "200 origins, numPools 10: PoolManager >= urllib3 (numPools 10)",
       "origins200-np10",
       "httpool-manager",

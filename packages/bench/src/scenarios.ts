@@ -38,12 +38,14 @@ export const labels: Readonly<Record<ClientId, string>> = {
   "httpool-manager-stream": "httpool PoolManager (streamed)",
   "httpool-proxy": "httpool ProxyManager",
   "httpool-httpclient": "httpool NodeHttpClient.layer",
+  "httpool-httpclient-untraced": "httpool NodeHttpClient.layer, tracing off",
   "undici-pool": "undici Pool.request",
   "undici-agent": "undici Agent (request)",
   "undici-proxy": "undici ProxyAgent",
   "node-http": "node:http keep-alive Agent",
   axios: "axios (keep-alive Agent)",
   "effect-undici": "@effect/platform layerUndici",
+  "effect-undici-untraced": "@effect/platform layerUndici, tracing off",
   "effect-node": "@effect/platform layer (node:http)",
   urllib3: "urllib3 PoolManager (threads)",
   "urllib3-proxy": "urllib3 ProxyManager (threads)"
@@ -174,7 +176,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
     id: "get64-c16",
     title: "1 origin, GET 64 B, concurrency 16",
     concurrency: 16,
-    clients: singleOriginAll,
+    clients: [...singleOriginAll, "httpool-httpclient-untraced", "effect-undici-untraced"],
     quick: true
   },
   {
@@ -243,6 +245,24 @@ export const scenarios: ReadonlyArray<Scenario> = [
     streamed: true,
     reference: "httpool-manager-stream",
     clients: download,
+    showBytes: true,
+    full: {
+      warmup: { minMillis: 400, maxMillis: 400, sliceMillis: 400, window: 1, settle: 0.05, requests: 8 },
+      measure: { requests: 400, millis: 1_000 }
+    },
+    quickBounds: {
+      warmup: { minMillis: 150, maxMillis: 150, sliceMillis: 150, window: 1, settle: 0.05, requests: 4 },
+      measure: { requests: 12, millis: 400 }
+    }
+  },
+  {
+    ...base,
+    id: "get10m-c4",
+    title: "1 origin, GET 10 MiB preloaded, concurrency 4",
+    path: paths.huge,
+    expectedLength: sizes.huge,
+    concurrency: 4,
+    clients: ["httpool-manager", "undici-pool", "node-http", "urllib3"],
     showBytes: true,
     full: {
       warmup: { minMillis: 400, maxMillis: 400, sliceMillis: 400, window: 1, settle: 0.05, requests: 8 },

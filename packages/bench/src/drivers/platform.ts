@@ -46,6 +46,27 @@ export const httpool: Driver = (job) =>
 
 export const undici: Driver = (job) => runEffect(job, NodeHttpClient.layerUndici, HttpClient.HttpClient, program(job))
 
+/** The program with tracing disabled (`Effect.withTracerEnabled(false)`): no span per request. */
+const untraced =
+  (job: Job) =>
+  (client: HttpClient.HttpClient): ((index: number) => Effect.Effect<Reply, unknown>) => {
+    const send = program(job)(client)
+    return (index) => Effect.withTracerEnabled(send(index), false)
+  }
+
+/** httpool's adapter with tracing disabled. */
+export const httpoolUntraced: Driver = (job) =>
+  runEffect(
+    job,
+    HttpoolHttpClient.layer({ numPools: job.numPools, connectionPoolKw: { maxsize: job.concurrency } }),
+    HttpClient.HttpClient,
+    untraced(job)
+  )
+
+/** layerUndici with tracing disabled. */
+export const undiciUntraced: Driver = (job) =>
+  runEffect(job, NodeHttpClient.layerUndici, HttpClient.HttpClient, untraced(job))
+
 export const nodeHttp: Driver = (job) =>
   runEffect(
     job,
