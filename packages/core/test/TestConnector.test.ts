@@ -216,6 +216,26 @@ describe("TestConnector", () => {
     )
   })
 
+  describe("SKIP_HEADER in default headers", () => {
+    it.effect(
+      "a manager whose default headers skip a header that cannot be skipped fails the calls that use them",
+      () =>
+        Effect.gen(function* () {
+          const layer = PoolManager.layer({ headers: { "X-Custom": Headers.SKIP_HEADER } }).pipe(
+            Layer.provideMerge(TestConnector.layer([route("GET", "http://a.test/x", TestConnector.text("ok"))]))
+          )
+          const [own, defaults] = yield* Effect.gen(function* () {
+            const manager = yield* PoolManager.PoolManager
+            const own = yield* manager.request("GET", "http://a.test/x", { headers: { Accept: "*/*" } })
+            const defaults = yield* Effect.flip(manager.request("GET", "http://a.test/x"))
+            return [own, defaults] as const
+          }).pipe(Effect.provide(layer))
+          expect(own.text).toBe("ok")
+          expect(defaults._tag).toBe("ValueError")
+        })
+    )
+  })
+
   describe("sockets", () => {
     it.effect("closing the manager's Scope closes every socket it opened, streamed responses included", () =>
       Effect.gen(function* () {

@@ -531,6 +531,21 @@ describe("NodeConnector", () => {
       })
     )
 
+    it.scopedLive(
+      "a long read timeout (2 s, checked by the shared sweep) fires on silence, not before activity stops",
+      () =>
+        Effect.gen(function* () {
+          // The first part of the body comes at once, the rest never: the 2 s of silence start
+          // after the headers and the first chunk, however the sweep's ticks fall.
+          const server = yield* Servers.http(Servers.slowBody(30_000))
+          const { connection } = yield* open(targetOf(server))
+          const response = yield* connection.send(get("/slow-body", { readTimeout: 2_000, preload: false }))
+          expect(text(yield* response.read)).toBe("first,")
+          const failure = yield* errorOf(response.read)
+          expectTag(failure.error, "ReadTimeoutError")
+        })
+    )
+
     it.scopedLive("a body shorter than its Content-Length is ProtocolError", () =>
       Effect.gen(function* () {
         const server = yield* Servers.http(Servers.truncated(100))

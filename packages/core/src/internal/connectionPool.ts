@@ -120,7 +120,7 @@ export const configure = (options: ConnectionPool.Options): Either.Either<Config
     },
     label: Metrics.poolLabel(origin.scheme, origin.host, origin.port),
     poolOrigin: { ...origin, hostLine: hostHeader(origin.scheme, origin.host, origin.port) },
-    defaults: { headers: Either.right(headers), retries: Either.right(retries), retriesInput: retries }
+    defaults: { headers: Headers.checkSkipHeader(headers), retries: Either.right(retries), retriesInput: retries }
   })
 }
 
@@ -224,7 +224,7 @@ export const serviceOf = (
   const run = loop.start(
     router,
     () => defaults,
-    (url) => attempt.fromPoolInput(poolOrigin, url)
+    attempt.memoized((url) => attempt.fromPoolInput(poolOrigin, url))
   )
   const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>
     opts.preloadContent === false

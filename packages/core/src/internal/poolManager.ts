@@ -107,7 +107,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
     const decoder = yield* ContentDecoder.ContentDecoder
     const headers = Headers.unsafeFromInput(options.headers)
     // Checked once: every request that gives no headers of its own sends these.
-    const checkedHeaders = Headers.fromInput(headers)
+    const checkedHeaders = Either.flatMap(Headers.fromInput(headers), Headers.checkSkipHeader)
     const defaultsOf = (kw: PoolManager.ConnectionPoolKw): loop.Defaults => ({
       headers: checkedHeaders,
       retries: Retry.from(kw.retries, Retry.DEFAULT, true),
@@ -336,7 +336,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
     }
 
     let defaults = defaultsOf(kw)
-    const run = loop.start(router, () => defaults, attempt.fromAbsolute)
+    const run = loop.start(router, () => defaults, attempt.memoized(attempt.fromAbsolute))
 
     const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>
       opts.preloadContent === false

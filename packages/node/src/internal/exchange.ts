@@ -2,6 +2,7 @@ import * as Connector from "@httpool/core/Connector"
 import * as Errors from "@httpool/core/Errors"
 import * as Effect from "effect/Effect"
 import { abortedError, interruptedError, mapSendError, readTimeoutError } from "./errors.js"
+import { Deadline } from "./deadline.js"
 
 /** @internal */
 export type Resume<A, E> = (effect: Effect.Effect<A, E>) => void
@@ -13,8 +14,8 @@ const EMPTY = new Uint8Array(0)
  * also the state of its streamed response.
  *
  * The read timeout is ours rather than undici's `headersTimeout` / `bodyTimeout`, whose
- * timers tick every half second (a 0.2 s timeout would fire after up to a second): one
- * native timer, armed when undici starts writing the request and refreshed by every sign of
+ * timers tick every half second (a 0.2 s timeout would fire after up to a second): a
+ * `Deadline`, started when undici starts writing the request and stamped by every sign of
  * progress (a body chunk sent, the request written, the response's first byte, its headers,
  * each body chunk), so it measures silence as urllib3's socket timeout does. It is stopped
  * while the reader applies backpressure: a slow reader is not a slow server.
@@ -75,8 +76,8 @@ export class Exchange {
   private status = 0
   private reason = ""
   private headers: Array<string> = []
-  private timer: ReturnType<typeof setTimeout> | null = null
-  private readonly timeout: number
+  /** The read timeout; null when there is none. */
+  private readonly deadline: Deadline | null
   // Preloaded body.
   private chunks: Array<Buffer> = []
   /** A preloaded body's buffer, sized from its Content-Length, filled as chunks arrive; null when unused. */
@@ -99,7 +100,8 @@ export class Exchange {
     private readonly resume: Resume<Connector.WireResponse, Connector.SendFailure>,
     private readonly highWaterMark: number
   ) {
-    this.timeout = request.readTimeout === null ? 0 : Math.max(1, Math.ceil(request.readTimeout))
+    this.deadline =
+      request.readTimeout === null ? null : new Deadline(Math.max(1, Math.ceil(request.readTimeout)), this.onTimeout)
   }
 
   // -- undici's handler interface --------------------------------------------------------
@@ -140,9 +142,7 @@ export class Exchange {
     const headers = new Array<string>(rawHeaders.length)
     for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i]!.toString("latin1")
     this.headers = headers
-    if (this.request.preload) {
-      this.sized = sizedBuffer(this.request.method, status, headers)
-    } else {
+    if (!this.request.preload) {
       this.resumeParser = resume
       // Handed over once undici has parsed what it already holds (it goes on synchronously
       // after this callback): a body that came with its head is then handed over whole.
@@ -205,6 +205,7 @@ export class Exchange {
     if (chunk.length === 0) return !this.paused
     if (this.request.preload) {
       this.arm()
+      if (this.chunks.length === 1 && this.sized === null) this.gatherInto()
       const sized = this.sized
       if (sized !== null && this.length + chunk.length <= sized.length) {
         sized.set(chunk, this.length)
@@ -230,6 +231,19 @@ export class Exchange {
     }
     this.arm()
     return true
+  }
+
+  /**
+   * A body that comes in more than one chunk goes into one buffer sized from its
+   * Content-Length when that is known and large (see `sizedBuffer`), the first chunk copied
+   * in now. A body of one chunk never gets here.
+   */
+  private gatherInto(): void {
+    const sized = sizedBuffer(this.request.method, this.status, this.headers)
+    if (sized === null || this.length > sized.length) return
+    sized.set(this.chunks[0]!, 0)
+    this.chunks = []
+    this.sized = sized
   }
 
   onComplete(_trailers: Array<Buffer> | Array<string> | null): void {
@@ -304,24 +318,15 @@ export class Exchange {
 
   /** Starts or refreshes the read timer. */
   private arm(): void {
-    if (this.timeout === 0 || this.finished) return
-    if (this.timer === null) {
-      this.timer = setTimeout(this.onTimeout, this.timeout)
-      this.timer.unref()
-    } else {
-      this.timer.refresh()
-    }
+    if (this.deadline === null || this.finished) return
+    this.deadline.touch()
   }
 
   private disarm(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer)
-      this.timer = null
-    }
+    this.deadline?.stop()
   }
 
   private readonly onTimeout = (): void => {
-    this.timer = null
     if (this.finished || this.cancelled || this.abortRequest === null) return
     this.connection.abortRunning(this.abortRequest, readTimeoutError(this.request))
   }

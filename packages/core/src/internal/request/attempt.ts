@@ -94,3 +94,25 @@ export const hostLineOf = (url: Url.Url): string => {
   const scheme = url.scheme ?? "http"
   return hostHeader(scheme, Url.hostname(url) ?? "", url.port ?? Url.defaultPort(scheme) ?? 80)
 }
+
+/** How many URLs `memoized` keeps before it starts over. */
+const MEMO_SIZE = 512
+
+/**
+ * `where` remembered per URL string: a program that asks for the same URLs again (most do)
+ * parses each once. The results are immutable values, so sharing them is safe.
+ *
+ * @internal
+ */
+export const memoized = <E>(where: (input: string) => Either.Either<Where, E>) => {
+  const seen = new Map<string, Either.Either<Where, E>>()
+  return (input: string): Either.Either<Where, E> => {
+    let found = seen.get(input)
+    if (found === undefined) {
+      found = where(input)
+      if (seen.size >= MEMO_SIZE) seen.clear()
+      seen.set(input, found)
+    }
+    return found
+  }
+}

@@ -161,8 +161,11 @@ export const start =
       if (Either.isLeft(retries)) return Effect.fail(retries.left)
       const headers = opts.headers === undefined ? base.headers : Headers.fromInput(opts.headers)
       if (Either.isLeft(headers)) return Effect.fail(headers.left)
-      const skip = Headers.checkSkipHeader(headers.right)
-      if (Either.isLeft(skip)) return Effect.fail(skip.left)
+      // The defaults were checked once (`Defaults.headers`); a call's own headers are checked here.
+      if (opts.headers !== undefined) {
+        const skip = Headers.checkSkipHeader(headers.right)
+        if (Either.isLeft(skip)) return Effect.fail(skip.left)
+      }
       const prepared = body.prepare(opts.body)
       if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
       const where = firstAttempt(url)

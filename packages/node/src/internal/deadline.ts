@@ -1,0 +1,110 @@
+import { performance } from "node:perf_hooks"
+
+/**
+ * A read timeout that fires after `timeout` milliseconds without activity. Activity only
+ * stamps the time (`touch`): no timer is moved per sign of progress.
+ *
+ * Timeouts of `LONG` milliseconds or more (the default read timeout is 300 s) are checked by
+ * one timer shared by every exchange, every `SWEEP` milliseconds, so a request costs no timer
+ * of its own; they fire up to `SWEEP` late, as undici's own timers (half-second ticks) do.
+ * Shorter ones get a native timer each, re-armed for the rest of the time when it fires after
+ * activity, so a 0.2 s timeout fires after 0.2 s of silence.
+ *
+ * @internal
+ */
+export class Deadline {
+  private activeAt = 0
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private watching = false
+
+  constructor(
+    private readonly timeout: number,
+    private readonly fire: () => void
+  ) {}
+
+  /** Starts the deadline, or stamps activity on a running one. */
+  touch(): void {
+    this.activeAt = performance.now()
+    if (this.timeout >= LONG) {
+      if (!this.watching) {
+        this.watching = true
+        watch(this)
+      }
+    } else if (this.timer === null) {
+      this.arm(this.timeout)
+    }
+  }
+
+  /** Stops the deadline; `touch` starts it again. */
+  stop(): void {
+    if (this.watching) {
+      this.watching = false
+      watched.delete(this)
+    }
+    if (this.timer !== null) {
+      clearTimeout(this.timer)
+      this.timer = null
+    }
+  }
+
+  /** Milliseconds of silence so far. */
+  idle(now: number): number {
+    return now - this.activeAt
+  }
+
+  /** Called by the sweep when this long deadline has passed. */
+  expire(): void {
+    this.watching = false
+    this.fire()
+  }
+
+  get long(): number {
+    return this.timeout
+  }
+
+  private arm(millis: number): void {
+    this.timer = setTimeout(this.onTimer, millis)
+    this.timer.unref()
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null
+    const left = this.timeout - (performance.now() - this.activeAt)
+    if (left >= 1) this.arm(Math.ceil(left))
+    else this.fire()
+  }
+}
+
+/** From this many milliseconds, a timeout is checked by the shared sweep. */
+const LONG = 2_000
+/** How often the shared sweep runs while any long deadline is running. */
+const SWEEP = 250
+
+const watched = new Set<Deadline>()
+let sweeper: ReturnType<typeof setInterval> | null = null
+
+const watch = (deadline: Deadline): void => {
+  watched.add(deadline)
+  if (sweeper === null) {
+    sweeper = setInterval(sweep, SWEEP)
+    sweeper.unref()
+  }
+}
+
+const sweep = (): void => {
+  const now = performance.now()
+  let expired: Array<Deadline> | null = null
+  for (const deadline of watched) {
+    if (deadline.idle(now) >= deadline.long) (expired ??= []).push(deadline)
+  }
+  if (expired !== null) {
+    for (const deadline of expired) {
+      watched.delete(deadline)
+      deadline.expire()
+    }
+  }
+  if (watched.size === 0 && sweeper !== null) {
+    clearInterval(sweeper)
+    sweeper = null
+  }
+}
