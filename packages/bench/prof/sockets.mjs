@@ -1,3 +1,10 @@
+// CPU per request with sockets, httpool's PoolManager beside undici's Pool, 64 B GETs at
+// concurrency 16 against a node:http server in a child process, in one process each (not
+// pinned: for profiles, not for ratios; `npm run bench` measures those). Run after
+// `npm run build`:
+//
+//   node packages/bench/prof/sockets.mjs              # W=httpool (default) or undici
+//   N=4000 node --cpu-prof packages/bench/prof/sockets.mjs
 import * as PoolManager from "@httpool/core/PoolManager"
 import * as NodePoolManager from "@httpool/node/NodePoolManager"
 import * as Effect from "effect/Effect"
