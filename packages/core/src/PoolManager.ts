@@ -111,7 +111,10 @@ export interface Pools {
  * @since 0.1.0
  * @category errors
  */
-export type UrlopenError = Exclude<ConnectionPool.UrlopenError, HostChangedError> | URLSchemeUnknown | ProxySchemeUnknown
+export type UrlopenError =
+  | Exclude<ConnectionPool.UrlopenError, HostChangedError>
+  | URLSchemeUnknown
+  | ProxySchemeUnknown
 
 /**
  * What `connectionFromHost`, `connectionFromUrl`, `connectionFromContext` and
