@@ -163,8 +163,8 @@ describe("PoolManager.UrlopenError: a manager's request methods", () => {
     provide(
       Effect.gen(function* () {
         const target = yield* Servers.http(Servers.fixed("there"))
-        const origin = yield* Servers.http((_req, res) => {
-          res.writeHead(302, { Location: `${target.url}/` })
+        const origin = yield* Servers.http((req, res) => {
+          res.writeHead(302, { Location: req.url === "/ftp" ? "ftp://127.0.0.1/" : `${target.url}/` })
           res.end()
         })
         const manager = yield* PoolManager.make()
@@ -173,6 +173,7 @@ describe("PoolManager.UrlopenError: a manager's request methods", () => {
         expect(yield* tagOf(request)).toBe("URLSchemeUnknown")
         const response = yield* manager.request("GET", `${origin.url}/`)
         expect(response.text).toBe("there")
+        expect(yield* tagOf(manager.request("GET", `${origin.url}/ftp`))).toBe("URLSchemeUnknown")
 
         const badProxy = yield* PoolManager.make({ connectionPoolKw: { proxy: "ftp://127.0.0.1:1" } })
         expect(yield* tagOf(badProxy.request("GET", `${target.url}/`))).toBe("ProxySchemeUnknown")
