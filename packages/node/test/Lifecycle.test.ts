@@ -8,6 +8,7 @@ import * as vm from "node:vm"
 import { ConnectionPool, type Errors, Metrics, PoolManager } from "@httpool/core"
 import * as Connector from "@httpool/core/Connector"
 import { describe, expect, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -122,14 +123,17 @@ describe("a blocking pool serves its waiters first come, first served", () => {
           const pool = yield* ConnectionPool.make({ host: server.host, port: server.port, maxsize: 1, block: true })
           let served = 0
           let stop = false
+          // Completed once the loopers have gone round a few times: the waiter arrives among them.
+          const looping = yield* Deferred.make<void>()
           const loop = Effect.gen(function* () {
             while (!stop && served < 5_000) {
               yield* pool.request("GET", "/loop")
               served++
+              if (served === 20) yield* Deferred.succeed(looping, undefined)
             }
           })
           const loopers = yield* Effect.forkAll([loop, loop])
-          while (served < 20) yield* Effect.sleep("5 millis")
+          yield* Deferred.await(looping)
           const before = served
           const response = yield* pool.request("GET", "/waiter", { poolTimeout: 5 })
           const ahead = served - before
