@@ -1,4 +1,3 @@
-import * as http from "node:http"
 import * as net from "node:net"
 import { ConnectionPool, PoolKey, PoolManager, Retry } from "@httpool/core"
 import type * as Errors from "@httpool/core/Errors"
@@ -15,6 +14,7 @@ import * as Stream from "effect/Stream"
 import * as NodeConnector from "../src/NodeConnector.js"
 import * as NodePoolManager from "../src/NodePoolManager.js"
 import * as Certs from "./utils/certs.js"
+import * as Origins from "./utils/origins.js"
 import * as Servers from "./utils/servers.js"
 
 // ---------------------------------------------------------------------------
@@ -73,82 +73,6 @@ const twoOrigins = Effect.gen(function* () {
   const b = yield* Servers.http(redirector(routesB))
   return { a, b, routesA, routesB } as const
 })
-
-/**
- * One node:http server reachable on `n` distinct loopback ports (one net.Server per port
- * hands its sockets to the single http.Server), so a test gets many distinct pool keys
- * without many processes or servers. It counts sockets the way `Servers` does, plus the
- * most sockets that were still live (not yet ended by the client) when a request arrived.
- */
-const manyPorts = (n: number) =>
-  Effect.acquireRelease(
-    Effect.gen(function* () {
-      const app = http.createServer((req, res) => {
-        maxLiveAtRequest = Math.max(maxLiveAtRequest, live.size)
-        req.resume()
-        req.on("end", () => {
-          res.writeHead(200, { "Content-Length": 2 })
-          res.end("ok")
-        })
-      })
-      app.keepAliveTimeout = 60_000
-      const open = new Set<net.Socket>()
-      const live = new Set<net.Socket>()
-      let opened = 0
-      let maxLiveAtRequest = 0
-      const listeners: Array<net.Server> = []
-      const ports = yield* Effect.forEach(
-        Array.from({ length: n }, (_, i) => i),
-        () =>
-          Effect.async<number>((resume) => {
-            const listener = net.createServer((socket) => {
-              opened++
-              open.add(socket)
-              live.add(socket)
-              socket.on("end", () => live.delete(socket))
-              socket.on("close", () => {
-                live.delete(socket)
-                open.delete(socket)
-              })
-              app.emit("connection", socket)
-            })
-            listeners.push(listener)
-            listener.listen(0, "127.0.0.1", () => {
-              const address = listener.address()
-              resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0))
-            })
-          }),
-        { concurrency: 50 }
-      )
-      return {
-        ports,
-        listeners,
-        open,
-        socketsOpened: () => opened,
-        openSockets: () => open.size,
-        maxLiveAtRequest: () => maxLiveAtRequest,
-        waitForOpenSockets: (count: number) =>
-          Effect.gen(function* () {
-            const deadline = Date.now() + 5000
-            while (open.size !== count) {
-              if (Date.now() > deadline) return yield* Effect.dieMessage(`expected ${count} open, got ${open.size}`)
-              yield* Effect.sleep("10 millis")
-            }
-          })
-      }
-    }),
-    ({ listeners, open }) =>
-      Effect.async<void>((resume) => {
-        for (const socket of open) socket.destroy()
-        let pending = listeners.length
-        if (pending === 0) return resume(Effect.void)
-        for (const listener of listeners) {
-          listener.close(() => {
-            if (--pending === 0) resume(Effect.void)
-          })
-        }
-      }).pipe(Effect.timeoutTo({ duration: "3 seconds", onSuccess: () => undefined, onTimeout: () => undefined }))
-  )
 
 /** Whether this machine can listen on ::1. */
 const canBindIpv6: Effect.Effect<boolean> = Effect.async<boolean>((resume) => {
@@ -317,35 +241,16 @@ describe("PoolManager", () => {
       })
     )
 
-    it.scopedLive("500 origins through numPools 10: never more than 10 pools' sockets open, none after close", () =>
-      Effect.gen(function* () {
-        const origins = yield* manyPorts(500)
-        const { manager, close } = yield* managerInOwnScope({ numPools: 10 })
-        let maxPools = 0
-        for (const port of origins.ports) {
-          const response = yield* manager.request("GET", `http://127.0.0.1:${port}/`)
-          expect(response.status).toBe(200)
-          maxPools = Math.max(maxPools, (yield* manager.pools).size)
-        }
-        expect(origins.socketsOpened()).toBe(500)
-        expect(maxPools).toBe(10)
-        // maxsize 1 (the default): one socket per pool, so at most 10 live sockets at any
-        // request the server received...
-        expect(origins.maxLiveAtRequest()).toBeLessThanOrEqual(10)
-        // ... and, once the evicted pools' closes reached the server, 10 open.
-        yield* origins.waitForOpenSockets(10)
-        expect((yield* manager.pools).size).toBe(10)
-        yield* close
-        expect((yield* manager.pools).size).toBe(0)
-        yield* origins.waitForOpenSockets(0)
-      })
+    // The same with 500 origins runs in the stress project (Scale.test.ts).
+    it.scopedLive("50 origins through numPools 10: never more than 10 pools' sockets open, none after close", () =>
+      Origins.throughNumPools(50).pipe(provide)
     )
 
     it.scopedLive(
       "concurrent requests over more origins than numPools: evicted pools close once their requests end",
       () =>
         Effect.gen(function* () {
-          const origins = yield* manyPorts(30)
+          const origins = yield* Origins.manyPorts(30)
           const { manager, close } = yield* managerInOwnScope({ numPools: 5 })
           const urls = Array.from({ length: 300 }, (_, i) => `http://127.0.0.1:${origins.ports[(i * 7) % 30]}/${i}`)
           const statuses = yield* Effect.forEach(
