@@ -6,7 +6,7 @@ import { shared } from "./vitest.shared.js"
  * and the soak's 20-second smoke. They form the `stress` project, which `npm run test:stress`
  * runs and `npm test` leaves out.
  */
-const stress = ["test/Chaos.test.ts", "test/Soak.test.ts"]
+const stress = ["test/Chaos.test.ts", "test/Soak.test.ts", "test/Scale.test.ts"]
 
 const project = (
   name: string,

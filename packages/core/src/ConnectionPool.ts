@@ -29,11 +29,24 @@ import type * as Stream from "effect/Stream"
 import type * as Connector from "./Connector.js"
 import type { ContentDecoder } from "./ContentDecoder.js"
 import type {
+  ClosedPoolError,
+  ConnectTimeoutError,
+  DecodeError,
+  EmptyPoolError,
+  HostChangedError,
   HttpoolError,
   InvalidHeader,
   LocationParseError,
   LocationValueError,
+  MaxRetryError,
+  NameResolutionError,
+  NewConnectionError,
+  ProtocolError,
+  ProxyError,
   ProxySchemeUnknown,
+  ReadTimeoutError,
+  SSLError,
+  UnrewindableBodyError,
   ValueError
 } from "./Errors.js"
 import type * as Fields from "./Fields.js"
@@ -175,7 +188,8 @@ export interface RequestOptions extends UrlopenOptions {
 
 /**
  * A request method: preloaded by default, streamed with `preloadContent: false` (the
- * connection is then held in the caller's Scope).
+ * connection is then held in the caller's Scope). `E` is what it fails with: a pool's
+ * methods fail with `UrlopenError`, a PoolManager's with `PoolManager.UrlopenError`.
  *
  * A literal `preloadContent` picks the precise result. An options value whose
  * `preloadContent` is a plain `boolean` (a `RequestOptions` forwarded by a wrapper) gives
@@ -193,23 +207,93 @@ export interface RequestOptions extends UrlopenOptions {
  * @since 0.1.0
  * @category models
  */
-export interface RequestMethod<O> {
+export interface RequestMethod<O, E = HttpoolError> {
   (
     method: string,
     url: string,
     options: O & { readonly preloadContent: false }
-  ): Effect.Effect<Response.StreamingResponse, HttpoolError, Scope.Scope>
-  (
-    method: string,
-    url: string,
-    options?: O & { readonly preloadContent?: true }
-  ): Effect.Effect<Response.Response, HttpoolError>
+  ): Effect.Effect<Response.StreamingResponse, E, Scope.Scope>
+  (method: string, url: string, options?: O & { readonly preloadContent?: true }): Effect.Effect<Response.Response, E>
   (
     method: string,
     url: string,
     options?: O & { readonly preloadContent?: boolean }
-  ): Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError, Scope.Scope>
+  ): Effect.Effect<Response.Response | Response.StreamingResponse, E, Scope.Scope>
 }
+
+/**
+ * Why `make` fails: an option that is invalid. `ValueError` for a bad scheme, port,
+ * `maxsize`, timeout or retry policy; `LocationValueError` / `LocationParseError` for a host
+ * (or proxy URL) that cannot be used; `InvalidHeader` for a header that cannot be sent;
+ * `ProxySchemeUnknown` for a proxy that is not `http://` or `https://`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type MakeError = ValueError | LocationValueError | LocationParseError | InvalidHeader | ProxySchemeUnknown
+
+/**
+ * What one attempt on a connection fails with: the connection could not be opened
+ * (`ConnectTimeoutError`, `NewConnectionError`, `NameResolutionError`, `SSLError`,
+ * `ProxyError`) or broke or stalled while the request was sent or its answer read
+ * (`ProtocolError`, `ReadTimeoutError`).
+ *
+ * The retry policy decides how a request that meets one ends: while it counts such errors
+ * they are retried and, once it runs out, the request fails with a `MaxRetryError` whose
+ * `reason` is the last of them. A request fails with the error itself when retries are off
+ * (`retries: false`, or `total: false`), when the policy's `connect` (connection errors) or
+ * `read` (`ProtocolError`, `ReadTimeoutError`) is `false`, and on a read error of a method
+ * the policy does not repeat (a POST, with the default `allowedMethods`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type AttemptError =
+  | ConnectTimeoutError
+  | NewConnectionError
+  | NameResolutionError
+  | SSLError
+  | ProxyError
+  | ProtocolError
+  | ReadTimeoutError
+
+/**
+ * What a pool's `urlopen`, `request`, `requestEncodeUrl` and `requestEncodeBody` fail with.
+ *
+ * - Before anything is sent: `ValueError` (an invalid method, option, header or body,
+ *   `fields` with `body`), `InvalidHeader` (a header that cannot be sent),
+ *   `LocationValueError` / `LocationParseError` (a URL that cannot be used),
+ *   `HostChangedError` (a URL of another origin while `assertSameHost` is on, also when a
+ *   redirect leads there).
+ * - Taking a connection: `EmptyPoolError` (a blocking pool's `poolTimeout` passed) and
+ *   `ClosedPoolError` (the pool was closed, before or during the request). Neither is retried.
+ * - On the wire: an `AttemptError`, or `MaxRetryError` once the retry policy runs out
+ *   (`reason`: the last `AttemptError`, or a `ResponseError` for too many redirects or
+ *   statuses of `statusForcelist`); `UnrewindableBodyError` when a body sent once would have
+ *   to be sent again; `InvalidHeader` for a `Retry-After` that cannot be read;
+ *   `LocationValueError` / `LocationParseError` for a redirect's `Location`.
+ * - Reading a preloaded body: `DecodeError` (corrupt or oversized compressed body), never
+ *   retried.
+ *
+ * A pool never fails with `URLSchemeUnknown`, `ProxySchemeUnknown`, `FullPoolError` or a bare
+ * `ResponseError`. `Errors.reason` / `Errors.catchReason` reach the error inside a
+ * `MaxRetryError`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type UrlopenError =
+  | ValueError
+  | InvalidHeader
+  | LocationValueError
+  | LocationParseError
+  | HostChangedError
+  | EmptyPoolError
+  | ClosedPoolError
+  | AttemptError
+  | MaxRetryError
+  | UnrewindableBodyError
+  | DecodeError
 
 /**
  * Counters of a pool.
@@ -240,13 +324,13 @@ export interface ConnectionPool {
   readonly host: string
   readonly port: number
   /** Sends one request on this origin; `url` is a path or an absolute URL of the same origin. */
-  readonly urlopen: RequestMethod<UrlopenOptions>
+  readonly urlopen: RequestMethod<UrlopenOptions, UrlopenError>
   /** `urlopen` with `fields` encoded by method, or `json`. */
-  readonly request: RequestMethod<RequestOptions>
+  readonly request: RequestMethod<RequestOptions, UrlopenError>
   /** `urlopen` with `fields` encoded into the query string. */
-  readonly requestEncodeUrl: RequestMethod<RequestOptions>
+  readonly requestEncodeUrl: RequestMethod<RequestOptions, UrlopenError>
   /** `urlopen` with `fields` encoded into the body. */
-  readonly requestEncodeBody: RequestMethod<RequestOptions>
+  readonly requestEncodeBody: RequestMethod<RequestOptions, UrlopenError>
   /** Whether a URL (or a path, always) is on this pool's origin. */
   readonly isSameHost: (url: string) => boolean
   /**
@@ -266,8 +350,4 @@ export interface ConnectionPool {
  */
 export const make: (
   options: Options
-) => Effect.Effect<
-  ConnectionPool,
-  ValueError | LocationValueError | LocationParseError | InvalidHeader | ProxySchemeUnknown,
-  Scope.Scope | Connector.Connector | ContentDecoder
-> = internal.make
+) => Effect.Effect<ConnectionPool, MakeError, Scope.Scope | Connector.Connector | ContentDecoder> = internal.make

@@ -28,7 +28,7 @@ import type * as Scope from "effect/Scope"
 import type * as ConnectionPool from "./ConnectionPool.js"
 import type { Connector } from "./Connector.js"
 import type { ContentDecoder } from "./ContentDecoder.js"
-import type { HttpoolError } from "./Errors.js"
+import type { ClosedPoolError, HostChangedError, ProxySchemeUnknown, URLSchemeUnknown } from "./Errors.js"
 import type * as Headers from "./Headers.js"
 import * as internal from "./internal/poolManager.js"
 import type * as PoolKey from "./PoolKey.js"
@@ -47,14 +47,14 @@ export type ConnectionPoolKw = Partial<Omit<ConnectionPool.Options, "scheme" | "
 
 /**
  * Creates the pool for a scheme (urllib3's `pool_classes_by_scheme`). The default for http
- * and https is `ConnectionPool.make`.
+ * and https is `ConnectionPool.make`; a factory fails as it does, with an invalid option.
  *
  * @since 0.1.0
  * @category models
  */
 export type PoolFactory = (
   options: ConnectionPool.Options & ConnectionPoolKw
-) => Effect.Effect<ConnectionPool.ConnectionPool, HttpoolError, Scope.Scope | Connector | ContentDecoder>
+) => Effect.Effect<ConnectionPool.ConnectionPool, ConnectionPool.MakeError, Scope.Scope | Connector | ContentDecoder>
 
 /**
  * Options of a PoolManager.
@@ -96,6 +96,40 @@ export interface Pools {
 }
 
 /**
+ * What a manager's `urlopen`, `request`, `requestEncodeUrl` and `requestEncodeBody` fail
+ * with: what a pool's request methods fail with (`ConnectionPool.UrlopenError`, where each is
+ * described), except `HostChangedError` (a manager follows a redirect to any origin), plus
+ * `URLSchemeUnknown` (a URL, or a redirect, whose scheme has no key function or pool
+ * factory) and the errors of creating a pool from `connectionPoolKw`
+ * (`ConnectionPool.MakeError`, of which only `ProxySchemeUnknown` is not already a request
+ * error).
+ *
+ * With retries on (the default `Retry(3)`), a connection error arrives inside a
+ * `MaxRetryError`; `Errors.catchReason` / `Errors.unwrapReason` handle it by the tag of the
+ * cause.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type UrlopenError =
+  | Exclude<ConnectionPool.UrlopenError, HostChangedError>
+  | URLSchemeUnknown
+  | ProxySchemeUnknown
+
+/**
+ * What `connectionFromHost`, `connectionFromUrl`, `connectionFromContext` and
+ * `connectionFromPoolKey` fail with: a host or URL that cannot be used (`LocationValueError`,
+ * `LocationParseError`), a scheme without a key function or pool factory
+ * (`URLSchemeUnknown`), options the pool cannot be created with (`ConnectionPool.MakeError`),
+ * or a manager already closed (`ClosedPoolError`). Nothing is sent, so none of the request
+ * errors can happen.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ConnectionFromError = ConnectionPool.MakeError | URLSchemeUnknown | ClosedPoolError
+
+/**
  * The PoolManager service.
  *
  * The `connectionFrom*` methods lease a pool for the caller's Scope: an evicted pool stays
@@ -106,13 +140,13 @@ export interface Pools {
  */
 export interface Service {
   /** Sends a request to an absolute URL, following redirects across hosts. */
-  readonly urlopen: ConnectionPool.RequestMethod<ConnectionPool.UrlopenOptions>
+  readonly urlopen: ConnectionPool.RequestMethod<ConnectionPool.UrlopenOptions, UrlopenError>
   /** `urlopen` with `fields` encoded by method (query for GET, HEAD, DELETE, OPTIONS), or `json`. */
-  readonly request: ConnectionPool.RequestMethod<ConnectionPool.RequestOptions>
+  readonly request: ConnectionPool.RequestMethod<ConnectionPool.RequestOptions, UrlopenError>
   /** `urlopen` with `fields` in the query string. */
-  readonly requestEncodeUrl: ConnectionPool.RequestMethod<ConnectionPool.RequestOptions>
+  readonly requestEncodeUrl: ConnectionPool.RequestMethod<ConnectionPool.RequestOptions, UrlopenError>
   /** `urlopen` with `fields` in the body. */
-  readonly requestEncodeBody: ConnectionPool.RequestMethod<ConnectionPool.RequestOptions>
+  readonly requestEncodeBody: ConnectionPool.RequestMethod<ConnectionPool.RequestOptions, UrlopenError>
   /** The default request headers. */
   readonly headers: Headers.Headers
   /** The pool for a host; `port` defaults by scheme, `scheme` to http. */
@@ -121,21 +155,21 @@ export interface Service {
     port?: number | null,
     scheme?: string,
     poolKwargs?: PoolKwargs
-  ) => Effect.Effect<ConnectionPool.ConnectionPool, HttpoolError, Scope.Scope>
+  ) => Effect.Effect<ConnectionPool.ConnectionPool, ConnectionFromError, Scope.Scope>
   /** The pool for an absolute URL. */
   readonly connectionFromUrl: (
     url: string,
     poolKwargs?: PoolKwargs
-  ) => Effect.Effect<ConnectionPool.ConnectionPool, HttpoolError, Scope.Scope>
+  ) => Effect.Effect<ConnectionPool.ConnectionPool, ConnectionFromError, Scope.Scope>
   /** The pool for a request context; `scheme` must have a key function. */
   readonly connectionFromContext: (
     context: PoolKey.RequestContext
-  ) => Effect.Effect<ConnectionPool.ConnectionPool, HttpoolError, Scope.Scope>
+  ) => Effect.Effect<ConnectionPool.ConnectionPool, ConnectionFromError, Scope.Scope>
   /** The pool for a key, created from `context` (default: the key's own options) when missing. */
   readonly connectionFromPoolKey: (
     key: PoolKey.PoolKey,
     context?: PoolKey.RequestContext
-  ) => Effect.Effect<ConnectionPool.ConnectionPool, HttpoolError, Scope.Scope>
+  ) => Effect.Effect<ConnectionPool.ConnectionPool, ConnectionFromError, Scope.Scope>
   /** Removes every pool; each closes once the requests using it have finished. */
   readonly clear: Effect.Effect<void>
   /** The pools held now. */

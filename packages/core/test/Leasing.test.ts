@@ -118,6 +118,14 @@ describe("leasing in block mode", () => {
   }
   const acquire = (leases: leasing.Leasing, poolTimeout: number | null = null) =>
     Effect.uninterruptibleMask((restore) => leases.acquire(restore, poolTimeout, false))
+  /**
+   * Waits, on no clock, until `fiber` is blocked (for `acquire`: queued as a waiter) or done.
+   * The signal tests wait on instead of a fixed sleep.
+   */
+  const untilBlocked = <A, E>(fiber: Fiber.RuntimeFiber<A, E>): Effect.Effect<void> =>
+    Effect.flatMap(Fiber.status(fiber), (status) =>
+      status._tag === "Running" ? Effect.zipRight(Effect.yieldNow(), untilBlocked(fiber)) : Effect.void
+    )
 
   it.live("a waiter is served before fibers that loop on the pool take the slot again (first come, first served)", () =>
     Effect.gen(function* () {
@@ -129,16 +137,19 @@ describe("leasing in block mode", () => {
       const io = Effect.async<void>((resume) => {
         setImmediate(() => resume(Effect.void))
       })
+      // Completed once the loopers have gone round a few times: the waiter arrives among them.
+      const looping = yield* Deferred.make<void>()
       const loop = Effect.gen(function* () {
         while (!stop && served < 20_000) {
           const lease = yield* acquire(leases)
           yield* io
           served++
+          if (served === 20) yield* Deferred.succeed(looping, undefined)
           yield* leases.release(lease, true)
         }
       })
       const loopers = yield* Effect.forkAll([loop, loop])
-      yield* Effect.sleep("20 millis")
+      yield* Deferred.await(looping)
       const before = served
       const lease = yield* acquire(leases, 2000)
       const ahead = served - before
@@ -163,16 +174,17 @@ describe("leasing in block mode", () => {
             Effect.gen(function* () {
               const lease = yield* acquire(leases)
               order.push(name)
-              yield* Effect.sleep("5 millis")
+              yield* Effect.yieldNow()
               yield* leases.release(lease, true)
             })
           )
+        // Each waiter is queued before the next one comes.
         const a = yield* waiter("a")
-        yield* Effect.sleep("5 millis")
+        yield* untilBlocked(a)
         const b = yield* waiter("b")
-        yield* Effect.sleep("5 millis")
+        yield* untilBlocked(b)
         const c = yield* waiter("c")
-        yield* Effect.sleep("5 millis")
+        yield* untilBlocked(c)
         // b gives up while waiting. The holder gives the slot back and asks again at once: it
         // queues behind a and c instead of taking the slot a was woken for.
         yield* Fiber.interrupt(b)
@@ -192,9 +204,9 @@ describe("leasing in block mode", () => {
       const leases = yield* blocking([])
       const held = yield* acquire(leases)
       const first = yield* Effect.fork(acquire(leases))
-      yield* Effect.sleep("5 millis")
+      yield* untilBlocked(first)
       const second = yield* Effect.fork(acquire(leases, 2000))
-      yield* Effect.sleep("5 millis")
+      yield* untilBlocked(second)
       // Release and interrupt in one synchronous step: the slot is handed to `first` as it dies.
       yield* Effect.zipRight(leases.release(held, true), Fiber.interrupt(first))
       const lease = yield* Fiber.join(second)
@@ -211,7 +223,7 @@ describe("leasing in block mode", () => {
       const timedOut = yield* Effect.flip(acquire(leases, 20))
       expect(timedOut._tag).toBe("EmptyPoolError")
       const waiting = yield* Effect.fork(acquire(leases))
-      yield* Effect.sleep("5 millis")
+      yield* untilBlocked(waiting)
       yield* leases.close
       const closedError = yield* Effect.flip(Fiber.join(waiting))
       expect(closedError._tag).toBe("ClosedPoolError")

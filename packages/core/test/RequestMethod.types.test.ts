@@ -5,7 +5,6 @@ import { describe, expect, expectTypeOf, it } from "@effect/vitest"
 import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as ConnectionPool from "../src/ConnectionPool.js"
-import type { HttpoolError } from "../src/Errors.js"
 import type * as PoolManager from "../src/PoolManager.js"
 import * as Response from "../src/Response.js"
 
@@ -23,17 +22,19 @@ const onPool = (pool: ConnectionPool.ConnectionPool, options: ConnectionPool.Url
 
 describe("RequestMethod", () => {
   it("accepts forwarded options and a non-literal preloadContent, returning the union", () => {
-    type Either = Effect.Effect<Response.Response | Response.StreamingResponse, HttpoolError, Scope.Scope>
-    expectTypeOf(forward).returns.toEqualTypeOf<Either>()
-    expectTypeOf(withFlag).returns.toEqualTypeOf<Either>()
-    expectTypeOf(onPool).returns.toEqualTypeOf<Either>()
+    type Either<E> = Effect.Effect<Response.Response | Response.StreamingResponse, E, Scope.Scope>
+    expectTypeOf(forward).returns.toEqualTypeOf<Either<PoolManager.UrlopenError>>()
+    expectTypeOf(withFlag).returns.toEqualTypeOf<Either<PoolManager.UrlopenError>>()
+    expectTypeOf(onPool).returns.toEqualTypeOf<Either<ConnectionPool.UrlopenError>>()
     // literals still pick the precise overloads
     const preloaded = (manager: Manager) => manager.request("GET", "/", { preloadContent: true })
     const streamed = (manager: Manager) => manager.request("GET", "/", { preloadContent: false })
     const plain = (manager: Manager) => manager.request("GET", "/")
-    expectTypeOf(preloaded).returns.toEqualTypeOf<Effect.Effect<Response.Response, HttpoolError>>()
-    expectTypeOf(plain).returns.toEqualTypeOf<Effect.Effect<Response.Response, HttpoolError>>()
-    expectTypeOf(streamed).returns.toEqualTypeOf<Effect.Effect<Response.StreamingResponse, HttpoolError, Scope.Scope>>()
+    expectTypeOf(preloaded).returns.toEqualTypeOf<Effect.Effect<Response.Response, PoolManager.UrlopenError>>()
+    expectTypeOf(plain).returns.toEqualTypeOf<Effect.Effect<Response.Response, PoolManager.UrlopenError>>()
+    expectTypeOf(streamed).returns.toEqualTypeOf<
+      Effect.Effect<Response.StreamingResponse, PoolManager.UrlopenError, Scope.Scope>
+    >()
   })
 
   it("tells the two kinds of response apart", () => {

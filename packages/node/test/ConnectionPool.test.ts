@@ -14,6 +14,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as NodeConnector from "../src/NodeConnector.js"
 import * as Certs from "./utils/certs.js"
+import * as Fibers from "./utils/fibers.js"
 import * as Servers from "./utils/servers.js"
 
 const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, NodeConnector.layer)
@@ -851,8 +852,9 @@ describe("ConnectionPool", () => {
         provide(
           Effect.gen(function* () {
             const release = yield* Deferred.make<void>()
+            const hung = yield* Deferred.make<void>()
             const server = yield* Servers.http((req, res) => {
-              if (req.url === "/hang") return
+              if (req.url === "/hang") return Deferred.unsafeDone(hung, Exit.void)
               if (req.url === "/stream") {
                 res.writeHead(200, { "Content-Length": 10_000_000 })
                 res.write(Buffer.alloc(65536))
@@ -863,23 +865,27 @@ describe("ConnectionPool", () => {
             const pool = yield* poolFor(server, { maxsize: 1, block: true })
             // Waiting for headers.
             const hanging = yield* Effect.fork(pool.request("GET", "/hang"))
-            yield* Effect.sleep("50 millis")
+            yield* Deferred.await(hung)
             // Waiting for a slot.
             const waiting = yield* Effect.fork(pool.request("GET", "/"))
-            yield* Effect.sleep("20 millis")
+            yield* Fibers.untilBlocked(waiting)
             yield* Fiber.interrupt(waiting)
             yield* Fiber.interrupt(hanging)
             yield* server.waitForOpenSockets(0)
             expect(yield* pool.stats).toMatchObject({ inUse: 0, idle: 0 })
-            // Streaming.
+            // Streaming: interrupted once the body is being read.
+            const reading = yield* Deferred.make<void>()
             const streaming = yield* Effect.fork(
               Effect.scoped(
                 Effect.flatMap(pool.urlopen("GET", "/stream", { preloadContent: false }), (r) =>
-                  Effect.zipRight(Stream.runDrain(r.stream), Deferred.await(release))
+                  Effect.zipRight(
+                    Stream.runForEach(r.stream, () => Deferred.succeed(reading, undefined)),
+                    Deferred.await(release)
+                  )
                 )
               )
             )
-            yield* Effect.sleep("100 millis")
+            yield* Deferred.await(reading)
             yield* Fiber.interrupt(streaming)
             yield* server.waitForOpenSockets(0)
             expect(yield* pool.stats).toMatchObject({ inUse: 0, idle: 0 })
@@ -903,11 +909,15 @@ describe("ConnectionPool", () => {
 
           // A body that sends one chunk and then never ends.
           const server = yield* Servers.http(Servers.fixed("ok"))
+          // Completed when the head and the first chunk have arrived.
+          const firstBytes = yield* Deferred.make<void>()
+          server.server.once("connection", (socket) =>
+            socket.once("data", () => Deferred.unsafeDone(firstBytes, Exit.void))
+          )
           const pool = yield* poolFor(server)
           const endless = Stream.concat(Stream.make(new TextEncoder().encode("first")), Stream.never)
           const sending = yield* Effect.fork(pool.urlopen("POST", "/", { body: endless }))
-          yield* server.waitForOpenSockets(1)
-          yield* Effect.sleep("50 millis")
+          yield* Deferred.await(firstBytes)
           yield* Fiber.interrupt(sending)
           yield* server.waitForOpenSockets(0)
           expect(yield* pool.stats).toMatchObject({ inUse: 0, idle: 0 })

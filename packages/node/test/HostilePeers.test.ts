@@ -5,6 +5,7 @@
 import type * as net from "node:net"
 import { ConnectionPool, PoolManager, ProxyManager } from "@httpool/core"
 import { describe, expect, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -266,13 +267,13 @@ describe("closing a pool or manager ends its in-flight requests", () => {
   it.scopedLive("a request waiting for its answer fails with ClosedPoolError when its manager closes", () =>
     provide(
       Effect.gen(function* () {
-        // Reads requests and never answers.
-        const silent = yield* Servers.raw()
+        // Reads requests and never answers; `sent` is completed once the request has arrived.
+        const sent = yield* Deferred.make<void>()
+        const silent = yield* Servers.raw((socket) => socket.once("data", () => Deferred.unsafeDone(sent, Exit.void)))
         const scope = yield* Scope.make()
         const manager = yield* Scope.extend(PoolManager.make({ connectionPoolKw: { timeout: null } }), scope)
         const fiber = yield* Effect.fork(manager.request("GET", `http://127.0.0.1:${silent.port}/`, { retries: false }))
-        yield* silent.waitForOpenSockets(1)
-        yield* Effect.sleep("50 millis")
+        yield* Deferred.await(sent)
         yield* within(5, Scope.close(scope, Exit.void))
         const exit = yield* within(5, Fiber.await(fiber))
         expect(Exit.isFailure(exit)).toBe(true)
@@ -297,16 +298,16 @@ describe("closing a pool or manager ends its in-flight requests", () => {
           ConnectionPool.make({ host: "127.0.0.1", port: stalling.port, timeout: null }),
           scope
         )
+        // Completed once the head has arrived: the body is being read from then on.
+        const head = yield* Deferred.make<void>()
         const fiber = yield* Effect.fork(
           Effect.scoped(
-            Effect.flatMap(
-              pool.request("GET", "/", { retries: false, preloadContent: false }),
-              (response) => response.data
+            Effect.flatMap(pool.request("GET", "/", { retries: false, preloadContent: false }), (response) =>
+              Effect.zipRight(Deferred.succeed(head, undefined), response.data)
             )
           )
         )
-        yield* stalling.waitForOpenSockets(1)
-        yield* Effect.sleep("50 millis")
+        yield* Deferred.await(head)
         yield* within(5, pool.close)
         const exit = yield* within(5, Fiber.await(fiber))
         expect(Exit.isFailure(exit)).toBe(true)

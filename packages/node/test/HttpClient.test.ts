@@ -11,6 +11,7 @@ import Busboy from "busboy"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -22,6 +23,7 @@ import { Readable } from "node:stream"
 import * as NodeHttpClient from "../src/NodeHttpClient.js"
 import * as Docs from "./docs/httpClient.js"
 import * as Proxy from "./utils/proxy.js"
+import * as Fibers from "./utils/fibers.js"
 import * as Servers from "./utils/servers.js"
 
 // ---------------------------------------------------------------------------
@@ -440,10 +442,12 @@ describe.each(subjects)("HttpClient over $name", ({ layer, httpool, formDatas })
     it.scopedLive("interrupting a fiber waiting for the response closes its connection", () =>
       Effect.gen(function* () {
         const server = yield* Servers.http(Servers.silent)
+        const arrived = yield* Deferred.make<void>()
+        server.server.on("request", () => Deferred.unsafeDone(arrived, Exit.void))
         yield* run((client) =>
           Effect.gen(function* () {
             const fiber = yield* Effect.fork(client.get(server.url))
-            while (server.requests.length === 0) yield* Effect.sleep("5 millis")
+            yield* Deferred.await(arrived)
             yield* Fiber.interrupt(fiber)
             yield* server.waitForOpenSockets(0)
           })
@@ -479,7 +483,8 @@ describe.each(subjects)("HttpClient over $name", ({ layer, httpool, formDatas })
           Effect.gen(function* () {
             const response = yield* client.get(server.url)
             const fiber = yield* Effect.fork(response.text)
-            yield* Effect.sleep("50 millis")
+            // interrupted while it waits for the rest of the body
+            yield* Fibers.untilBlocked(fiber)
             yield* Fiber.interrupt(fiber)
             yield* server.waitForOpenSockets(0)
           })

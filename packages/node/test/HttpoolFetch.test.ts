@@ -230,8 +230,9 @@ describe("HttpoolFetch over the pools", () => {
           expect(already).toMatchObject({ name: "AbortError" })
           expect(slowHead.requests).toHaveLength(0)
 
+          // Aborted once the server has the request, while its head is still to come.
           const controller = new AbortController()
-          setTimeout(() => controller.abort(), 100)
+          slowHead.server.once("request", () => controller.abort())
           const waiting = await fetch(slowHead.url, { signal: controller.signal }).catch((e: Error) => e)
           expect(waiting).toMatchObject({ name: "AbortError" })
 
@@ -239,8 +240,10 @@ describe("HttpoolFetch over the pools", () => {
           const response = await fetch(slowBody.url, { signal: reading.signal })
           const reader = response.body!.getReader()
           expect(utf8.decode((await reader.read()).value)).toBe("first,")
-          setTimeout(() => reading.abort(new Error("enough")), 50)
-          const failed = await reader.read().catch((e: Error) => e)
+          // Aborted while a read of the body's rest is pending.
+          const pending = reader.read()
+          reading.abort(new Error("enough"))
+          const failed = await pending.catch((e: Error) => e)
           expect(failed).toMatchObject({ message: "enough" })
         })
       )

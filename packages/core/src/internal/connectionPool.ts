@@ -231,7 +231,7 @@ export const serviceOf = (
       ? Effect.flatMap(Effect.scope, (scope) => run(method, url, opts, holderOf(scope)))
       : run(method, url, opts, null)
 
-  const methods = requestMethods.make(urlopen, () => headers)
+  const methods = requestMethods.make<ConnectionPool.UrlopenError>(urlopen, () => headers)
 
   const service: ConnectionPool.ConnectionPool & UnscopedUrlopen & loop.HasExchanger = {
     [Unscoped]: run,

@@ -5,7 +5,7 @@ import * as Scope from "effect/Scope"
 import * as ConnectionPool from "../ConnectionPool.js"
 import * as Connector from "../Connector.js"
 import * as ContentDecoder from "../ContentDecoder.js"
-import { ClosedPoolError, type HttpoolError, LocationValueError, URLSchemeUnknown } from "../Errors.js"
+import { ClosedPoolError, LocationValueError, URLSchemeUnknown } from "../Errors.js"
 import * as Headers from "../Headers.js"
 import * as Lru from "../Lru.js"
 import * as PoolKey from "../PoolKey.js"
@@ -192,7 +192,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
     const madeNow = (
       context: PoolKey.RequestContext,
       known: Known | undefined
-    ): (() => Either.Either<Entry, HttpoolError>) | null => {
+    ): (() => Either.Either<Entry, PoolManager.ConnectionFromError>) | null => {
       const found = factoryOf(context)
       if (Either.isRight(found) && found.right.factory !== ConnectionPool.make) return null
       return () => {
@@ -254,7 +254,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       key: PoolKey.PoolKey,
       context: PoolKey.RequestContext | undefined,
       known?: Known
-    ): Effect.Effect<Entry, HttpoolError> =>
+    ): Effect.Effect<Entry, PoolManager.ConnectionFromError> =>
       Effect.suspend(() => {
         if (closed) return Effect.fail(closedError(key))
         const ctx = context ?? PoolKey.toContext(key)
@@ -283,7 +283,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       port?: number | null,
       scheme = "http",
       poolKwargs?: PoolManager.PoolKwargs
-    ): Effect.Effect<ConnectionPool.ConnectionPool, HttpoolError, Scope.Scope> =>
+    ): Effect.Effect<ConnectionPool.ConnectionPool, PoolManager.ConnectionFromError, Scope.Scope> =>
       host.length === 0
         ? Effect.fail(new LocationValueError({ message: "No host specified." }))
         : Effect.suspend(() =>
@@ -343,7 +343,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
         ? Effect.flatMap(Effect.scope, (scope) => run(method, url, opts, holderOf(scope)))
         : run(method, url, opts, null)
 
-    const methods = requestMethods.make(urlopen, () => headers)
+    const methods = requestMethods.make<PoolManager.UrlopenError>(urlopen, () => headers)
 
     const service: PoolManager.Service & UnscopedUrlopen = {
       [Unscoped]: run,

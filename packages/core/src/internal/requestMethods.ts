@@ -16,11 +16,11 @@ export type AnyUrlopen = (
   options: ConnectionPool.UrlopenOptions
 ) => Effect.Effect<unknown, HttpoolError, Scope.Scope>
 
-/** @internal */
-export interface RequestMethods {
-  readonly request: ConnectionPool.RequestMethod<ConnectionPool.RequestOptions>
-  readonly requestEncodeUrl: ConnectionPool.RequestMethod<ConnectionPool.RequestOptions>
-  readonly requestEncodeBody: ConnectionPool.RequestMethod<ConnectionPool.RequestOptions>
+/** The request methods of a service whose methods fail with `E`. @internal */
+export interface RequestMethods<E> {
+  readonly request: ConnectionPool.RequestMethod<ConnectionPool.RequestOptions, E>
+  readonly requestEncodeUrl: ConnectionPool.RequestMethod<ConnectionPool.RequestOptions, E>
+  readonly requestEncodeBody: ConnectionPool.RequestMethod<ConnectionPool.RequestOptions, E>
 }
 
 const encoder = new TextEncoder()
@@ -40,11 +40,17 @@ const withoutRequestFields = (options: ConnectionPool.RequestOptions): Connectio
 
 /**
  * urllib3's `RequestMethods` over any `urlopen`: `request` chooses by method, `json` is
- * serialised, `fields` go into the query or the body. Shared by ConnectionPool and PoolManager.
+ * serialised, `fields` go into the query or the body. Shared by ConnectionPool and PoolManager,
+ * each naming what its methods fail with as `E` (`ConnectionPool.UrlopenError`,
+ * `PoolManager.UrlopenError`): what `urlopen` fails with, plus the `ValueError` and
+ * `InvalidHeader` of encoding fields or json, which both include.
  *
  * @internal
  */
-export const make = (urlopen: AnyUrlopen, defaultHeaders: () => Headers.Headers): RequestMethods => {
+export const make = <E extends HttpoolError>(
+  urlopen: AnyUrlopen,
+  defaultHeaders: () => Headers.Headers
+): RequestMethods<E> => {
   const requestEncodeUrl = (method: string, url: string, options: ConnectionPool.RequestOptions = {}) =>
     urlopen(
       method,
@@ -122,8 +128,8 @@ export const make = (urlopen: AnyUrlopen, defaultHeaders: () => Headers.Headers)
     })
 
   return {
-    request: request as RequestMethods["request"],
-    requestEncodeUrl: requestEncodeUrl as RequestMethods["requestEncodeUrl"],
-    requestEncodeBody: requestEncodeBody as RequestMethods["requestEncodeBody"]
+    request: request as RequestMethods<E>["request"],
+    requestEncodeUrl: requestEncodeUrl as RequestMethods<E>["requestEncodeUrl"],
+    requestEncodeBody: requestEncodeBody as RequestMethods<E>["requestEncodeBody"]
   }
 }

@@ -3,7 +3,8 @@
  * 127.0.0.1 (or ::1) port 0, records what it receives and how many sockets it saw, and is
  * closed with every socket it accepted when its Scope closes.
  *
- * Use them from `it.scopedLive` (real clock): the helpers that wait poll with `Effect.sleep`.
+ * Use them from `it.scopedLive` (real clock): `waitForOpenSockets` waits on the sockets' open and
+ * close events, with a real-clock timeout.
  *
  * @example
  * it.scopedLive("reuses the socket", () =>
@@ -97,32 +98,43 @@ const trackSockets = (server: net.Server) => {
   const sockets = new Set<net.Socket>()
   // Socket ids by remote address and port, which a TLS socket shares with its TCP socket.
   const ids = new Map<string, number>()
+  // Called whenever a socket opens or closes: what `waitForOpenSockets` waits on.
+  const onChange = new Set<() => void>()
   let opened = 0
   server.on("connection", (socket: net.Socket) => {
     const id = ++opened
     const key = `${socket.remoteAddress}:${socket.remotePort}`
     ids.set(key, id)
     sockets.add(socket)
+    for (const notify of onChange) notify()
     socket.on("close", () => {
       sockets.delete(socket)
       if (ids.get(key) === id) {
         ids.delete(key)
       }
+      for (const notify of onChange) notify()
     })
   })
   const counts: SocketCounts = {
     socketsOpened: () => opened,
     openSockets: () => sockets.size,
     waitForOpenSockets: (n, timeout = "5 seconds") =>
-      Effect.gen(function* () {
-        const deadline = Date.now() + Duration.toMillis(Duration.decode(timeout))
-        while (sockets.size !== n) {
-          if (Date.now() > deadline) {
-            return yield* Effect.dieMessage(`expected ${n} open sockets, the server has ${sockets.size}`)
-          }
-          yield* Effect.sleep("10 millis")
+      Effect.async<void>((resume) => {
+        if (sockets.size === n) return resume(Effect.void)
+        const notify = () => {
+          if (sockets.size !== n) return
+          onChange.delete(notify)
+          resume(Effect.void)
         }
-      })
+        onChange.add(notify)
+        return Effect.sync(() => onChange.delete(notify))
+      }).pipe(
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () => `expected ${n} open sockets, the server has ${sockets.size}`
+        }),
+        Effect.orDieWith((message) => new Error(message))
+      )
   }
   return { sockets, ids, counts }
 }

@@ -1,0 +1,204 @@
+/**
+ * Many origins for the tests of what a manager keeps per origin: `manyPorts` (one node:http
+ * server on many ports), `throughNumPools` and `originsLeaveNothing`, which PoolManager.test.ts
+ * and Lifecycle.test.ts run at a size `npm test` affords and Scale.test.ts (the stress
+ * project) at full size.
+ */
+import * as http from "node:http"
+import * as net from "node:net"
+import * as v8 from "node:v8"
+import * as vm from "node:vm"
+import { Metrics, PoolManager } from "@httpool/core"
+import * as Connector from "@httpool/core/Connector"
+import { expect } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Metric from "effect/Metric"
+import * as Scope from "effect/Scope"
+import * as NodeConnector from "../../src/NodeConnector.js"
+import * as Servers from "./servers.js"
+
+v8.setFlagsFromString("--expose-gc")
+const gc = vm.runInNewContext("gc") as () => void
+
+/** The heap in use after full collections. */
+const heapAfterGc = (): number => {
+  gc()
+  gc()
+  return process.memoryUsage().heapUsed
+}
+
+/**
+ * One node:http server reachable on `n` distinct loopback ports (one net.Server per port
+ * hands its sockets to the single http.Server), so a test gets many distinct pool keys
+ * without many processes or servers. It counts sockets the way `Servers` does, plus the
+ * most sockets that were still live (not yet ended by the client) when a request arrived.
+ */
+export const manyPorts = (n: number) =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      const app = http.createServer((req, res) => {
+        maxLiveAtRequest = Math.max(maxLiveAtRequest, live.size)
+        req.resume()
+        req.on("end", () => {
+          res.writeHead(200, { "Content-Length": 2 })
+          res.end("ok")
+        })
+      })
+      app.keepAliveTimeout = 60_000
+      const open = new Set<net.Socket>()
+      const live = new Set<net.Socket>()
+      let opened = 0
+      let maxLiveAtRequest = 0
+      const listeners: Array<net.Server> = []
+      const ports = yield* Effect.forEach(
+        Array.from({ length: n }, (_, i) => i),
+        () =>
+          Effect.async<number>((resume) => {
+            const listener = net.createServer((socket) => {
+              opened++
+              open.add(socket)
+              live.add(socket)
+              socket.on("end", () => live.delete(socket))
+              socket.on("close", () => {
+                live.delete(socket)
+                open.delete(socket)
+              })
+              app.emit("connection", socket)
+            })
+            listeners.push(listener)
+            listener.listen(0, "127.0.0.1", () => {
+              const address = listener.address()
+              resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0))
+            })
+          }),
+        { concurrency: 50 }
+      )
+      return {
+        ports,
+        listeners,
+        open,
+        socketsOpened: () => opened,
+        openSockets: () => open.size,
+        maxLiveAtRequest: () => maxLiveAtRequest,
+        waitForOpenSockets: (count: number) =>
+          Effect.gen(function* () {
+            const deadline = Date.now() + 5000
+            while (open.size !== count) {
+              if (Date.now() > deadline) return yield* Effect.dieMessage(`expected ${count} open, got ${open.size}`)
+              yield* Effect.sleep("10 millis")
+            }
+          })
+      }
+    }),
+    ({ listeners, open }) =>
+      Effect.async<void>((resume) => {
+        for (const socket of open) socket.destroy()
+        let pending = listeners.length
+        if (pending === 0) return resume(Effect.void)
+        for (const listener of listeners) {
+          listener.close(() => {
+            if (--pending === 0) resume(Effect.void)
+          })
+        }
+      }).pipe(Effect.timeoutTo({ duration: "3 seconds", onSuccess: () => undefined, onTimeout: () => undefined }))
+  )
+
+/**
+ * `count` origins, one request each, in turn, through a manager with `numPools` 10: never more
+ * than 10 pools' sockets open, none after the manager closes.
+ */
+export const throughNumPools = (count: number) =>
+  Effect.gen(function* () {
+    const origins = yield* manyPorts(count)
+    const scope = yield* Scope.make()
+    const manager = yield* PoolManager.make({ numPools: 10 }).pipe(Scope.extend(scope))
+    let maxPools = 0
+    for (const port of origins.ports) {
+      const response = yield* manager.request("GET", `http://127.0.0.1:${port}/`)
+      expect(response.status).toBe(200)
+      maxPools = Math.max(maxPools, (yield* manager.pools).size)
+    }
+    expect(origins.socketsOpened()).toBe(count)
+    expect(maxPools).toBe(10)
+    // maxsize 1 (the default): one socket per pool, so at most 10 live sockets at any
+    // request the server received...
+    expect(origins.maxLiveAtRequest()).toBeLessThanOrEqual(10)
+    // ... and, once the evicted pools' closes reached the server, 10 open.
+    yield* origins.waitForOpenSockets(10)
+    expect((yield* manager.pools).size).toBe(10)
+    yield* Scope.close(scope, Exit.void)
+    expect((yield* manager.pools).size).toBe(0)
+    yield* origins.waitForOpenSockets(0)
+  })
+
+/**
+ * A Connector that connects every target to `server` (made outside the test's generators, so
+ * that the closure holds nothing but the two).
+ */
+const routedTo = (server: Servers.RawServer, inner: Connector.Service): Connector.Service => ({
+  open: (target, events) => inner.open({ ...target, host: server.host, port: server.port }, events)
+})
+
+/**
+ * Sends one GET to each of `count` distinct origins (`http://o<first + i>.test/`) through a
+ * manager with `numPools` 4, then closes it. A Connector routes every connection to the one
+ * loopback `server`, so each origin is a pool of its own with real sockets.
+ */
+const visit = (server: Servers.RawServer, first: number, count: number) =>
+  Effect.gen(function* () {
+    const routed = routedTo(server, yield* NodeConnector.make())
+    const scope = yield* Scope.make()
+    const manager = yield* PoolManager.make({ numPools: 4 }).pipe(
+      Effect.provideService(Connector.Connector, routed),
+      Effect.provide(NodeConnector.layer),
+      Scope.extend(scope)
+    )
+    yield* Effect.forEach(
+      Array.from({ length: count }, (_, i) => `http://o${first + i}.test/`),
+      (url) => Effect.flatMap(manager.request("GET", url), (response) => Effect.sync(() => response.status)),
+      { concurrency: 4, discard: true }
+    )
+    yield* Scope.close(scope, Exit.void)
+  })
+
+/**
+ * After a warm-up over more origins than the pool labels metrics keep
+ * (`Metrics.DEFAULT_MAX_POOL_LABELS`; 500 when the heap is measured, for code paths and caches
+ * too), `count` more origins leave no metric key behind once their manager closed and, with
+ * `heap`, under 1 KiB of heap each (a measure that needs thousands of origins).
+ */
+export const originsLeaveNothing = (count: number, options: { readonly heap: boolean }) =>
+  Effect.gen(function* () {
+    // Answers every GET with "ok" and records nothing but a count, so that the test's own
+    // records do not weigh in the heap.
+    let answered = 0
+    const server = yield* Servers.raw((socket) => {
+      let pending = ""
+      socket.setEncoding("latin1")
+      socket.on("data", (data: string) => {
+        pending += data
+        let end = pending.indexOf("\r\n\r\n")
+        while (end >= 0) {
+          pending = pending.slice(end + 4)
+          answered++
+          socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+          end = pending.indexOf("\r\n\r\n")
+        }
+      })
+    })
+    const warmUp = options.heap ? 500 : 2 * Metrics.DEFAULT_MAX_POOL_LABELS
+    yield* visit(server, 0, warmUp)
+    yield* server.waitForOpenSockets(0)
+    const keysBefore = Metric.unsafeSnapshot().length
+    const heapBefore = options.heap ? heapAfterGc() : 0
+    yield* visit(server, 1_000_000, count)
+    yield* server.waitForOpenSockets(0)
+    const keysAfter = Metric.unsafeSnapshot().length
+    expect(answered).toBe(warmUp + count)
+    expect(keysAfter - keysBefore).toBe(0)
+    if (options.heap) {
+      const perOrigin = (heapAfterGc() - heapBefore) / count
+      expect(perOrigin, `${Math.round(perOrigin)} bytes retained per origin`).toBeLessThan(1024)
+    }
+  })
