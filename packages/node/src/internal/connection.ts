@@ -239,6 +239,9 @@ export class NodeConnection implements Connector.Connection {
         keepAliveMaxTimeout: this.settings.keepAliveMaxTimeout,
         keepAliveTimeoutThreshold: this.settings.keepAliveTimeoutThreshold,
         maxHeaderSize: this.settings.maxHeaderSize,
+        ...(this.settings.maxRequestsPerConnection === null
+          ? {}
+          : { maxRequestsPerClient: this.settings.maxRequestsPerConnection }),
         headersTimeout: 0,
         bodyTimeout: 0,
         strictContentLength: true
