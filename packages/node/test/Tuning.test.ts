@@ -107,6 +107,19 @@ describe("connection tuning", () => {
     )
   })
 
+  describe("maxConnectionAge", () => {
+    it.scopedLive("through connectionPoolKw of NodePoolManager.layer: an older connection is not reused", () =>
+      Effect.gen(function* () {
+        const server = yield* Servers.http(Servers.echo)
+        const manager = yield* managerWith(NodePoolManager.layer({ connectionPoolKw: { maxConnectionAge: 0.05 } }))
+        yield* manager.request("GET", `${server.url}/a`)
+        yield* Effect.sleep("100 millis")
+        yield* manager.request("GET", `${server.url}/b`)
+        expect(server.requests.map((request) => request.socketId)).toEqual([1, 2])
+      })
+    )
+  })
+
   describe("socketOptions", () => {
     it.scopedLive("by default each TCP socket gets no-delay and keep-alive after 60 s", () =>
       Effect.gen(function* () {
