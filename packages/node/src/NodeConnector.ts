@@ -18,7 +18,10 @@
  * `serverHostname`, else the host; `assertHostname: false` skips the name check. With
  * `assertFingerprint` (md5, sha1 or sha256 hex by length, colons optional, any case) the
  * certificate must have that digest and, as in urllib3, the name is not checked. TLS settings
- * are read once per `TlsOptions` value and host, then reused by every connection.
+ * are read once per `TlsOptions` value and host, then reused by every connection. A pool's
+ * `sslContext` (a `tls.SecureContext`) replaces the context built from the CA, certificate and
+ * version options (combining them is a `ValueError`); the connector's `tls` option adds raw
+ * `tls.connect` options (ciphers, curves, ...) under the pool's own settings.
  *
  * Errors: a refused, unreachable or unbindable connection is `NewConnectionError` (its
  * message names host:port and the errno, e.g. `[Errno 111] Connection refused

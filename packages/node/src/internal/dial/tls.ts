@@ -10,7 +10,7 @@ import { type Dial, handshake } from "./dial.js"
  * tunnel): the pool's settings (`NodeConnector`'s module comment lists them), ALPN
  * `http/1.1`, SNI for the name (never an IP address), the certificate checked against the
  * name or pinned fingerprint; the connector's raw `tls.connect` options go under these.
- * Every failure is an SSLError.
+ * Every failure is an SSLError, except an `sslContext` that cannot be used (a ValueError).
  *
  * @internal
  */
