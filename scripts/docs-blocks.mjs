@@ -6,7 +6,8 @@
 // (node, 20 s at most; a block importing vitest or @effect/vitest runs as a test file under vitest;
 // a block of imports and exported declarations only, such as the examples packages/examples and
 // the node tests run, is type-checked only), against the loopback playground (scripts/playground.mjs): the port of
-// `127.0.0.1:8080`, `localhost:8080` and `port: 8080` is replaced by the playground origin's,
+// `127.0.0.1:8080`, `localhost:8080`, `<name>.test:8080` (a name a block pins to 127.0.0.1) and
+// `port: 8080` is replaced by the playground origin's,
 // the port of `127.0.0.1:3128` by its proxy's, and `https://example.com` by its TLS origin
 // (trusted through NODE_EXTRA_CA_CERTS). A block preceded by a line
 // `<!-- docs-blocks: compile-only, <reason> -->` is only type-checked.
@@ -86,6 +87,7 @@ const localize = (code) =>
   code
     .replaceAll("127.0.0.1:8080", `127.0.0.1:${port(playground.origin)}`)
     .replaceAll("localhost:8080", `localhost:${port(playground.origin)}`)
+    .replaceAll(/\.test:8080\b/g, `.test:${port(playground.origin)}`)
     .replaceAll("127.0.0.1:3128", `127.0.0.1:${port(playground.proxy)}`)
     .replaceAll(/\bport: 8080\b/g, `port: ${port(playground.origin)}`)
     .replaceAll("https://example.com", playground.tls)

@@ -125,7 +125,37 @@ export interface Options extends TlsOptions {
   readonly proxyHeaders?: Headers.Input | null
   /** TLS settings for an https proxy and forwarding of https. Default: verify, tunnel https. */
   readonly proxyConfig?: ProxyConfig | null
+  /**
+   * Connect to this Unix domain socket instead of TCP to `host:port`: requests, `Host`
+   * (from `host`), TLS for https and everything else stay as they are. Default null (TCP).
+   * Cannot be combined with `proxy` (`ValueError`).
+   */
+  readonly socketPath?: string | null
+  /**
+   * How each TCP socket is set up, as urllib3's `socket_options` but by name: a list of
+   * `["TCP_NODELAY", on]`, `["SO_KEEPALIVE", on]` (on: a boolean, 1 or 0) and
+   * `["TCP_KEEPIDLE", seconds]`. A list given replaces the defaults, so `[]` turns no-delay and
+   * keep-alive off. Default null: `TCP_NODELAY` on, `SO_KEEPALIVE` on after 60 s idle. Any
+   * other option fails with `ValueError`.
+   */
+  readonly socketOptions?: ReadonlyArray<SocketOption> | null
+  /**
+   * urllib3's send and read chunk size. Sockets here write what they are given and read what
+   * arrives, so only 16384 (urllib3's default, and what a PoolKey holds when none is set) is
+   * accepted; any other value fails with `ValueError` rather than split pools for nothing.
+   */
+  readonly blocksize?: number | null
 }
+
+/**
+ * One entry of `socketOptions`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SocketOption =
+  | readonly [name: "TCP_NODELAY" | "SO_KEEPALIVE", on: boolean | 0 | 1]
+  | readonly [name: "TCP_KEEPIDLE", seconds: number]
 
 /**
  * A request body: text (sent as UTF-8) and bytes get a Content-Length; a `Stream` or an

@@ -46,6 +46,13 @@ export interface TlsOptions {
   readonly sslMinimumVersion: string | null
   /** Highest TLS version offered. */
   readonly sslMaximumVersion: string | null
+  /**
+   * A platform TLS context used as given instead of one built from the CA, certificate and
+   * version options (urllib3's `ssl_context`); on Node a `tls.SecureContext`
+   * (`tls.createSecureContext({ ciphers, ... })`). Verification, SNI and the name or
+   * fingerprint checks still follow the other options. Absent or null: none.
+   */
+  readonly sslContext?: unknown
 }
 
 /**
@@ -80,7 +87,8 @@ export const makeTlsOptions = (options: TlsOptionsInput): TlsOptions => ({
   assertFingerprint: options.assertFingerprint ?? null,
   serverHostname: options.serverHostname ?? null,
   sslMinimumVersion: options.sslMinimumVersion ?? null,
-  sslMaximumVersion: options.sslMaximumVersion ?? null
+  sslMaximumVersion: options.sslMaximumVersion ?? null,
+  sslContext: options.sslContext ?? null
 })
 
 /**
@@ -113,6 +121,22 @@ export interface HttpConnectHop {
 export type Hop = HttpConnectHop
 
 /**
+ * How a connection's TCP socket is set up (urllib3's `socket_options`, by name). The
+ * default, when a target has none: no-delay on, keep-alive probes after 60 seconds idle.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SocketOptions {
+  /** `TCP_NODELAY`: send small writes at once. */
+  readonly noDelay: boolean
+  /** `SO_KEEPALIVE`: probe an idle connection. */
+  readonly keepAlive: boolean
+  /** `TCP_KEEPIDLE`: milliseconds idle before the first probe; 0 leaves the system's. */
+  readonly keepAliveInitialDelay: number
+}
+
+/**
  * Where and how a `Connection` connects.
  *
  * @since 0.1.0
@@ -134,6 +158,13 @@ export interface ConnectionTarget {
    * connect timeout covers the whole route (every hop and the TLS handshake with the target).
    */
   readonly route: ReadonlyArray<Hop>
+  /**
+   * A Unix domain socket to connect to instead of TCP to `host:port` (or to the first hop's
+   * proxy): the rest (TLS, HTTP) goes over it unchanged. Absent or null: TCP.
+   */
+  readonly socketPath?: string | null
+  /** How the TCP socket is set up; absent or null: the defaults of {@link SocketOptions}. */
+  readonly socketOptions?: SocketOptions | null
 }
 
 /**

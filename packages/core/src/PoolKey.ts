@@ -104,6 +104,8 @@ export interface RequestContext {
   readonly serverHostname?: string | null | undefined
   /** Defaults to 16384 (see {@link defaultBlocksize}). */
   readonly blocksize?: number | null | undefined
+  /** A Unix domain socket the pool connects to instead of TCP (httpool's own field). */
+  readonly socketPath?: string | null | undefined
   readonly [field: string]: unknown
 }
 
@@ -150,6 +152,8 @@ export interface Fields {
   readonly serverHostname: string | null
   /** 16384 when the context had none. */
   readonly blocksize: number
+  /** httpool's own field, after urllib3's: the Unix domain socket of the pool, or null. */
+  readonly socketPath: string | null
 }
 
 /**
@@ -196,7 +200,7 @@ export type KeyFn = (context: RequestContext) => PoolKey
 
 /**
  * The fields of urllib3 2.7.0's `PoolKey`, in its order, camelCased and without leading
- * underscores.
+ * underscores, then httpool's own `socketPath` (a pool on a Unix domain socket).
  *
  * @since 0.1.0
  * @category constants
@@ -293,7 +297,8 @@ export const keyFn: (shape: KeyShape) => KeyFn = internal.keyFn
 
 /**
  * The key functions a PoolManager starts with: `http` and `https`, both of the default
- * shape. The record is frozen; a manager copies it and lets callers replace entries.
+ * shape, and `http+unix` (requests-unixsocket's `http+unix://%2Fpath%2Fto.sock/path`), whose
+ * `socketPath` is the host percent-decoded. The record is frozen; a manager copies it and lets callers replace entries.
  *
  * @since 0.1.0
  * @category constants

@@ -31,6 +31,7 @@ import type { ContentDecoder } from "./ContentDecoder.js"
 import type { ClosedPoolError, HostChangedError, ProxySchemeUnknown, URLSchemeUnknown } from "./Errors.js"
 import type * as Headers from "./Headers.js"
 import * as internal from "./internal/poolManager.js"
+import * as unixSocket from "./internal/unixSocket.js"
 import type * as PoolKey from "./PoolKey.js"
 
 /**
@@ -71,7 +72,10 @@ export interface Options {
   readonly connectionPoolKw?: ConnectionPoolKw
   /** Key functions by scheme. Default `PoolKey.defaultKeyFnByScheme` (http, https). */
   readonly keyFnByScheme?: Readonly<Record<string, PoolKey.KeyFn>>
-  /** Pool constructors by scheme. Default `ConnectionPool.make` for http and https. */
+  /**
+   * Pool constructors by scheme. Default `ConnectionPool.make` for http and https, and for
+   * `http+unix` an http pool on the Unix domain socket named by the URL's host.
+   */
   readonly poolClassesByScheme?: Readonly<Record<string, PoolFactory>>
 }
 
@@ -198,8 +202,9 @@ export class PoolManager extends Context.Tag("@httpool/core/PoolManager")<PoolMa
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options?: Options) => Effect.Effect<Service, never, Scope.Scope | Connector | ContentDecoder> =
-  internal.make
+export const make: (options?: Options) => Effect.Effect<Service, never, Scope.Scope | Connector | ContentDecoder> = (
+  options
+) => internal.make(unixSocket.withUnixSockets(options))
 
 /**
  * A Layer providing a PoolManager over the `Connector` it is given.

@@ -27,6 +27,7 @@ import type { ContentDecoder } from "./ContentDecoder.js"
 import type { LocationParseError, LocationValueError, ProxySchemeUnknown, InvalidHeader } from "./Errors.js"
 import type * as Headers from "./Headers.js"
 import * as internal from "./internal/proxyManager.js"
+import * as unixSocket from "./internal/unixSocket.js"
 import * as PoolManager from "./PoolManager.js"
 import type * as ProxyEnv from "./ProxyEnv.js"
 
@@ -81,7 +82,10 @@ export type ProxyConfigError = ProxySchemeUnknown | LocationValueError | Locatio
 export const make: (
   proxyUrl: string,
   options?: Options
-) => Effect.Effect<PoolManager.Service, ProxyConfigError, Scope.Scope | Connector | ContentDecoder> = internal.make
+) => Effect.Effect<PoolManager.Service, ProxyConfigError, Scope.Scope | Connector | ContentDecoder> = (
+  proxyUrl,
+  options
+) => internal.make(proxyUrl, unixSocket.withUnixSockets(options))
 
 /**
  * Creates a PoolManager that follows proxy environment variables: each request goes
@@ -96,7 +100,8 @@ export const make: (
 export const fromEnv: (
   env: ProxyEnv.Env,
   options?: Options
-) => Effect.Effect<PoolManager.Service, ProxyConfigError, Scope.Scope | Connector | ContentDecoder> = internal.fromEnv
+) => Effect.Effect<PoolManager.Service, ProxyConfigError, Scope.Scope | Connector | ContentDecoder> = (env, options) =>
+  internal.fromEnv(env, unixSocket.withUnixSockets(options))
 
 /**
  * A Layer providing a PoolManager configured from proxy environment variables, under the

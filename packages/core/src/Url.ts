@@ -243,7 +243,8 @@ export const encodeTarget: (target: string) => string = internal.encodeTarget
 export const hostPort: (host: string, port: number) => string = internal.hostPort
 
 /**
- * The port a scheme uses when the URL names none: `http` 80, `https` 443, otherwise `null`.
+ * The port a scheme uses when the URL names none: `http` 80 (and `http+unix`, whose host is
+ * a socket path, see unix-sockets.md), `https` 443, otherwise `null`.
  *
  * @since 0.1.0
  * @category ports

@@ -73,6 +73,13 @@ export * as ProxyEnv from "./ProxyEnv.js"
 export * as ProxyManager from "./ProxyManager.js"
 
 /**
+ * Name resolution as a service: overrides, a cache, a replaceable resolver.
+ *
+ * @since 0.1.0
+ */
+export * as Resolver from "./Resolver.js"
+
+/**
  * @since 0.1.0
  */
 export * as Response from "./Response.js"

@@ -61,8 +61,8 @@ const camel = (name: string) => name.replace(/^_+/, "").replace(/_([a-z])/g, (_,
 
 describe("PoolKey", () => {
   describe("fields (item 1)", () => {
-    it("has urllib3 2.7.0's fields, camelCased, in its order", () => {
-      expect(PoolKey.defaultFields).toEqual(urllib3Fields.map(camel))
+    it("has urllib3 2.7.0's fields, camelCased, in its order, then httpool's socketPath", () => {
+      expect(PoolKey.defaultFields).toEqual([...urllib3Fields.map(camel), "socketPath"])
       expect(PoolKey.defaultShape.fields).toEqual(PoolKey.defaultFields)
     })
 
@@ -349,7 +349,7 @@ describe("PoolKey", () => {
 
   describe("key functions (items 8-10)", () => {
     it("maps http and https to the default shape, in a frozen record a manager copies", () => {
-      expect(Object.keys(PoolKey.defaultKeyFnByScheme).sort()).toEqual(["http", "https"])
+      expect(Object.keys(PoolKey.defaultKeyFnByScheme).sort()).toEqual(["http", "http+unix", "https"])
       expect(Object.isFrozen(PoolKey.defaultKeyFnByScheme)).toBe(true)
       const context = { scheme: "http", host: "h", myField: 1 }
       expectSameKey(PoolKey.defaultKeyFnByScheme["http"]!(context), key(context))
@@ -357,6 +357,22 @@ describe("PoolKey", () => {
       const mine = { ...PoolKey.defaultKeyFnByScheme, http: custom }
       expect(mine["http"]).toBe(custom)
       expect(PoolKey.defaultKeyFnByScheme["http"]).not.toBe(custom)
+    })
+
+    it("keys an http+unix origin by its socket path, percent-decoded and case kept", () => {
+      const unix = PoolKey.defaultKeyFnByScheme["http+unix"]!
+      const a = unix({ scheme: "http+unix", host: "%2Ftmp%2FA.sock", port: 80 })
+      const b = unix({ scheme: "http+unix", host: "%2Ftmp%2Fa.sock", port: 80 })
+      expect(a.socketPath).toBe("/tmp/A.sock")
+      expect(b.socketPath).toBe("/tmp/a.sock")
+      expect(Equal.equals(a, b)).toBe(false)
+      expect(key({ scheme: "http", host: "h" }).socketPath).toBeNull()
+      expect(
+        Equal.equals(
+          key({ scheme: "http", host: "h", socketPath: "/a" }),
+          key({ scheme: "http", host: "h", socketPath: "/b" })
+        )
+      ).toBe(false)
     })
 
     it("derives a key with the key function of the context's scheme", () => {

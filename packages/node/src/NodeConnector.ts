@@ -3,9 +3,12 @@
  * 1, so one socket and one request at a time) whose sockets httpool opens itself: plain TCP
  * for http, TLS with the pool's settings for https.
  *
- * Sockets: TCP no-delay and keep-alive are on; a host name resolving to both IPv6 and IPv4
- * is tried with Happy Eyeballs (`autoSelectFamily`); `sourceAddress` binds the local
- * address; the connect timeout covers TCP and the TLS handshake together.
+ * Sockets: TCP no-delay and keep-alive are on unless a pool's `socketOptions` say otherwise;
+ * names are resolved by the `Resolver` found in the context when the layer is built (else
+ * Node's `dns.lookup`), with the `resolve` overrides and `dnsCache` options over it; a host
+ * name resolving to both IPv6 and IPv4 is tried with Happy Eyeballs (`autoSelectFamily`);
+ * `sourceAddress` binds the local address; a pool's `socketPath` connects to a Unix domain
+ * socket instead; the connect timeout covers TCP and the TLS handshake together.
  *
  * TLS: verification is on unless `certReqs` is `"NONE"` / `"CERT_NONE"`; trust comes from
  * `caCerts` (a PEM file), `caCertDir` (every PEM certificate in the directory), `caCertData`
@@ -15,7 +18,10 @@
  * `serverHostname`, else the host; `assertHostname: false` skips the name check. With
  * `assertFingerprint` (md5, sha1 or sha256 hex by length, colons optional, any case) the
  * certificate must have that digest and, as in urllib3, the name is not checked. TLS settings
- * are read once per `TlsOptions` value and host, then reused by every connection.
+ * are read once per `TlsOptions` value and host, then reused by every connection. A pool's
+ * `sslContext` (a `tls.SecureContext`) replaces the context built from the CA, certificate and
+ * version options (combining them is a `ValueError`); the connector's `tls` option adds raw
+ * `tls.connect` options (ciphers, curves, ...) under the pool's own settings.
  *
  * Errors: a refused, unreachable or unbindable connection is `NewConnectionError` (its
  * message names host:port and the errno, e.g. `[Errno 111] Connection refused
@@ -43,10 +49,12 @@
 import type * as Connector from "@httpool/core/Connector"
 import type * as ContentDecoder from "@httpool/core/ContentDecoder"
 import type * as Errors from "@httpool/core/Errors"
+import type * as Resolver from "@httpool/core/Resolver"
 import * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as tls from "node:tls"
 import * as internal from "./internal/connector.js"
 
 /**
@@ -80,6 +88,34 @@ export interface Options {
   readonly highWaterMark?: number
   /** Largest response head (status line and headers) accepted, in bytes. Default 65536. */
   readonly maxHeaderSize?: number
+  /**
+   * Requests sent on one socket at most: the last one goes with `Connection: close` and the
+   * next request on the connection dials a new socket. Default null (no limit).
+   */
+  readonly maxRequestsPerConnection?: number | null
+  /**
+   * Happy Eyeballs (`net.connect`'s `autoSelectFamily`): every address of a name is tried, an
+   * IPv6 and an IPv4 one interleaved, each given `autoSelectFamilyAttemptTimeout` before the
+   * next starts too; the first to connect wins. With false only the first address is tried.
+   * Default true.
+   */
+  readonly autoSelectFamily?: boolean
+  /** How long each address is tried alone before the next one starts too. Default 0.25 seconds (at least 10 ms). */
+  readonly autoSelectFamilyAttemptTimeout?: Duration.DurationInput
+  /**
+   * Names pinned to addresses, curl's `--resolve host:port:address[,address]` (`*` for any host
+   * or port): see `Resolver.withOverrides`. Default none.
+   */
+  readonly resolve?: ReadonlyArray<string>
+  /** Keep resolved addresses for `timeToLive` (see `Resolver.cached`). Default none: every connection asks. */
+  readonly dnsCache?: Resolver.CacheOptions
+  /**
+   * Raw `tls.connect` options (which include the secure context's: `ciphers`, `ecdhCurve`,
+   * `sigalgs`, `honorCipherOrder`, `secureOptions`, ...) for every TLS connection. httpool's
+   * own settings win where both speak: the pool's verification, CA, client certificate and
+   * version options, SNI and ALPN. Default none.
+   */
+  readonly tls?: tls.ConnectionOptions
 }
 
 /**
@@ -94,12 +130,18 @@ export const defaults: {
   readonly keepAliveTimeoutThreshold: number
   readonly highWaterMark: number
   readonly maxHeaderSize: number
+  readonly maxRequestsPerConnection: number | null
+  readonly autoSelectFamily: boolean
+  readonly autoSelectFamilyAttemptTimeout: number
 } = {
   keepAliveTimeout: internal.defaultSettings.keepAliveTimeout / 1000,
   keepAliveMaxTimeout: internal.defaultSettings.keepAliveMaxTimeout / 1000,
   keepAliveTimeoutThreshold: internal.defaultSettings.keepAliveTimeoutThreshold / 1000,
   highWaterMark: internal.defaultSettings.highWaterMark,
-  maxHeaderSize: internal.defaultSettings.maxHeaderSize
+  maxHeaderSize: internal.defaultSettings.maxHeaderSize,
+  maxRequestsPerConnection: internal.defaultSettings.maxRequestsPerConnection,
+  autoSelectFamily: internal.defaultSettings.autoSelectFamily,
+  autoSelectFamilyAttemptTimeout: internal.defaultSettings.autoSelectFamilyAttemptTimeout / 1000
 }
 
 /** A time option in milliseconds, as the undici settings hold them; NaN (refused later) when invalid. */
@@ -110,8 +152,10 @@ const millis = (value: Duration.DurationInput | undefined): number | undefined =
 }
 
 /** The options converted at the boundary: the internal settings stay milliseconds. */
-const toInternal = (options: Options): internal.Options => {
-  const out: { -readonly [K in keyof internal.Options]: internal.Options[K] } = {}
+const toInternal = (options: Options): internal.Options & internal.Resolution => {
+  const out: {
+    -readonly [K in keyof (internal.Options & internal.Resolution)]: (internal.Options & internal.Resolution)[K]
+  } = {}
   const keepAliveTimeout = millis(options.keepAliveTimeout)
   const keepAliveMaxTimeout = millis(options.keepAliveMaxTimeout)
   const keepAliveTimeoutThreshold = millis(options.keepAliveTimeoutThreshold)
@@ -120,12 +164,20 @@ const toInternal = (options: Options): internal.Options => {
   if (keepAliveTimeoutThreshold !== undefined) out.keepAliveTimeoutThreshold = keepAliveTimeoutThreshold
   if (options.highWaterMark !== undefined) out.highWaterMark = options.highWaterMark
   if (options.maxHeaderSize !== undefined) out.maxHeaderSize = options.maxHeaderSize
+  if (options.maxRequestsPerConnection !== undefined) out.maxRequestsPerConnection = options.maxRequestsPerConnection
+  if (options.autoSelectFamily !== undefined) out.autoSelectFamily = options.autoSelectFamily
+  const attemptTimeout = millis(options.autoSelectFamilyAttemptTimeout)
+  if (attemptTimeout !== undefined) out.autoSelectFamilyAttemptTimeout = attemptTimeout
+  if (options.tls !== undefined) out.tls = options.tls
+  if (options.resolve !== undefined) out.resolve = options.resolve
+  if (options.dnsCache !== undefined) out.dnsCache = options.dnsCache
   return out
 }
 
 /**
- * Makes the Connector service. Fails with `ValueError` when an option is not a positive
- * number.
+ * Makes the Connector service, its names resolved by the `Resolver` of the context if there
+ * is one. Fails with `ValueError` when an option is out of range or a `resolve` entry does
+ * not parse.
  *
  * @since 0.1.0
  * @category constructors
@@ -135,7 +187,7 @@ export const make = (options: Options = {}): Effect.Effect<Connector.Service, Er
 
 /**
  * Provides `Connector` with the default options, and `ContentDecoder` over Node's zlib
- * (`NodeContentDecoder.layer`).
+ * (`NodeContentDecoder.layer`). A `Resolver` in the context when it is built resolves names.
  *
  * @since 0.1.0
  * @category layers

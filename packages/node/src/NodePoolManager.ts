@@ -16,8 +16,9 @@
  */
 import type * as Errors from "@httpool/core/Errors"
 import * as PoolManager from "@httpool/core/PoolManager"
-import * as Layer from "effect/Layer"
-import * as NodeConnector from "./NodeConnector.js"
+import type * as Layer from "effect/Layer"
+import { withConnector } from "./internal/layers.js"
+import type * as NodeConnector from "./NodeConnector.js"
 
 /**
  * The options of `PoolManager`, and the `NodeConnector`'s.
@@ -27,7 +28,8 @@ import * as NodeConnector from "./NodeConnector.js"
  */
 export interface Options extends PoolManager.Options {
   /**
-   * How the sockets are tuned (keep-alive times, header size, buffering). Default:
+   * How the sockets are tuned (keep-alive times, requests per connection, header size,
+   * buffering, name resolution, Happy Eyeballs, raw TLS options). Default:
    * `NodeConnector.defaults`. Options that are not valid fail the layer with `ValueError`.
    */
   readonly connector?: NodeConnector.Options | undefined
@@ -49,6 +51,5 @@ export interface Options extends PoolManager.Options {
 export function layer(options?: Options & { readonly connector?: undefined }): Layer.Layer<PoolManager.PoolManager>
 export function layer(options: Options): Layer.Layer<PoolManager.PoolManager, Errors.ValueError>
 export function layer(options: Options = {}): Layer.Layer<PoolManager.PoolManager, Errors.ValueError> {
-  const { connector, ...manager } = options
-  return PoolManager.layer(manager).pipe(Layer.provide(NodeConnector.layerFor(connector)))
+  return withConnector(options, PoolManager.layer)
 }

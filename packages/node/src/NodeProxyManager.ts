@@ -20,7 +20,8 @@ import type * as PoolManager from "@httpool/core/PoolManager"
 import * as ProxyManager from "@httpool/core/ProxyManager"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as NodeConnector from "./NodeConnector.js"
+import { withConnector } from "./internal/layers.js"
+import type * as NodeConnector from "./NodeConnector.js"
 
 /**
  * The options of `ProxyManager`, and the `NodeConnector`'s.
@@ -30,7 +31,8 @@ import * as NodeConnector from "./NodeConnector.js"
  */
 export interface Options extends ProxyManager.Options {
   /**
-   * How the sockets are tuned (keep-alive times, header size, buffering). Default:
+   * How the sockets are tuned (keep-alive times, requests per connection, header size,
+   * buffering, name resolution, Happy Eyeballs, raw TLS options). Default:
    * `NodeConnector.defaults`. Options that are not valid fail the layer with `ValueError`.
    */
   readonly connector?: NodeConnector.Options | undefined
@@ -55,8 +57,7 @@ export function layer(
   proxyUrl: string,
   options: Options = {}
 ): Layer.Layer<PoolManager.PoolManager, ProxyManager.ProxyConfigError | Errors.ValueError> {
-  const { connector, ...manager } = options
-  return ProxyManager.layer(proxyUrl, manager).pipe(Layer.provide(NodeConnector.layerFor(connector)))
+  return withConnector(options, (manager) => ProxyManager.layer(proxyUrl, manager))
 }
 
 /**
@@ -78,10 +79,7 @@ export function layerFromEnv(
 export function layerFromEnv(
   options: Options = {}
 ): Layer.Layer<PoolManager.PoolManager, ProxyManager.ProxyConfigError | Errors.ValueError> {
-  const { connector, ...manager } = options
-  return Layer.unwrapEffect(
-    Effect.sync(() =>
-      ProxyManager.layerFromEnv({ ...process.env }, manager).pipe(Layer.provide(NodeConnector.layerFor(connector)))
-    )
+  return withConnector(options, (manager) =>
+    Layer.unwrapEffect(Effect.sync(() => ProxyManager.layerFromEnv({ ...process.env }, manager)))
   )
 }

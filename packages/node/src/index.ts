@@ -27,6 +27,13 @@ export * as NodeHttpClient from "./NodeHttpClient.js"
 export * as NodePoolManager from "./NodePoolManager.js"
 
 /**
+ * Node's name resolution (`dns.lookup`) as a `Resolver`, with overrides and a cache.
+ *
+ * @since 0.1.0
+ */
+export * as NodeResolver from "./NodeResolver.js"
+
+/**
  * A ProxyManager over Node's sockets.
  *
  * @since 0.1.0

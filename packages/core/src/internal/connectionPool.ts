@@ -116,7 +116,8 @@ export const configure = (options: ConnectionPool.Options): Either.Either<Config
       sourceAddress: options.sourceAddress ?? null,
       tls:
         origin.scheme !== "https" ? null : Connector.makeTlsOptions(forwarding ? (options.proxyConfig ?? {}) : options),
-      route: proxy?.route ?? []
+      route: proxy?.route ?? [],
+      ...config.transportOf(options)
     },
     label: Metrics.poolLabel(origin.scheme, origin.host, origin.port),
     poolOrigin: { ...origin, hostLine: hostHeader(origin.scheme, origin.host, origin.port) },

@@ -53,7 +53,9 @@ export const defaultFields = [
   "assertHostname",
   "assertFingerprint",
   "serverHostname",
-  "blocksize"
+  "blocksize",
+  // httpool's own: a pool on a Unix domain socket is another pool than TCP to its host.
+  "socketPath"
 ] as const satisfies ReadonlyArray<PoolKey.DefaultField>
 
 /** urllib3's `SSL_KEYWORDS`, camelCased. @internal */
@@ -405,10 +407,29 @@ export const keyFn =
   (context) =>
     build(keyShape as ShapeImpl, context)
 
+/**
+ * The socket path of an `http+unix://` URL's host: the percent-encoded path
+ * (`%2Fvar%2Frun%2Fdocker.sock`), as requests-unixsocket writes it.
+ *
+ * @internal
+ */
+export const unixSocketPath = (host: string): string => {
+  try {
+    return decodeURIComponent(host)
+  } catch {
+    return host
+  }
+}
+
+/** An `http+unix://` key: the default shape, the socket path taken from the host (case kept). */
+const unixKeyFn: PoolKey.KeyFn = (context) =>
+  build(defaultShape as ShapeImpl, { ...context, socketPath: unixSocketPath(context.host) })
+
 /** @internal */
 export const defaultKeyFnByScheme: Readonly<Record<string, PoolKey.KeyFn>> = Object.freeze({
   http: keyFn(defaultShape),
-  https: keyFn(defaultShape)
+  https: keyFn(defaultShape),
+  "http+unix": unixKeyFn
 })
 
 /** @internal */

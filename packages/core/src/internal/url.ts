@@ -518,6 +518,7 @@ export const defaultPort = (scheme: string | null): number | null => {
   if (scheme === null) return null
   switch (scheme) {
     case "http":
+    case "http+unix":
       return 80
     case "https":
       return 443

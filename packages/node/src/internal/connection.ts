@@ -239,6 +239,8 @@ export class NodeConnection implements Connector.Connection {
         keepAliveMaxTimeout: this.settings.keepAliveMaxTimeout,
         keepAliveTimeoutThreshold: this.settings.keepAliveTimeoutThreshold,
         maxHeaderSize: this.settings.maxHeaderSize,
+        // undici closes a socket after maxRequestsPerClient + 1 requests (1 is `reset` in dispatch).
+        maxRequestsPerClient: (this.settings.maxRequestsPerConnection ?? 1) - 1,
         headersTimeout: 0,
         bodyTimeout: 0,
         strictContentLength: true
@@ -305,6 +307,7 @@ export class NodeConnection implements Connector.Connection {
       bodyTimeout: 0,
       servername: this.servername
     }
+    if (this.settings.maxRequestsPerConnection === 1) options.reset = true
     try {
       client.dispatch(options, exchange)
     } catch (error) {

@@ -1,42 +1,87 @@
 import * as Connector from "@httpool/core/Connector"
 import type * as ContentDecoder from "@httpool/core/ContentDecoder"
 import * as Errors from "@httpool/core/Errors"
+import * as Resolver from "@httpool/core/Resolver"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { NodeConnection } from "./connection.js"
 import * as decoder from "./decoder.js"
-import { dialRoute } from "./dial/route.js"
+import { type DialOptions, dialRoute } from "./dial/route.js"
 import { messageOf } from "./errors.js"
+import { dnsLookup } from "./resolver.js"
 import { defaultSettings, type Options, type Settings, settingsOf } from "./settings.js"
 
 export { defaultSettings, type Options, type Settings, settingsOf } from "./settings.js"
 
 /**
  * The Node `Connector`: each connection an undici `Client` of its own whose sockets are
- * dialed along the connection's route (`dial/route.ts`).
+ * dialed along the connection's route (`dial/route.ts`), names resolved by `resolver` (null:
+ * Node's `dns.lookup`, called by `net.connect` itself).
  *
  * @internal
  */
-export const makeService = (settings: Settings): Connector.Service => ({
-  open: (target, events) => new NodeConnection(target, events, settings, dialRoute)
-})
+export const makeService = (settings: Settings, resolver: Resolver.Service | null = null): Connector.Service => {
+  const options: DialOptions = {
+    tcp: {
+      resolver,
+      autoSelectFamily: settings.autoSelectFamily,
+      autoSelectFamilyAttemptTimeout: settings.autoSelectFamilyAttemptTimeout
+    },
+    tls: settings.tls
+  }
+  const dial = (target: Connector.ConnectionTarget) => dialRoute(target, options)
+  return {
+    open: (target, events) => new NodeConnection(target, events, settings, dial)
+  }
+}
+
+/** How names are resolved: overrides over an optional cache over a base resolver. @internal */
+export interface Resolution {
+  /** curl `--resolve` entries, `host:port:address[,address]`. */
+  readonly resolve?: ReadonlyArray<string> | undefined
+  readonly dnsCache?: Resolver.CacheOptions | undefined
+}
+
+/**
+ * The resolver of a connector: the `Resolver` in the context when the layer is built (else
+ * null, Node's own lookup), cached and overridden as `resolution` says.
+ */
+const resolverOf = (resolution: Resolution): Effect.Effect<Resolver.Service | null, Errors.ValueError> =>
+  Effect.gen(function* () {
+    const provided = Option.getOrNull(yield* Effect.serviceOption(Resolver.Resolver))
+    let resolver = provided
+    if (resolution.dnsCache !== undefined) resolver = yield* Resolver.cached(resolver ?? dnsLookup, resolution.dnsCache)
+    if (resolution.resolve !== undefined && resolution.resolve.length > 0) {
+      resolver = yield* Resolver.withOverrides(resolver ?? dnsLookup, resolution.resolve)
+    }
+    return resolver
+  })
 
 /** @internal */
-export const make = (options: Options = {}): Effect.Effect<Connector.Service, Errors.ValueError> =>
-  Effect.try({
-    try: () => makeService(settingsOf(options)),
-    catch: (error) =>
-      error instanceof Errors.ValueError ? error : new Errors.ValueError({ message: messageOf(error) })
+export const make = (options: Options & Resolution = {}): Effect.Effect<Connector.Service, Errors.ValueError> =>
+  Effect.gen(function* () {
+    const settings = yield* Effect.try({
+      try: () => settingsOf(options),
+      catch: (error) =>
+        error instanceof Errors.ValueError ? error : new Errors.ValueError({ message: messageOf(error) })
+    })
+    return makeService(settings, yield* resolverOf(options))
   })
 
 /** @internal */
 export const layer: Layer.Layer<Connector.Connector | ContentDecoder.ContentDecoder> = Layer.merge(
-  Layer.sync(Connector.Connector, () => makeService(defaultSettings)),
+  Layer.effect(
+    Connector.Connector,
+    Effect.map(Effect.serviceOption(Resolver.Resolver), (resolver) =>
+      makeService(defaultSettings, Option.getOrNull(resolver))
+    )
+  ),
   decoder.layer
 )
 
 /** @internal */
 export const layerWith = (
-  options: Options
+  options: Options & Resolution
 ): Layer.Layer<Connector.Connector | ContentDecoder.ContentDecoder, Errors.ValueError> =>
   Layer.merge(Layer.effect(Connector.Connector, make(options)), decoder.layer)

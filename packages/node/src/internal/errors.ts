@@ -55,8 +55,8 @@ const isResolutionError = (u: unknown): boolean =>
 
 const systemErrors: ReadonlyMap<number, [string, string]> = util.getSystemErrorMap()
 
-/** `[Errno 111] Connection refused (ECONNREFUSED)`, as urllib3 shows an OSError. */
-const describeOsError = (u: unknown): string => {
+/** `[Errno 111] Connection refused (ECONNREFUSED)`, as urllib3 shows an OSError. @internal */
+export const describeOsError = (u: unknown): string => {
   const error = asErrorLike(u)
   // Happy Eyeballs: the first attempt's error stands for all of them.
   if (typeof error.errno !== "number" && Array.isArray(error.errors) && error.errors.length > 0) {

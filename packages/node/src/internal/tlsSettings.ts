@@ -110,21 +110,62 @@ const fingerprintOf = (value: string): ResolvedTls["fingerprint"] => {
   return { algorithm, digest: Buffer.from(hex, "hex") }
 }
 
-const resolveTls = (host: string, options: Connector.TlsOptions): ResolvedTls => {
+/** The class of `tls.createSecureContext`'s contexts (Node exports no name for it). */
+let secureContextClass: Function | null = null
+
+const isSecureContext = (value: unknown): value is tls.SecureContext => {
+  if (secureContextClass === null) secureContextClass = tls.createSecureContext().constructor
+  return typeof value === "object" && value !== null && value instanceof secureContextClass
+}
+
+/** Options that build a context, which a given `sslContext` already is. */
+const CONTEXT_FIELDS = [
+  "caCerts",
+  "caCertDir",
+  "caCertData",
+  "certFile",
+  "keyFile",
+  "keyPassword",
+  "sslMinimumVersion",
+  "sslMaximumVersion"
+] as const
+
+/** A given `sslContext`: a `tls.SecureContext`, alone (the options it replaces left out). */
+const givenContext = (options: Connector.TlsOptions): tls.SecureContext | null => {
+  const given = options.sslContext
+  if (given === undefined || given === null) return null
+  if (!isSecureContext(given)) {
+    throw new Errors.ValueError({
+      message: "sslContext must be a tls.SecureContext (made with tls.createSecureContext)"
+    })
+  }
+  const clash = CONTEXT_FIELDS.filter((field) => options[field] !== null)
+  if (clash.length > 0) {
+    throw new Errors.ValueError({
+      message: `sslContext cannot be combined with ${clash.join(", ")}: set them on the context`
+    })
+  }
+  return given
+}
+
+const resolveTls = (host: string, options: Connector.TlsOptions, raw: tls.ConnectionOptions | null): ResolvedTls => {
   const fingerprint = options.assertFingerprint === null ? null : fingerprintOf(options.assertFingerprint)
   const name = stripDot(options.serverHostname ?? host)
   let context: tls.SecureContext
   try {
     const certFile = options.certFile
     const keyFile = options.keyFile ?? certFile
-    context = tls.createSecureContext({
-      minVersion: tlsVersion(options.sslMinimumVersion ?? "TLSv1.2"),
-      ...(options.sslMaximumVersion === null ? {} : { maxVersion: tlsVersion(options.sslMaximumVersion) }),
-      ...(loadCaOption(options) ?? {}),
-      ...(certFile === null ? {} : { cert: fs.readFileSync(certFile) }),
-      ...(keyFile === null || certFile === null ? {} : { key: fs.readFileSync(keyFile) }),
-      ...(options.keyPassword === null ? {} : { passphrase: options.keyPassword })
-    })
+    context =
+      givenContext(options) ??
+      tls.createSecureContext({
+        ...raw,
+        minVersion: tlsVersion(options.sslMinimumVersion ?? "TLSv1.2"),
+        ...(options.sslMaximumVersion === null ? {} : { maxVersion: tlsVersion(options.sslMaximumVersion) }),
+        ...(loadCaOption(options) ?? {}),
+        ...(certFile === null ? {} : { cert: fs.readFileSync(certFile) }),
+        ...(keyFile === null || certFile === null ? {} : { key: fs.readFileSync(keyFile) }),
+        ...(options.keyPassword === null ? {} : { passphrase: options.keyPassword })
+      })
   } catch (error) {
     if (Errors.isHttpoolError(error)) throw error
     throw new Errors.SSLError({ message: `Could not load the TLS settings: ${messageOf(error)}`, cause: error })
@@ -147,24 +188,39 @@ const loadCaOption = (options: Connector.TlsOptions): { readonly ca: Array<strin
   return ca === undefined ? undefined : { ca }
 }
 
-// Settings are read once per TlsOptions value (pools hand the same value to every connection).
+// Settings are read once per TlsOptions value (pools hand the same value to every connection)
+// and connector's raw options.
 const resolvedTls = new WeakMap<Connector.TlsOptions, Map<string, ResolvedTls>>()
+const resolvedWithRaw = new WeakMap<tls.ConnectionOptions, WeakMap<Connector.TlsOptions, Map<string, ResolvedTls>>>()
 
 /**
  * The TLS settings for connecting to `host`, read (CA files, client certificate) once per
- * `TlsOptions` value and host.
+ * `TlsOptions` value, connector's raw options and host.
  *
  * @internal
  */
-export const cachedTls = (host: string, options: Connector.TlsOptions): ResolvedTls => {
-  let byHost = resolvedTls.get(options)
+export const cachedTls = (
+  host: string,
+  options: Connector.TlsOptions,
+  raw: tls.ConnectionOptions | null = null
+): ResolvedTls => {
+  let byOptions = resolvedTls
+  if (raw !== null) {
+    let found = resolvedWithRaw.get(raw)
+    if (found === undefined) {
+      found = new WeakMap()
+      resolvedWithRaw.set(raw, found)
+    }
+    byOptions = found
+  }
+  let byHost = byOptions.get(options)
   if (byHost === undefined) {
     byHost = new Map()
-    resolvedTls.set(options, byHost)
+    byOptions.set(options, byHost)
   }
   let resolved = byHost.get(host)
   if (resolved === undefined) {
-    resolved = resolveTls(host, options)
+    resolved = resolveTls(host, options, raw)
     byHost.set(host, resolved)
   }
   return resolved

@@ -42,6 +42,8 @@ export interface TestCerts {
   readonly server: KeyPair
   /** Signed by the CA for DNS:other.example only (the wrong-host case). */
   readonly otherHost: KeyPair
+  /** Signed by the CA for DNS:example.test only (a name pinned to 127.0.0.1 by a resolver). */
+  readonly exampleTest: KeyPair
   /** Self-signed for DNS:localhost and IP:127.0.0.1 (trusted by nobody). */
   readonly selfSigned: KeyPair
   /** A client certificate signed by the CA (CN=httpool test client). */
@@ -102,7 +104,7 @@ const createCerts = async (): Promise<TestCerts> => {
     ]
   })
   const signer = { ca: { key: caPems.private, cert: caPems.cert } }
-  const [serverPems, otherPems, selfPems, clientPems, encryptedPems] = await Promise.all([
+  const [serverPems, otherPems, selfPems, clientPems, encryptedPems, examplePems] = await Promise.all([
     generate([{ name: "commonName", value: "localhost" }], {
       ...base,
       ...signer,
@@ -140,6 +142,11 @@ const createCerts = async (): Promise<TestCerts> => {
       ...signer,
       passphrase: "wheat",
       extensions: leafExtensions([{ type: 2, value: "client.example" }], "clientAuth")
+    }),
+    generate([{ name: "commonName", value: "example.test" }], {
+      ...base,
+      ...signer,
+      extensions: leafExtensions([{ type: 2, value: "example.test" }], "serverAuth")
     })
   ])
 
@@ -153,6 +160,7 @@ const createCerts = async (): Promise<TestCerts> => {
     caDir,
     server: keyPair(dir, "server", serverPems),
     otherHost: keyPair(dir, "other-host", otherPems),
+    exampleTest: keyPair(dir, "example-test", examplePems),
     selfSigned: keyPair(dir, "self-signed", selfPems),
     client,
     clientCombinedPath: write(dir, "client-combined.pem", `${clientPems.cert}\n${clientPems.private}`),

@@ -27,6 +27,8 @@ export const resolveOrigin = (
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     return Either.left(new ValueError({ message: `Invalid port ${port}` }))
   }
+  const transport = checkTransport(options)
+  if (transport !== null) return Either.left(transport)
   return Either.right({ scheme, host, port })
 }
 
@@ -76,3 +78,89 @@ export const resolveProxy = (
     }
   })
 }
+
+const DEFAULT_BLOCKSIZE = 16384
+
+const flag = (name: string, value: unknown): boolean | ValueError => {
+  if (value === true || value === 1) return true
+  if (value === false || value === 0) return false
+  return new ValueError({ message: `socketOptions: ${name} takes a boolean, 1 or 0, got ${String(value)}` })
+}
+
+/** `socketOptions` by name into what a connector applies; null when not given. @internal */
+export const socketOptionsOf = (
+  options: ConnectionPool.Options
+): Either.Either<Connector.SocketOptions | null, ValueError> => {
+  const given: unknown = options.socketOptions
+  if (given === undefined || given === null) return Either.right(null)
+  if (!Array.isArray(given)) {
+    return Either.left(new ValueError({ message: "socketOptions is a list of [name, value] entries" }))
+  }
+  let noDelay = false
+  let keepAlive = false
+  let keepAliveInitialDelay = 0
+  for (const entry of given as ReadonlyArray<unknown>) {
+    const [name, value] = Array.isArray(entry) && entry.length === 2 ? entry : [undefined, undefined]
+    switch (name) {
+      case "TCP_NODELAY":
+      case "SO_KEEPALIVE": {
+        const on = flag(name, value)
+        if (on instanceof ValueError) return Either.left(on)
+        if (name === "TCP_NODELAY") noDelay = on
+        else keepAlive = on
+        break
+      }
+      case "TCP_KEEPIDLE":
+        if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+          return Either.left(
+            new ValueError({
+              message: `socketOptions: TCP_KEEPIDLE takes a positive number of seconds, got ${String(value)}`
+            })
+          )
+        }
+        keepAliveInitialDelay = Math.ceil(value * 1000)
+        break
+      default:
+        return Either.left(
+          new ValueError({
+            message: `socketOptions: unsupported entry ${JSON.stringify(entry)}; supported: ["TCP_NODELAY", on], ["SO_KEEPALIVE", on], ["TCP_KEEPIDLE", seconds]`
+          })
+        )
+    }
+  }
+  return Either.right({ noDelay, keepAlive, keepAliveInitialDelay })
+}
+
+/**
+ * The transport options of a pool, checked: a socket path (not with a proxy), socket
+ * options, and a blocksize that means something (only the default does here).
+ *
+ * @internal
+ */
+export const checkTransport = (options: ConnectionPool.Options): ValueError | null => {
+  const socketPath: unknown = options.socketPath
+  if (socketPath !== undefined && socketPath !== null) {
+    if (typeof socketPath !== "string" || socketPath.length === 0 || socketPath.includes("\0")) {
+      return new ValueError({ message: `socketPath must be a non-empty path, got ${JSON.stringify(socketPath)}` })
+    }
+    if (options.proxy !== undefined && options.proxy !== null) {
+      return new ValueError({ message: "socketPath cannot be combined with a proxy" })
+    }
+  }
+  const blocksize: unknown = options.blocksize
+  if (blocksize !== undefined && blocksize !== null && blocksize !== DEFAULT_BLOCKSIZE) {
+    return new ValueError({
+      message: `blocksize ${String(blocksize)} is not supported: sockets here write what they are given and read what arrives (only the default ${DEFAULT_BLOCKSIZE} is accepted)`
+    })
+  }
+  const socketOptions = socketOptionsOf(options)
+  return Either.isLeft(socketOptions) ? socketOptions.left : null
+}
+
+/** The transport fields of a pool's connection target (options checked by `checkTransport`). @internal */
+export const transportOf = (
+  options: ConnectionPool.Options
+): Pick<Connector.ConnectionTarget, "socketPath" | "socketOptions"> => ({
+  socketPath: options.socketPath ?? null,
+  socketOptions: Either.getOrNull(socketOptionsOf(options))
+})

@@ -24,7 +24,9 @@ const usesRelative = new Set([
   "svn",
   "svn+ssh",
   "ws",
-  "wss"
+  "wss",
+  // httpool's own: a relative Location stays on the Unix domain socket it came from.
+  "http+unix"
 ])
 const usesNetloc = new Set([
   "",
@@ -52,7 +54,8 @@ const usesNetloc = new Set([
   "git",
   "git+ssh",
   "ws",
-  "wss"
+  "wss",
+  "http+unix"
 ])
 const usesParams = new Set([
   "",

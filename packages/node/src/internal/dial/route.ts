@@ -1,10 +1,12 @@
 import type * as Connector from "@httpool/core/Connector"
 import * as Errors from "@httpool/core/Errors"
 import type * as net from "node:net"
+import type * as tls from "node:tls"
 import { seconds } from "../errors.js"
 import { andThen, type Dial } from "./dial.js"
 import { httpConnect } from "./httpConnect.js"
-import { tcp } from "./tcp.js"
+import { defaultTcpOptions, type TcpOptions, tcp } from "./tcp.js"
+import { unix } from "./unix.js"
 import { tlsOver } from "./tls.js"
 
 const asProxyError = (error: Error): Error =>
@@ -23,8 +25,24 @@ interface Stop {
 }
 
 /** TLS to `stop` over `socket` when it speaks https; the socket itself otherwise. */
-const secure = (stop: Stop) => (socket: net.Socket) =>
-  stop.scheme === "https" ? tlsOver(socket, stop.host, stop.port, stop.tls) : given(socket)
+const secure = (stop: Stop, options: DialOptions) => (socket: net.Socket) =>
+  stop.scheme === "https" ? tlsOver(socket, stop.host, stop.port, stop.tls, options.tls) : given(socket)
+
+/** The connector's settings a route is dialed with. @internal */
+export interface DialOptions {
+  readonly tcp: Omit<TcpOptions, "socketOptions">
+  /** Raw `tls.connect` options under httpool's own. */
+  readonly tls: tls.ConnectionOptions | null
+}
+
+/** @internal */
+export const defaultDialOptions: DialOptions = { tcp: defaultTcpOptions, tls: null }
+
+/** The first hop: the target's Unix domain socket, else TCP to the first stop. */
+const first = (target: Connector.ConnectionTarget, stop: Stop, options: DialOptions): Dial =>
+  target.socketPath !== undefined && target.socketPath !== null
+    ? unix(target.socketPath)
+    : tcp(stop.host, stop.port, target.sourceAddress, { ...options.tcp, socketOptions: target.socketOptions ?? null })
 
 const given =
   (socket: net.Socket): Dial =>
@@ -46,7 +64,7 @@ const given =
  * @internal
  */
 export const dialRoute =
-  (target: Connector.ConnectionTarget): Dial =>
+  (target: Connector.ConnectionTarget, options: DialOptions = defaultDialOptions): Dial =>
   (callback) => {
     const hops = target.route
     const stops: ReadonlyArray<Stop> = [...hops, target]
@@ -68,13 +86,13 @@ export const dialRoute =
       }
     }
 
-    let dial: Dial = andThen(tcp(stops[0].host, stops[0].port, target.sourceAddress), secure(stops[0]))
+    let dial: Dial = andThen(first(target, stops[0], options), secure(stops[0], options))
     for (let i = 0; i < hops.length; i++) {
       const last = i === hops.length - 1
       dial = andThen(dial, through(hops[i], stops[i + 1]))
       dial = andThen(dial, (socket) => {
         if (last) established = true
-        return secure(stops[i + 1])(socket)
+        return secure(stops[i + 1], options)(socket)
       })
     }
     const cancel = dial((error, socket) =>

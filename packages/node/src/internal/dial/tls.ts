@@ -9,18 +9,26 @@ import { type Dial, handshake } from "./dial.js"
  * TLS to `host:port` over a connected socket (to the origin, an https proxy, or through a
  * tunnel): the pool's settings (`NodeConnector`'s module comment lists them), ALPN
  * `http/1.1`, SNI for the name (never an IP address), the certificate checked against the
- * name or pinned fingerprint. Every failure is an SSLError.
+ * name or pinned fingerprint; the connector's raw `tls.connect` options go under these.
+ * Every failure is an SSLError, except an `sslContext` that cannot be used (a ValueError).
  *
  * @internal
  */
-export const tlsOver = (over: net.Socket, host: string, port: number, options: Connector.TlsOptions | null): Dial => {
+export const tlsOver = (
+  over: net.Socket,
+  host: string,
+  port: number,
+  options: Connector.TlsOptions | null,
+  raw: tls.ConnectionOptions | null = null
+): Dial => {
   let expected: ResolvedTls["fingerprint"] = null
   return handshake({
     start: () => {
-      const resolved = cachedTls(host, options ?? emptyTls)
+      const resolved = cachedTls(host, options ?? emptyTls, raw)
       expected = resolved.fingerprint
       const checkName = resolved.checkName
       return tls.connect({
+        ...raw,
         socket: over,
         secureContext: resolved.context,
         rejectUnauthorized: resolved.rejectUnauthorized,

@@ -1,0 +1,28 @@
+import * as Errors from "@httpool/core/Errors"
+import * as net from "node:net"
+import { describeOsError } from "../errors.js"
+import { type Dial, handshake } from "./dial.js"
+
+/**
+ * The first hop of a pool on a Unix domain socket: a stream connection to `path`. A missing
+ * socket, one nobody listens on, or one not allowed is a NewConnectionError naming the path.
+ *
+ * @internal
+ */
+export const unix = (path: string): Dial => {
+  const mapError = (error: unknown) =>
+    Errors.isHttpoolError(error)
+      ? error
+      : new Errors.NewConnectionError({
+          message: `Failed to establish a new connection to unix socket ${path}: ${describeOsError(error)}`,
+          cause: error
+        })
+  return handshake({
+    start: () => net.connect({ path }),
+    ready: "connect",
+    mapError,
+    mapStartError: mapError,
+    verify: () => null,
+    over: null
+  })
+}
