@@ -349,7 +349,9 @@ const afterResponse = (
     retryAfter: hasRetryAfter ? Option.getOrNull(Headers.get(ex.headers, "retry-after")) : null
   }
   // As urllib3, a Location that cannot be used fails the call, its response drained first.
-  const next = isRedirect ? redirect.next(attempt, ex.status, location, attempt.retries) : Either.right(attempt)
+  const next = isRedirect
+    ? redirect.next(attempt, ex.status, location, attempt.retries, call.opts)
+    : Either.right(attempt)
   if (Either.isLeft(next)) return Effect.zipRight(drain, fail(call, next.left))
   const incremented = Retry.increment(attempt.retries, {
     method: attempt.method,
