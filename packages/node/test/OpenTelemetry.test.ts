@@ -16,10 +16,13 @@ import {
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
 import * as NodeConnector from "../src/NodeConnector.js"
 import * as NodeHttpClient from "../src/NodeHttpClient.js"
+import * as Certs from "./utils/certs.js"
 import * as Proxy from "./utils/proxy.js"
 import * as Servers from "./utils/servers.js"
 
@@ -116,7 +119,7 @@ describe("OpenTelemetry export", () => {
           "httpool.connection.reused": false
         })
         expect(span.attributes["error.type"]).toBeUndefined()
-        expect(eventNames(span)).toEqual(["httpool.connection.opened", "http.response.head"])
+        expect(eventNames(span)).toEqual(["httpool.connect", "httpool.connection.opened", "http.response.head"])
         expect(JSON.stringify(spans.map((s) => [s.attributes, s.events]))).not.toContain("secret")
 
         // The second request reuses the connection and says so.
@@ -327,6 +330,77 @@ describe("OpenTelemetry export", () => {
       const point = only(duration.dataPoints.filter((p) => p.attributes["server.port"] === String(port)))
       expect(point.attributes).toMatchObject({ "error.type": "NewConnectionError", "http.request.method": "GET" })
       expect(point.attributes["http.response.status_code"]).toBeUndefined()
+    }).pipe(Effect.provide(Layer.merge(NodeConnector.layer, otel.layer)))
+  })
+
+  it.scopedLive(
+    "a new https connection gives its request connect and TLS events; its lifetime is http.client.connection.duration",
+    () => {
+      const otel = telemetry()
+      return Effect.gen(function* () {
+        const certs = yield* Certs.certs
+        const server = yield* Servers.https(Servers.fixed("secure"))
+        const scope = yield* Scope.make()
+        const pool = yield* ConnectionPool.make({
+          scheme: "https",
+          host: "127.0.0.1",
+          port: server.port,
+          caCerts: certs.ca.certPath
+        }).pipe(Scope.extend(scope))
+        expect((yield* pool.request("GET", "/")).text).toBe("secure")
+        expect((yield* pool.request("GET", "/")).text).toBe("secure")
+
+        const [first, second] = byName(otel.finished(), "GET")
+        expect(eventNames(first)).toEqual([
+          "httpool.connect",
+          "httpool.tls",
+          "httpool.connection.opened",
+          "http.response.head"
+        ])
+        const connect = first.events[0]
+        const tls = first.events[1]
+        expect(connect.attributes?.["network.peer.address"]).toBe("127.0.0.1")
+        expect(typeof connect.attributes?.["httpool.connect.duration_ms"]).toBe("number")
+        expect(typeof tls.attributes?.["httpool.tls.duration_ms"]).toBe("number")
+        // A reused connection was not dialed for its request.
+        expect(eventNames(second)).toEqual(["httpool.connection.reused", "http.response.head"])
+
+        const label = { "server.address": "127.0.0.1", "server.port": String(server.port), "url.scheme": "https" }
+        const durations = (metrics: ReadonlyArray<MetricData>) =>
+          metrics
+            .filter((m) => m.descriptor.name === "http.client.connection.duration")
+            .flatMap((m) => m.dataPoints as Array<DataPoint<Histogram>>)
+            .filter((p) => p.attributes["server.port"] === String(server.port))
+        expect(durations(yield* otel.metrics)).toEqual([])
+        // Closing the pool closes its socket: one connection, one duration.
+        yield* Scope.close(scope, Exit.void)
+        // The socket's close event comes a moment later: read until the point is there (bounded).
+        const [point] = yield* otel.metrics.pipe(
+          Effect.map(durations),
+          Effect.delay("20 millis"),
+          Effect.repeat({ until: (points) => points.length > 0, times: 100 })
+        )
+        expect(point.attributes).toMatchObject({ ...label, unit: "s" })
+        expect(point.value.count).toBe(1)
+      }).pipe(Effect.provide(Layer.merge(NodeConnector.layer, otel.layer)))
+    }
+  )
+
+  it.scopedLive("a request that waited for a blocking pool's connection has a pool wait event", () => {
+    const otel = telemetry()
+    return Effect.gen(function* () {
+      const server = yield* Servers.http(Servers.slowHeaders(100, "late"))
+      const manager = yield* PoolManager.make({ connectionPoolKw: { maxsize: 1, block: true } })
+      const get = manager.request("GET", server.url)
+      yield* Effect.all([get, get], { concurrency: 2 })
+
+      const spans = byName(otel.finished(), "GET")
+      expect(spans).toHaveLength(2)
+      const waited = only(spans.filter((span) => eventNames(span).includes("httpool.pool.wait")))
+      const wait = only(waited.events.filter((event) => event.name === "httpool.pool.wait"))
+      expect(wait.attributes?.["httpool.pool"]).toBe(server.url)
+      expect(wait.attributes?.["httpool.pool.wait_ms"]).toBeGreaterThan(0)
+      expect(eventNames(waited)).toContain("httpool.connection.reused")
     }).pipe(Effect.provide(Layer.merge(NodeConnector.layer, otel.layer)))
   })
 })

@@ -135,6 +135,8 @@ interface LabelTags {
   readonly byReason: Readonly<Record<"error" | "closed" | "full" | "expired", ReadonlyArray<MetricLabel.MetricLabel>>>
   readonly byClass: ReadonlyArray<ReadonlyArray<MetricLabel.MetricLabel>>
   readonly tagsFor: (key: string, value: string) => ReadonlyArray<MetricLabel.MetricLabel>
+  /** `http.client.connection.duration`'s tags. */
+  readonly connectionTags: ReadonlyArray<MetricLabel.MetricLabel>
   /** `http.client.open_connections`'s tags: idle, then active. */
   readonly openTags: readonly [ReadonlyArray<MetricLabel.MetricLabel>, ReadonlyArray<MetricLabel.MetricLabel>]
   /** `http.client.request.duration`'s tags for a method and a status (a number) or an error's tag. */
@@ -184,6 +186,7 @@ const labelTags = (pool: string): LabelTags => {
   // method -> status or error tag -> tags: looked up without making a key string per request.
   const byOutcome = new Map<string, Map<number | string, ReadonlyArray<MetricLabel.MetricLabel>>>()
   return {
+    connectionTags: [...server, protocol, seconds],
     openTags: [
       [...server, MetricLabel.make("http.connection.state", "idle"), connections],
       [...server, MetricLabel.make("http.connection.state", "active"), connections]
@@ -300,6 +303,15 @@ export const forPool = (pool: string): PoolMetrics => {
       )
   }
 }
+
+/**
+ * A connection of the pool labelled `pool` closed, its route up since `ready`
+ * (`performance.now()`): `http.client.connection.duration`.
+ *
+ * @internal
+ */
+export const connectionClosed = (pool: string, ready: number): void =>
+  connectionDuration.unsafeUpdate((performance.now() - ready) / 1000, tagsOf(pool).connectionTags)
 
 const noTags: ReadonlyArray<MetricLabel.MetricLabel> = []
 

@@ -30,6 +30,7 @@ import * as Tracer from "effect/Tracer"
 import type { HttpoolError } from "../../Errors.js"
 import * as Url from "../../Url.js"
 import { errorType } from "../errors.js"
+import { openedReport } from "../opened.js"
 import type { Attempt } from "./attempt.js"
 
 /** Effect's built-in tracer, whose spans no one exports: no span is made under it. */
@@ -85,6 +86,9 @@ const requestAttributes = (method: string, url: Url.Url): Record<string, unknown
     "network.protocol.version": "1.1"
   }
 }
+
+/** A `performance.now()` reading as nanoseconds since the epoch, the clock of spans. */
+const epochNanos = (millis: number): bigint => BigInt(Math.round((performance.timeOrigin + millis) * 1e6))
 
 /** What the loop reports of one response. */
 interface Answered {
@@ -161,6 +165,18 @@ export class Trace {
           "httpool.pool": connection.pool,
           "httpool.pool.wait_ms": connection.waitedMillis
         })
+      }
+      const opened = connection.reused ? undefined : openedReport(connection.id)
+      if (opened !== undefined && this.timing) {
+        span.event("httpool.connect", epochNanos(opened.connected), {
+          "httpool.connect.duration_ms": opened.connected - opened.started,
+          ...(opened.remoteAddress === null ? {} : { "network.peer.address": opened.remoteAddress })
+        })
+        if (opened.scheme === "https") {
+          span.event("httpool.tls", epochNanos(opened.ready), {
+            "httpool.tls.duration_ms": opened.ready - opened.connected
+          })
+        }
       }
       span.event(connection.reused ? "httpool.connection.reused" : "httpool.connection.opened", now, {
         "httpool.connection.id": connection.id,

@@ -46,7 +46,7 @@ const given =
  * @internal
  */
 export const dialRoute =
-  (target: Connector.ConnectionTarget): Dial =>
+  (target: Connector.ConnectionTarget, onConnected?: (socket: net.Socket) => void): Dial =>
   (callback) => {
     const hops = target.route
     const stops: ReadonlyArray<Stop> = [...hops, target]
@@ -68,7 +68,10 @@ export const dialRoute =
       }
     }
 
-    let dial: Dial = andThen(tcp(stops[0].host, stops[0].port, target.sourceAddress), secure(stops[0]))
+    let dial: Dial = andThen(tcp(stops[0].host, stops[0].port, target.sourceAddress), (socket) => {
+      onConnected?.(socket)
+      return secure(stops[0])(socket)
+    })
     for (let i = 0; i < hops.length; i++) {
       const last = i === hops.length - 1
       dial = andThen(dial, through(hops[i], stops[i + 1]))
