@@ -206,27 +206,29 @@ describe("HttpoolFetch over TestConnector", () => {
     })
   )
 
-  it.effect("the loop follows fetch's rule for fetch, urllib3's for the manager: a 303 keeps HEAD a HEAD only in fetch", () =>
-    Effect.gen(function* () {
-      const routes = [
-        route("HEAD", "/see-other", TestConnector.redirect("/echo", { status: 303 })),
-        route("*", "/echo", TestConnector.text("echoed"))
-      ]
-      const { result, requests } = yield* withFetch(routes, async (fetch) => {
-        const response = await fetch("http://api.test/see-other", { method: "HEAD" })
-        return [response.status, response.redirected, response.url]
+  it.effect(
+    "the loop follows fetch's rule for fetch, urllib3's for the manager: a 303 keeps HEAD a HEAD only in fetch",
+    () =>
+      Effect.gen(function* () {
+        const routes = [
+          route("HEAD", "/see-other", TestConnector.redirect("/echo", { status: 303 })),
+          route("*", "/echo", TestConnector.text("echoed"))
+        ]
+        const { result, requests } = yield* withFetch(routes, async (fetch) => {
+          const response = await fetch("http://api.test/see-other", { method: "HEAD" })
+          return [response.status, response.redirected, response.url]
+        })
+        expect(result).toEqual([200, true, "http://api.test/echo"])
+        expect(requests.map((r) => `${r.method} ${r.target}`)).toEqual(["HEAD /see-other", "HEAD /echo"])
+        // The manager's own request, urllib3's rule: a 303 makes any method a GET.
+        const viaManager = yield* Effect.gen(function* () {
+          const manager = yield* PoolManager.PoolManager
+          yield* manager.request("HEAD", "http://api.test/see-other")
+          const kit = yield* TestConnector.TestConnector
+          return (yield* kit.requests).map((r) => `${r.method} ${r.target}`)
+        }).pipe(Effect.provide(over(routes)))
+        expect(viaManager).toEqual(["HEAD /see-other", "GET /echo"])
       })
-      expect(result).toEqual([200, true, "http://api.test/echo"])
-      expect(requests.map((r) => `${r.method} ${r.target}`)).toEqual(["HEAD /see-other", "HEAD /echo"])
-      // The manager's own request, urllib3's rule: a 303 makes any method a GET.
-      const viaManager = yield* Effect.gen(function* () {
-        const manager = yield* PoolManager.PoolManager
-        yield* manager.request("HEAD", "http://api.test/see-other")
-        const kit = yield* TestConnector.TestConnector
-        return (yield* kit.requests).map((r) => `${r.method} ${r.target}`)
-      }).pipe(Effect.provide(over(routes)))
-      expect(viaManager).toEqual(["HEAD /see-other", "GET /echo"])
-    })
   )
 
   it.effect("follow: a redirect to another scheme rejects; a streamed body follows a 303 only", () =>

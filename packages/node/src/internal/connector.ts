@@ -20,9 +20,7 @@ export { defaultSettings, type Options, type Settings, settingsOf } from "./sett
  */
 export const makeService = (settings: Settings): Connector.Service => ({
   open: (target, events) => {
-    const connection: NodeConnection = new NodeConnection(target, events, settings, (to) =>
-      reported(connection.id, to)
-    )
+    const connection: NodeConnection = new NodeConnection(target, events, settings, (to) => reported(connection.id, to))
     return connection
   }
 })
