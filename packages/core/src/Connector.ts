@@ -13,6 +13,7 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import type * as Effect from "effect/Effect"
 import type { HttpoolError } from "./Errors.js"
+import * as opened from "./internal/opened.js"
 
 /**
  * TLS settings of a pool, named as urllib3's (camelCased). Verification is on unless
@@ -308,3 +309,47 @@ export interface Service {
  * @category tags
  */
 export class Connector extends Context.Tag("@httpool/core/Connector")<Connector, Service>() {}
+
+/**
+ * How a connection's socket came up, as a `Connector` reports it with {@link reportOpened}.
+ * Times are `performance.now()` readings.
+ *
+ * @since 0.2.0
+ * @category observability
+ */
+export interface OpenedReport {
+  /** The `Connection`'s id. */
+  readonly id: number
+  /** The connection's target (its pool's origin). */
+  readonly scheme: "http" | "https"
+  readonly host: string
+  readonly port: number
+  /** When the connector began to dial. */
+  readonly started: number
+  /** When the TCP connection to the first stop (the target, or the first proxy) was up. */
+  readonly connected: number
+  /** When the whole route was up: TLS to the target done, every tunnel open. */
+  readonly ready: number
+  /** The remote address of the TCP connection (a proxy's, through a tunnel), or null. */
+  readonly remoteAddress: string | null
+}
+
+/**
+ * Tells httpool that a connection's socket is up. A request that opened the connection then
+ * gets `httpool.connect` and `httpool.tls` events on its span, and {@link reportClosed}
+ * records `http.client.connection.duration`. `NodeConnector` reports every socket it dials;
+ * a Connector of your own may call it too (it is optional).
+ *
+ * @since 0.2.0
+ * @category observability
+ */
+export const reportOpened: (report: OpenedReport) => void = opened.reportOpened
+
+/**
+ * Tells httpool that the socket of a connection reported with {@link reportOpened} closed:
+ * records `http.client.connection.duration` (from `ready` to now) under its pool's labels.
+ *
+ * @since 0.2.0
+ * @category observability
+ */
+export const reportClosed: (report: OpenedReport) => void = opened.reportClosed

@@ -43,7 +43,8 @@ export type Fetch = typeof globalThis.fetch
  */
 export interface Options {
   /**
-   * The retry policy of each request (each hop of a redirect chain). Default
+   * The retry policy of each fetch, its redirects included (they follow fetch's rule in the
+   * request loop; the policy's `redirect` count is replaced by `maxRedirects`). Default
    * {@link DEFAULT_RETRIES}: up to 3 connection failures and, for idempotent methods, 3 read
    * failures; a response is always the answer, whatever its status. A request whose body is
    * a stream is never retried (its body cannot be sent twice).

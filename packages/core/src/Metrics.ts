@@ -1,5 +1,7 @@
 /**
- * The Effect `Metric`s httpool's pools record as they work. Read them with `Metric.value`
+ * The Effect `Metric`s httpool's pools record as they work: OpenTelemetry's HTTP client
+ * metrics (`http.client.request.duration`, `http.client.open_connections`,
+ * `http.client.connection.duration`) and httpool's own (`httpool_*`). Read them with `Metric.value`
  * (tag a per-pool metric with `Metric.tagged(metric, "pool", "http://host:port")` first), or
  * export them all with any Effect metrics exporter, such as @effect/opentelemetry's.
  *
@@ -136,6 +138,45 @@ export const poolWait: Metric.Metric.Histogram<number> = internal.poolWait
  * @category metrics
  */
 export const retries: Counter = internal.retries
+
+/**
+ * `http.client.request.duration` {http.request.method, http.response.status_code | error.type,
+ * server.address, server.port, url.scheme, network.protocol.version}: OpenTelemetry's
+ * histogram of HTTP client calls, in seconds, with OpenTelemetry's bucket boundaries (0.005
+ * to 10). One value per call, from its start to its answer, retries and redirects included.
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const requestDuration: Metric.Metric.Histogram<number> = internal.requestDuration
+
+/**
+ * `http.client.open_connections` {http.connection.state, server.address, server.port,
+ * url.scheme}: OpenTelemetry's count of the connections pools hold now, `idle` or `active`.
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const openConnections: Gauge = internal.openConnections
+
+/**
+ * `http.client.connection.duration` {server.address, server.port, url.scheme,
+ * network.protocol.version}: OpenTelemetry's histogram of how long connections lived, in
+ * seconds, recorded when a connection's socket closes (as its Connector reports it:
+ * `Connector.reportClosed`).
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const connectionDuration: Metric.Metric.Histogram<number> = internal.connectionDuration
+
+/**
+ * OpenTelemetry's bucket boundaries of `http.client.request.duration`, in seconds.
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const DURATION_BOUNDARIES: ReadonlyArray<number> = internal.DURATION_BOUNDARIES
 
 /**
  * The `pool` label of the pools past the limit of distinct labels: `"other"`. Their metrics

@@ -205,4 +205,72 @@ describe("HttpoolFetch over TestConnector", () => {
       expect(stats.opened).toBe(1)
     })
   )
+
+  it.effect(
+    "the loop follows fetch's rule for fetch, urllib3's for the manager: a 303 keeps HEAD a HEAD only in fetch",
+    () =>
+      Effect.gen(function* () {
+        const routes = [
+          route("HEAD", "/see-other", TestConnector.redirect("/echo", { status: 303 })),
+          route("*", "/echo", TestConnector.text("echoed"))
+        ]
+        const { result, requests } = yield* withFetch(routes, async (fetch) => {
+          const response = await fetch("http://api.test/see-other", { method: "HEAD" })
+          return [response.status, response.redirected, response.url]
+        })
+        expect(result).toEqual([200, true, "http://api.test/echo"])
+        expect(requests.map((r) => `${r.method} ${r.target}`)).toEqual(["HEAD /see-other", "HEAD /echo"])
+        // The manager's own request, urllib3's rule: a 303 makes any method a GET.
+        const viaManager = yield* Effect.gen(function* () {
+          const manager = yield* PoolManager.PoolManager
+          yield* manager.request("HEAD", "http://api.test/see-other")
+          const kit = yield* TestConnector.TestConnector
+          return (yield* kit.requests).map((r) => `${r.method} ${r.target}`)
+        }).pipe(Effect.provide(over(routes)))
+        expect(viaManager).toEqual(["HEAD /see-other", "GET /echo"])
+      })
+  )
+
+  it.effect("follow: a redirect to another scheme rejects; a streamed body follows a 303 only", () =>
+    Effect.gen(function* () {
+      const { result, requests } = yield* withFetch(
+        [
+          route("GET", "/ftp", TestConnector.redirect("ftp://files.test/x")),
+          route("POST", "/307", TestConnector.redirect("/echo", { status: 307 })),
+          route("POST", "/303", TestConnector.redirect("/echo", { status: 303 })),
+          route("*", "/echo", echo)
+        ],
+        async (fetch) => {
+          const ftp = await fetch("http://api.test/ftp").catch((e: TypeError) => e)
+          const stream = () =>
+            new ReadableStream<Uint8Array>({
+              start: (controller) => {
+                controller.enqueue(new TextEncoder().encode("streamed"))
+                controller.close()
+              }
+            })
+          const init = (): RequestInit & { duplex: "half" } => ({ method: "POST", body: stream(), duplex: "half" })
+          const kept = await fetch("http://api.test/307", init()).catch((e: TypeError) => e)
+          const seeOther = await fetch("http://api.test/303", init())
+          const echoed = (await seeOther.json()) as { method: string; body: string }
+          return {
+            ftp: [ftp instanceof TypeError, String((ftp as TypeError).cause)],
+            kept: [kept instanceof TypeError, String((kept as TypeError).cause)],
+            seeOther: [echoed.method, echoed.body]
+          }
+        }
+      )
+      expect(result.ftp[0]).toBe(true)
+      expect(result.ftp[1]).toContain("URL scheme must be a HTTP(S) scheme")
+      expect(result.kept[0]).toBe(true)
+      expect(result.kept[1]).toContain("Cannot follow a redirect with a streamed request body")
+      expect(result.seeOther).toEqual(["GET", ""])
+      expect(requests.map((r) => `${r.method} ${r.target}`)).toEqual([
+        "GET /ftp",
+        "POST /307",
+        "POST /303",
+        "GET /echo"
+      ])
+    })
+  )
 })

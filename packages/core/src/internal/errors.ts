@@ -89,3 +89,16 @@ export const logAnnotations = (
   pool: PoolInfo,
   extra?: Readonly<Record<string, unknown>>
 ): Record<string, unknown> => ({ "httpool.event": event, "httpool.pool": poolLabel(pool), ...extra })
+
+/**
+ * OpenTelemetry's `error.type` of a failure: the tag of the error that decided it (a
+ * MaxRetryError's reason), a small fixed set of names.
+ *
+ * @internal
+ */
+export const errorType = (error: { readonly _tag: string }): string => {
+  const decided = reason(error)
+  return typeof decided === "object" && decided !== null && typeof (decided as { _tag?: unknown })._tag === "string"
+    ? (decided as { _tag: string })._tag
+    : error._tag
+}

@@ -1,6 +1,7 @@
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
@@ -14,6 +15,8 @@ import type * as HttpoolFetch from "../HttpoolFetch.js"
 import * as PoolManager from "../PoolManager.js"
 import * as Retry from "../Retry.js"
 import type * as Response from "../Response.js"
+import * as redirect from "./request/redirect.js"
+import * as retry from "./retry.js"
 
 // ---------------------------------------------------------------------------
 // Defaults
@@ -22,7 +25,8 @@ import type * as Response from "../Response.js"
 /**
  * fetch's retries, urllib3's where they are safe: connection failures (nothing was sent) up to
  * 3 times, read failures up to 3 times for idempotent methods, nothing else. Redirects are
- * fetch's own (see `follow`), and a response, whatever its status, is the answer.
+ * counted by `maxRedirects` instead of `redirect` (see `fromRuntime`), and a response,
+ * whatever its status, is the answer.
  *
  * @internal
  */
@@ -37,22 +41,23 @@ export const DEFAULT_RETRIES: Retry.Retry = Retry.make({
   raiseOnStatus: false
 })
 
+/** Nothing retried, no redirect followed: the base of a streamed body's policy. */
+const NO_RETRIES = {
+  total: null,
+  connect: 0,
+  read: 0,
+  other: 0,
+  status: 0,
+  respectRetryAfterHeader: false,
+  raiseOnStatus: false
+} as const
+
 /** @internal */
 export const DEFAULT_MAX_REDIRECTS = 20
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
 /** Statuses whose response has no body (the Response constructor refuses one). */
 const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304])
-/** Dropped when a redirect turns the request into a GET without a body. */
-const REQUEST_BODY_HEADERS = [
-  "content-encoding",
-  "content-language",
-  "content-location",
-  "content-type",
-  "content-length"
-]
-/** Dropped on a redirect to another origin (the spec's Authorization, and what undici drops besides). */
-const CREDENTIAL_HEADERS = ["authorization", "proxy-authorization", "cookie"]
 
 // ---------------------------------------------------------------------------
 // Requests
@@ -123,7 +128,7 @@ const networkError = (cause: unknown): TypeError => new TypeError("fetch failed"
 // Hops
 // ---------------------------------------------------------------------------
 
-/** One answered hop: the response, streamed, leased in `scope`. */
+/** The answer: the response, streamed, leased in `scope`. */
 interface Hop {
   readonly response: Response.StreamingResponse
   readonly scope: Scope.CloseableScope
@@ -133,13 +138,29 @@ const closeHop = (hop: Hop): Effect.Effect<void> => Scope.close(hop.scope, Exit.
 
 interface Settings {
   readonly manager: PoolManager.Service
+  /** The options of a request whose body is bytes (or none); they name fetch's redirect rule. */
   readonly urlopen: ConnectionPool.UrlopenOptions
+  /** The options of a request whose body is a stream: no retries (it cannot be sent twice), redirects alike. */
   readonly streamedUrlopen: ConnectionPool.UrlopenOptions
-  readonly maxRedirects: number
+  /** Why every request fails: the `retries` option given was not a policy. */
+  readonly invalid: HttpoolError | null
 }
 
-/** Sends one hop in a Scope of its own, which holds the connection until the body is done. */
-const sendHop = (settings: Settings, outgoing: Outgoing): Effect.Effect<Hop, TypeError> =>
+/** The redirect count ran out: what undici's fetch says then. */
+const isRedirectCountExceeded = (error: HttpoolError): boolean =>
+  error._tag === "MaxRetryError" &&
+  error.reason !== null &&
+  typeof error.reason === "object" &&
+  (error.reason as { _tag?: unknown })._tag === "ResponseError" &&
+  (error.reason as { message?: unknown }).message === "too many redirects"
+
+/**
+ * Sends the request in a Scope of its own, which holds the connection until the body is done.
+ * In `follow` mode the request loop follows the redirects by fetch's rule
+ * (`request/redirect.ts`, `fetchNext`), reading each redirect's body so its connection goes
+ * back; the last response is the answer.
+ */
+const send = (settings: Settings, outgoing: Outgoing, follow: boolean): Effect.Effect<Hop, TypeError> =>
   Effect.flatMap(Scope.make(), (scope) =>
     Effect.uninterruptibleMask((restore) =>
       restore(
@@ -150,7 +171,7 @@ const sendHop = (settings: Settings, outgoing: Outgoing): Effect.Effect<Hop, Typ
               : settings.urlopen),
             headers: outgoing.headers,
             body: outgoing.body,
-            redirect: false,
+            redirect: follow,
             preloadContent: false
           }),
           scope
@@ -158,44 +179,12 @@ const sendHop = (settings: Settings, outgoing: Outgoing): Effect.Effect<Hop, Typ
       ).pipe(
         Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, Exit.void))),
         Effect.map((response): Hop => ({ response, scope })),
-        Effect.mapError((error: HttpoolError) => networkError(error))
+        Effect.mapError((error: HttpoolError) =>
+          networkError(isRedirectCountExceeded(error) ? new Error("redirect count exceeded") : error)
+        )
       )
     )
   )
-
-/** The location a redirect leads to, or null when it has none (the redirect is then the answer). */
-const locationOf = (hop: Hop, base: URL): URL | null | TypeError => {
-  const location = Option.getOrNull(Headers.get(hop.response.headers, "location"))
-  if (location === null) return null
-  try {
-    return new URL(location, base)
-  } catch (cause) {
-    return networkError(cause)
-  }
-}
-
-/** The request a redirect makes of `outgoing` (fetch's rules), or why it cannot be followed. */
-const redirected = (outgoing: Outgoing, status: number, location: URL): Outgoing | TypeError => {
-  if (location.protocol !== "http:" && location.protocol !== "https:") {
-    return networkError(new Error(`URL scheme must be a HTTP(S) scheme (redirect to ${location.protocol})`))
-  }
-  if (status !== 303 && outgoing.body !== null && !(outgoing.body instanceof Uint8Array)) {
-    return networkError(new Error("Cannot follow a redirect with a streamed request body"))
-  }
-  let { method, headers, body } = outgoing
-  if (
-    ((status === 301 || status === 302) && method === "POST") ||
-    (status === 303 && method !== "GET" && method !== "HEAD")
-  ) {
-    method = "GET"
-    body = null
-    for (const name of REQUEST_BODY_HEADERS) headers = Headers.remove(headers, name)
-  }
-  if (location.origin !== outgoing.url.origin) {
-    for (const name of CREDENTIAL_HEADERS) headers = Headers.remove(headers, name)
-  }
-  return { method, url: location, headers, body }
-}
 
 /** The last hop, the URL that answered, and whether its body was already read (it had none). */
 interface Answer {
@@ -211,10 +200,14 @@ const hasNoBody = (method: string, response: Response.StreamingResponse): boolea
   NULL_BODY_STATUSES.has(response.status) ||
   Option.getOrNull(Headers.get(response.headers, "content-length"))?.trim() === "0"
 
+/** Whether the loop followed a redirect to reach `response`. */
+const wasRedirected = (response: Response.StreamingResponse): boolean =>
+  response.retries?.history.some((entry) => entry.redirectLocation !== null) === true
+
 /**
- * Sends `first` and follows redirects as `mode` says: `follow` up to `maxRedirects`, `manual`
- * answers with the redirect itself, `error` fails on any redirect status. The last hop is
- * the answer.
+ * Sends `first` and follows redirects as `mode` says: `follow` up to `maxRedirects` (the
+ * loop's redirect step with fetch's rule), `manual` answers with the redirect itself,
+ * `error` fails on any redirect status.
  */
 const sendAll = (
   settings: Settings,
@@ -222,29 +215,20 @@ const sendAll = (
   mode: "follow" | "manual" | "error"
 ): Effect.Effect<Answer, TypeError> =>
   Effect.gen(function* () {
-    let outgoing = first
-    for (let count = 0; ; count++) {
-      const hop = yield* sendHop(settings, outgoing)
-      const last = (): Effect.Effect<Answer> => {
-        const answer = { hop, url: outgoing.url, redirected: count > 0, drained: false }
-        if (!hasNoBody(outgoing.method, hop.response)) return Effect.succeed(answer)
-        // Nothing to read: the connection goes back now, as undici's does, not when the body is.
-        return Effect.as(Effect.zipRight(hop.response.drain, closeHop(hop)), { ...answer, drained: true })
-      }
-      if (mode === "manual" || !REDIRECT_STATUSES.has(hop.response.status)) return yield* last()
-      const location = mode === "error" ? null : locationOf(hop, outgoing.url)
-      if (mode === "follow" && location === null) return yield* last()
+    if (settings.invalid !== null) return yield* Effect.fail(networkError(settings.invalid))
+    const hop = yield* send(settings, first, mode === "follow")
+    const response = hop.response
+    if (mode === "error" && REDIRECT_STATUSES.has(response.status)) {
       // The redirect's own body is not wanted: read it (the connection goes back) or drop it.
-      yield* Effect.zipRight(hop.response.drain, closeHop(hop))
-      if (location === null) {
-        return yield* Effect.fail(networkError(new Error('unexpected redirect (redirect mode is "error")')))
-      }
-      if (location instanceof TypeError) return yield* Effect.fail(location)
-      if (count >= settings.maxRedirects) return yield* Effect.fail(networkError(new Error("redirect count exceeded")))
-      const next = redirected(outgoing, hop.response.status, location)
-      if (next instanceof TypeError) return yield* Effect.fail(next)
-      outgoing = next
+      yield* Effect.zipRight(response.drain, closeHop(hop))
+      return yield* Effect.fail(networkError(new Error('unexpected redirect (redirect mode is "error")')))
     }
+    const redirected = wasRedirected(response)
+    const answer: Answer = { hop, url: redirected ? new URL(response.url) : first.url, redirected, drained: false }
+    if (!hasNoBody(response.method, response)) return answer
+    // Nothing to read: the connection goes back now, as undici's does, not when the body is.
+    yield* Effect.zipRight(response.drain, closeHop(hop))
+    return { ...answer, drained: true }
   })
 
 // ---------------------------------------------------------------------------
@@ -368,8 +352,16 @@ export const fromRuntime = (
   options: HttpoolFetch.Options = {}
 ): HttpoolFetch.Fetch => {
   const manager = Context.get(runtime.context, PoolManager.PoolManager)
-  const base: ConnectionPool.UrlopenOptions = {
-    retries: options.retries ?? DEFAULT_RETRIES,
+  const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS
+  const given = Retry.from(options.retries ?? DEFAULT_RETRIES)
+  // Redirects are counted by the policy, up to fetch's maxRedirects; `false` retries nothing else.
+  const noRetries = Retry.make({ ...NO_RETRIES, redirect: maxRedirects })
+  const retries = Either.map(given, (policy) =>
+    policy.total === false ? noRetries : retry.withRedirects(policy, maxRedirects)
+  )
+  const base: ConnectionPool.UrlopenOptions & redirect.WithRule = {
+    [redirect.RuleId]: "fetch",
+    retries: Either.getOrElse(retries, () => noRetries),
     ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
     ...(options.decodeContent === undefined ? {} : { decodeContent: options.decodeContent })
   }
@@ -377,8 +369,8 @@ export const fromRuntime = (
     manager,
     urlopen: base,
     // A body read once cannot be sent again: no retries for it.
-    streamedUrlopen: { ...base, retries: false },
-    maxRedirects: options.maxRedirects ?? DEFAULT_MAX_REDIRECTS
+    streamedUrlopen: { ...base, retries: noRetries },
+    invalid: Either.isLeft(retries) ? retries.left : null
   }
   const acceptEncoding = options.acceptEncoding ?? null
   const platform = runtime as Runtime.Runtime<never>

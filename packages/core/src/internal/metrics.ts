@@ -1,6 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import { errorType } from "./errors.js"
 import { hostPort } from "./url.js"
 import * as MetricLabel from "effect/MetricLabel"
 
@@ -61,6 +62,34 @@ export const retries = Metric.counter("httpool_retries_total", {
   incremental: true
 })
 
+/**
+ * OpenTelemetry's bucket boundaries for `http.client.request.duration`, in seconds.
+ *
+ * @internal
+ */
+export const DURATION_BOUNDARIES: ReadonlyArray<number> = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10
+]
+
+/** @internal */
+export const requestDuration = Metric.histogram(
+  "http.client.request.duration",
+  MetricBoundaries.fromIterable(DURATION_BOUNDARIES),
+  "Duration of HTTP client requests, in seconds (OpenTelemetry's http.client.request.duration)"
+)
+
+/** @internal */
+export const openConnections = Metric.gauge("http.client.open_connections", {
+  description: "Outbound HTTP connections open now, by http.connection.state (idle or active)"
+})
+
+/** @internal */
+export const connectionDuration = Metric.histogram(
+  "http.client.connection.duration",
+  MetricBoundaries.fromIterable([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300]),
+  "Duration of outbound HTTP connections, from their socket's opening to its closing, in seconds"
+)
+
 /** The label every per-pool metric carries: the pool as `scheme://host:port`. @internal */
 export const POOL_LABEL = "pool"
 
@@ -92,6 +121,12 @@ export interface PoolMetrics {
   readonly response: (status: number) => void
   readonly failed: (tag: string) => void
   readonly retried: (reason: string) => void
+  /**
+   * A call ended on this pool: `http.client.request.duration`, from `started`
+   * (`performance.now()` when the call began) to now, labelled by method and the final status
+   * or the error's type (the tag of the error that decided it).
+   */
+  readonly duration: (method: string, outcome: number | { readonly _tag: string }, started: number) => void
 }
 
 /** The tag arrays of one `pool` label, shared by every pool that carries it. */
@@ -100,12 +135,81 @@ interface LabelTags {
   readonly byReason: Readonly<Record<"error" | "closed" | "full" | "expired", ReadonlyArray<MetricLabel.MetricLabel>>>
   readonly byClass: ReadonlyArray<ReadonlyArray<MetricLabel.MetricLabel>>
   readonly tagsFor: (key: string, value: string) => ReadonlyArray<MetricLabel.MetricLabel>
+  /** `http.client.connection.duration`'s tags. */
+  readonly connectionTags: ReadonlyArray<MetricLabel.MetricLabel>
+  /** `http.client.open_connections`'s tags: idle, then active. */
+  readonly openTags: readonly [ReadonlyArray<MetricLabel.MetricLabel>, ReadonlyArray<MetricLabel.MetricLabel>]
+  /** `http.client.request.duration`'s tags for a method and a status (a number) or an error's tag. */
+  readonly durationTags: (method: string, outcome: number | string) => ReadonlyArray<MetricLabel.MetricLabel>
+}
+
+/** Methods OpenTelemetry names; any other is `_OTHER`, so a method cannot add series without bound. */
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  "CONNECT",
+  "DELETE",
+  "GET",
+  "HEAD",
+  "OPTIONS",
+  "PATCH",
+  "POST",
+  "PUT",
+  "QUERY",
+  "TRACE"
+])
+
+/**
+ * OpenTelemetry's `server.address`, `server.port` and `url.scheme` of a pool's label
+ * (`scheme://host:port`, IPv6 in brackets); none for {@link OTHER_POOLS}.
+ */
+const serverLabels = (pool: string): Array<MetricLabel.MetricLabel> => {
+  const sep = pool.indexOf("://")
+  if (sep === -1) return []
+  const scheme = pool.slice(0, sep)
+  const hostPort = pool.slice(sep + 3)
+  const colon = hostPort.lastIndexOf(":")
+  const host = hostPort.slice(0, colon).replace(/^\[(.*)\]$/, "$1")
+  return [
+    MetricLabel.make("server.address", host),
+    MetricLabel.make("server.port", hostPort.slice(colon + 1)),
+    MetricLabel.make("url.scheme", scheme)
+  ]
 }
 
 const labelTags = (pool: string): LabelTags => {
   const label = MetricLabel.make(POOL_LABEL, pool)
   const byTag = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+  const server = serverLabels(pool)
+  const protocol = MetricLabel.make("network.protocol.version", "1.1")
+  // @effect/opentelemetry takes an instrument's unit from its `unit` label.
+  const seconds = MetricLabel.make("unit", "s")
+  const connections = MetricLabel.make("unit", "{connection}")
+  // method -> status or error tag -> tags: looked up without making a key string per request.
+  const byOutcome = new Map<string, Map<number | string, ReadonlyArray<MetricLabel.MetricLabel>>>()
   return {
+    connectionTags: [...server, protocol, seconds],
+    openTags: [
+      [...server, MetricLabel.make("http.connection.state", "idle"), connections],
+      [...server, MetricLabel.make("http.connection.state", "active"), connections]
+    ],
+    durationTags: (method, outcome) => {
+      const name = KNOWN_METHODS.has(method) ? method : "_OTHER"
+      let byMethod = byOutcome.get(name)
+      if (byMethod === undefined) {
+        byMethod = new Map()
+        byOutcome.set(name, byMethod)
+      }
+      let found = byMethod.get(outcome)
+      if (found === undefined) {
+        const last =
+          typeof outcome === "number"
+            ? [MetricLabel.make("http.response.status_code", String(outcome))]
+            : [MetricLabel.make("error.type", outcome)]
+        if (typeof outcome === "number" && outcome >= 400) last.push(MetricLabel.make("error.type", String(outcome)))
+        found = [...server, MetricLabel.make("http.request.method", name), protocol, ...last, seconds]
+        byMethod.set(outcome, found)
+      }
+      return found
+    },
     tags: [label],
     byReason: {
       error: [label, MetricLabel.make("reason", "error")],
@@ -164,7 +268,7 @@ const tagsOf = (pool: string): LabelTags => {
  * @internal
  */
 export const forPool = (pool: string): PoolMetrics => {
-  const { tags, byReason, byClass, tagsFor } = tagsOf(pool)
+  const { tags, byReason, byClass, tagsFor, openTags, durationTags } = tagsOf(pool)
   let lastIdle = 0
   let lastInUse = 0
   return {
@@ -175,8 +279,14 @@ export const forPool = (pool: string): PoolMetrics => {
       const inUseDelta = inUse - lastInUse
       lastIdle = idle
       lastInUse = inUse
-      if (idleDelta !== 0) connectionsIdle.unsafeModify(idleDelta, tags)
-      if (inUseDelta !== 0) connectionsInUse.unsafeModify(inUseDelta, tags)
+      if (idleDelta !== 0) {
+        connectionsIdle.unsafeModify(idleDelta, tags)
+        openConnections.unsafeModify(idleDelta, openTags[0])
+      }
+      if (inUseDelta !== 0) {
+        connectionsInUse.unsafeModify(inUseDelta, tags)
+        openConnections.unsafeModify(inUseDelta, openTags[1])
+      }
       if (idleDelta + inUseDelta !== 0) connectionsOpen.unsafeModify(idleDelta + inUseDelta, tags)
     },
     waited: (millis) => poolWait.unsafeUpdate(millis, tags),
@@ -185,9 +295,23 @@ export const forPool = (pool: string): PoolMetrics => {
       if (index >= 0 && index < byClass.length) requests.unsafeUpdate(1, byClass[index])
     },
     failed: (tag) => requestErrors.unsafeUpdate(1, tagsFor("error", tag)),
-    retried: (reason) => retries.unsafeUpdate(1, tagsFor("reason", reason))
+    retried: (reason) => retries.unsafeUpdate(1, tagsFor("reason", reason)),
+    duration: (method, outcome, started) =>
+      requestDuration.unsafeUpdate(
+        (performance.now() - started) / 1000,
+        durationTags(method, typeof outcome === "number" ? outcome : errorType(outcome))
+      )
   }
 }
+
+/**
+ * A connection of the pool labelled `pool` closed, its route up since `ready`
+ * (`performance.now()`): `http.client.connection.duration`.
+ *
+ * @internal
+ */
+export const connectionClosed = (pool: string, ready: number): void =>
+  connectionDuration.unsafeUpdate((performance.now() - ready) / 1000, tagsOf(pool).connectionTags)
 
 const noTags: ReadonlyArray<MetricLabel.MetricLabel> = []
 

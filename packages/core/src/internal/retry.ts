@@ -110,6 +110,15 @@ const fieldsOf = (self: api.Retry): Fields => {
   return out as Fields
 }
 
+/**
+ * `self` following up to `redirects` redirects (and raising past them), its other counts
+ * kept: HttpoolFetch's policy, whose redirect count is fetch's `maxRedirects`.
+ *
+ * @internal
+ */
+export const withRedirects = (self: api.Retry, redirects: number): api.Retry =>
+  fromFields({ ...fieldsOf(self), redirect: redirects, raiseOnRedirect: true })
+
 const RetryProto = {
   [TypeId]: TypeId,
   [Equal.symbol](this: api.Retry, that: unknown): boolean {

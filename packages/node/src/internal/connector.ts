@@ -7,6 +7,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { NodeConnection } from "./connection.js"
 import * as decoder from "./decoder.js"
+import type { Dial } from "./dial/dial.js"
 import { type DialOptions, dialRoute } from "./dial/route.js"
 import { messageOf } from "./errors.js"
 import { dnsLookup } from "./resolver.js"
@@ -30,9 +31,13 @@ export const makeService = (settings: Settings, resolver: Resolver.Service | nul
     },
     tls: settings.tls
   }
-  const dial = (target: Connector.ConnectionTarget) => dialRoute(target, options)
   return {
-    open: (target, events) => new NodeConnection(target, events, settings, dial)
+    open: (target, events) => {
+      const connection: NodeConnection = new NodeConnection(target, events, settings, (to) =>
+        reported(connection.id, to, options)
+      )
+      return connection
+    }
   }
 }
 
@@ -57,6 +62,39 @@ const resolverOf = (resolution: Resolution): Effect.Effect<Resolver.Service | nu
     }
     return resolver
   })
+
+/**
+ * Dials `to` and reports how the socket came up, and when it closes (`Connector.reportOpened`,
+ * `reportClosed`): a request's span gets connect and TLS events, and the connection's
+ * lifetime is recorded as `http.client.connection.duration`.
+ */
+const reported =
+  (id: number, to: Connector.ConnectionTarget, options: DialOptions): Dial =>
+  (callback) => {
+    const started = performance.now()
+    let connected = started
+    let remoteAddress: string | null = null
+    return dialRoute(to, options, (socket) => {
+      connected = performance.now()
+      remoteAddress = socket.remoteAddress ?? null
+    })((error, socket) => {
+      if (error === null && socket !== null) {
+        const report: Connector.OpenedReport = {
+          id,
+          scheme: to.scheme,
+          host: to.host,
+          port: to.port,
+          started,
+          connected,
+          ready: performance.now(),
+          remoteAddress
+        }
+        Connector.reportOpened(report)
+        socket.once("close", () => Connector.reportClosed(report))
+      }
+      callback(error, socket)
+    })
+  }
 
 /** @internal */
 export const make = (options: Options & Resolution = {}): Effect.Effect<Connector.Service, Errors.ValueError> =>

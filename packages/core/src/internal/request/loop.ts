@@ -23,6 +23,7 @@ import type { Attempt, Where } from "./attempt.js"
 import * as redirect from "./redirect.js"
 import { logAnnotations, redactUrl } from "../errors.js"
 import { methodError } from "./wire.js"
+import * as trace from "./trace.js"
 
 /** The settings of one call, fixed over its attempts. @internal */
 export interface Call {
@@ -37,6 +38,11 @@ export interface Call {
   readonly chunked: boolean
   /** The pool of the latest attempt, which a failure of the call counts against (set as attempts go). */
   last: Exchanger | null
+  /** The method the caller gave, and `performance.now()` when the call began (`http.client.request.duration`). */
+  readonly method: string
+  readonly started: number
+  /** The call's spans; null unless a real tracer is installed (`trace.ts`). */
+  readonly trace: trace.Trace | null
 }
 
 /** What a pool is asked to send on one connection. @internal */
@@ -149,7 +155,7 @@ export const start =
     opts: ConnectionPool.UrlopenOptions,
     holder: Holder | null
   ): Effect.Effect<AnyResponse, HttpoolError> =>
-    Effect.suspend(() => {
+    Effect.withFiberRuntime((fiber) => {
       const invalid = methodError(method)
       if (invalid !== null) return Effect.fail(invalid)
       const base = defaults()
@@ -178,10 +184,13 @@ export const start =
         followRedirects,
         assertSameHost: opts.assertSameHost !== false,
         chunked: opts.chunked === true,
-        last: null
+        last: null,
+        method,
+        started: performance.now(),
+        trace: trace.begin(fiber, method, where.right.parsed)
       }
       const to = where.right
-      return run(router, call, {
+      const ran = run(router, call, {
         method,
         url: to.url,
         parsed: to.parsed,
@@ -191,6 +200,7 @@ export const start =
         body: prepared.right,
         retries: retries.right
       })
+      return call.trace === null ? ran : trace.around(call.trace, ran)
     })
 
 /** Sends `first`, then follows its redirects and retries until a response is the answer. @internal */
@@ -200,6 +210,7 @@ export const run = (router: Router, call: Call, first: Attempt): Effect.Effect<A
 /** The call ends in `error`: it counts against the pool of the latest attempt. */
 const fail = (call: Call, error: HttpoolError): Effect.Effect<never, HttpoolError> => {
   call.last?.metrics.failed(error._tag)
+  call.last?.metrics.duration(call.method, error, call.started)
   return Effect.fail(error)
 }
 
@@ -207,6 +218,7 @@ const fail = (call: Call, error: HttpoolError): Effect.Effect<never, HttpoolErro
 // this is the path of every request.
 
 const step = (router: Router, call: Call, attempt: Attempt): Effect.Effect<AnyResponse, HttpoolError> => {
+  call.trace?.attempt(attempt)
   const routed = router(attempt, call)
   if (isRoute(routed)) {
     // Routed at once: with nothing to release, the exchange needs no mask of its own.
@@ -281,6 +293,7 @@ const afterError = (
   pool: Exchanger,
   error: HttpoolError
 ): Effect.Effect<AnyResponse, HttpoolError> => {
+  call.trace?.failed(error)
   if (final(error)) return fail(call, error)
   const incremented = Retry.increment(attempt.retries, {
     method: attempt.method,
@@ -291,6 +304,7 @@ const afterError = (
   if (Either.isLeft(incremented)) return fail(call, incremented.left)
   const retries = incremented.right
   pool.metrics.retried(error._tag)
+  call.trace?.resend(error._tag, attempt.parsed)
   return Retry.sleep(retries).pipe(
     Effect.zipRight(
       Effect.logWarning(
@@ -312,6 +326,7 @@ const afterResponse = (
   pool: Exchanger,
   ex: Exchanged
 ): Effect.Effect<AnyResponse, HttpoolError> => {
+  call.trace?.response(ex)
   const location = response.REDIRECT_STATUSES.has(ex.status)
     ? Option.getOrNull(Headers.get(ex.headers, "location"))
     : null
@@ -337,7 +352,9 @@ const afterResponse = (
     retryAfter: hasRetryAfter ? Option.getOrNull(Headers.get(ex.headers, "retry-after")) : null
   }
   // As urllib3, a Location that cannot be used fails the call, its response drained first.
-  const next = isRedirect ? redirect.next(attempt, ex.status, location, attempt.retries) : Either.right(attempt)
+  const next = isRedirect
+    ? redirect.next(attempt, ex.status, location, attempt.retries, call.opts)
+    : Either.right(attempt)
   if (Either.isLeft(next)) return Effect.zipRight(drain, fail(call, next.left))
   const incremented = Retry.increment(attempt.retries, {
     method: attempt.method,
@@ -354,6 +371,7 @@ const afterResponse = (
       : finish(call, pool, ex, head)
   }
   pool.metrics.retried(isRedirect ? "redirect" : "status")
+  call.trace?.resend(isRedirect ? "redirect" : "status", next.right.parsed)
   return drain.pipe(
     Effect.zipRight(Retry.sleep(incremented.right, retryResponse)),
     Effect.zipRight(Effect.suspend(() => step(router, call, { ...next.right, retries: incremented.right })))
@@ -367,6 +385,7 @@ const finish = (
   ex: Exchanged,
   head: response.Head
 ): Effect.Effect<AnyResponse, HttpoolError> => {
+  pool.metrics.duration(call.method, head.status, call.started)
   const decodes = call.decode && !ex.decoded && !decoding.hasNoBody(head.method, head.status)
   if (ex.source === null) {
     const raw = ex.body ?? EMPTY

@@ -64,7 +64,11 @@ const given =
  * @internal
  */
 export const dialRoute =
-  (target: Connector.ConnectionTarget, options: DialOptions = defaultDialOptions): Dial =>
+  (
+    target: Connector.ConnectionTarget,
+    options: DialOptions = defaultDialOptions,
+    onConnected?: (socket: net.Socket) => void
+  ): Dial =>
   (callback) => {
     const hops = target.route
     const stops: ReadonlyArray<Stop> = [...hops, target]
@@ -86,7 +90,10 @@ export const dialRoute =
       }
     }
 
-    let dial: Dial = andThen(first(target, stops[0], options), secure(stops[0], options))
+    let dial: Dial = andThen(first(target, stops[0], options), (socket) => {
+      onConnected?.(socket)
+      return secure(stops[0], options)(socket)
+    })
     for (let i = 0; i < hops.length; i++) {
       const last = i === hops.length - 1
       dial = andThen(dial, through(hops[i], stops[i + 1]))
