@@ -110,7 +110,7 @@ const resolveSocks = (
     if (value !== null && socks.socksVersion === 5 && utf8.encode(value).length > SOCKS_FIELD_MAX) {
       return Either.left(new ValueError({ message: `A SOCKS5 ${name} is at most ${SOCKS_FIELD_MAX} bytes` }))
     }
-    if (value !== null && value.includes("\0")) {
+    if (value?.includes("\0")) {
       return Either.left(new ValueError({ message: `A SOCKS ${name} cannot hold NUL` }))
     }
   }

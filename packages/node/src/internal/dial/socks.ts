@@ -50,7 +50,7 @@ const ip6Bytes = (address: string): Buffer => {
   const words =
     tail === null ? left : [...left, ...new Array<string>(8 - left.length - right.length).fill("0"), ...right]
   const out = Buffer.alloc(16)
-  words.forEach((word, i) => out.writeUInt16BE(Number.parseInt(word, 16), i * 2))
+  for (let i = 0; i < words.length; i++) out.writeUInt16BE(Number.parseInt(words[i], 16), i * 2)
   return out
 }
 
