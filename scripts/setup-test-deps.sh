@@ -3,7 +3,8 @@
 #   squid (Debian's package), for packages/node/test/Squid.test.ts;
 #   tinyproxy (Debian's package), for packages/node/test/HostilePeers.test.ts;
 #   dante-server (binary danted) and libnss-wrapper (its auth users without system
-#   accounts), for packages/node/test/Socks.test.ts.
+#   accounts), for packages/node/test/Socks.test.ts (and dante for the bench's socks5 scenario);
+#   python3-socks (PySocks), for the bench's urllib3 SOCKSProxyManager client.
 # The suites start their own squid and tinyproxy on free loopback ports; the packages'
 # services are never left running or enabled. When something cannot be installed this prints one line and
 # exits 0: the suite that needs it says it is skipped and the rest still runs.
@@ -124,4 +125,5 @@ ensure squid "the squid suite"
 ensure tinyproxy "the tinyproxy cases of HostilePeers.test.ts"
 ensure dante-server "the dante cases of Socks.test.ts" danted
 ensure libnss-wrapper "the dante authentication cases of Socks.test.ts" libnss_wrapper.so
+ensure python3-socks "the bench's urllib3 SOCKS client" /usr/lib/python3/dist-packages/socks.py
 exit 0
