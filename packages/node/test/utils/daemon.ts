@@ -1,5 +1,5 @@
 /**
- * A Debian daemon (danted today) as a scoped resource: found on PATH or in the sbin
+ * A Debian daemon (danted, squid, tinyproxy) as a scoped resource: found on PATH or in the sbin
  * directories, given a temp directory and a free 127.0.0.1 port, started in a process group
  * of its own (`detached`), ready once its port accepts a connection (or its own test says
  * so), and stopped by its process group when the Scope closes: SIGTERM, a bounded wait until
@@ -69,6 +69,14 @@ export interface Spec {
   readonly env?: (dir: string) => Readonly<Record<string, string>>
   /** Files in `dir` whose text is appended to a failure's message (the daemon's log). */
   readonly logs?: ReadonlyArray<string>
+  /**
+   * Whether it is up, from what it printed and logged so far (`output()`); `"fatal"` gives up
+   * on this port at once. Default: its port accepts a TCP connection (a probe the daemon
+   * sees; a daemon that logs every connection, such as squid, says so in its log instead).
+   */
+  readonly ready?: (output: string, port: number) => "ready" | "waiting" | "fatal"
+  /** Who owns the directory (a daemon that drops root privileges writes its files as that user). */
+  readonly owner?: { readonly uid: number; readonly gid: number } | null
 }
 
 /** A running daemon. */
@@ -176,12 +184,19 @@ const launch = (spec: Spec, dir: string): Effect.Effect<Running, string> =>
     // If the test process dies without closing the Scope, the daemon must not outlive it.
     const killOnExit = () => signalGroup(pid, "SIGKILL")
     process.once("exit", killOnExit)
+    const check = spec.ready
+    const isReady: Effect.Effect<"ready" | "waiting" | "fatal"> =
+      check === undefined
+        ? Effect.map(accepts(port), (up) => (up ? "ready" : "waiting"))
+        : Effect.sync(() => check(output(), port))
     const deadline = Date.now() + 10_000
-    while (!(yield* accepts(port))) {
-      if (exited(child) || Date.now() > deadline) {
+    while (true) {
+      const state = yield* isReady
+      if (state === "ready") break
+      if (state === "fatal" || exited(child) || Date.now() > deadline) {
         yield* stopGroup(pid)
         process.off("exit", killOnExit)
-        return yield* Effect.fail(`${spec.name} did not listen on 127.0.0.1:${port}\n${output()}`)
+        return yield* Effect.fail(`${spec.name} did not start on 127.0.0.1:${port} (${state})\n${output()}`)
       }
       yield* Effect.sleep("20 millis")
     }
@@ -195,6 +210,7 @@ export const start = (spec: Spec): Effect.Effect<Daemon, never, Scope.Scope> =>
       Effect.sync(() => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), `httpool-${spec.name}-`))
         fs.chmodSync(dir, 0o755)
+        if (spec.owner != null) fs.chownSync(dir, spec.owner.uid, spec.owner.gid)
         return dir
       }),
       (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })).pipe(Effect.ignore)
