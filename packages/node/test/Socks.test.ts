@@ -240,6 +240,9 @@ describe("against the tests' SOCKS server", () => {
         ])
         // No credentials: only "no authentication" is offered.
         expect(server.requests[0].methods).toEqual([0])
+        // One connection to the proxy per manager, closed with it.
+        expect(server.connections()).toBe(4)
+        yield* origin.waitForOpenSockets(0)
       })
   )
 
