@@ -3,8 +3,9 @@
 // @example (docgen.json: strict, exactOptionalPropertyTypes, against the packages' sources),
 // runs them all with tsx, and writes packages/<pkg>/docs/modules/<Module>.ts.md. This script
 // then writes docs/api.md, the index of those pages. The examples are programs against
-// http://127.0.0.1:8080 and the proxy http://127.0.0.1:3128, so they run against the loopback
-// playground (scripts/playground.mjs) listening on those two ports, trusted for TLS through
+// http://127.0.0.1:8080, the proxy http://127.0.0.1:3128 and the SOCKS proxy 127.0.0.1:1080, so
+// they run against the loopback playground (scripts/playground.mjs) listening on those ports,
+// trusted for TLS through
 // NODE_EXTRA_CA_CERTS.
 //   node scripts/docgen.mjs           regenerate the reference (npm run docgen)
 //   node scripts/docgen.mjs --check   also fail when the committed reference differs (CI)
@@ -66,9 +67,9 @@ const writeIndex = () => {
 
 let playground
 try {
-  playground = await start({ origin: 8080, proxy: 3128 })
+  playground = await start({ origin: 8080, proxy: 3128, socks: 1080 })
 } catch (error) {
-  console.error(`docgen: the examples need 127.0.0.1:8080 and 127.0.0.1:3128 free (${error.message})`)
+  console.error(`docgen: the examples need 127.0.0.1:8080, 127.0.0.1:3128 and 127.0.0.1:1080 free (${error.message})`)
   process.exit(1)
 }
 const failed = []

@@ -7,8 +7,9 @@
 // a block of imports and exported declarations only, such as the examples packages/examples and
 // the node tests run, is type-checked only), against the loopback playground (scripts/playground.mjs): the port of
 // `127.0.0.1:8080`, `localhost:8080`, `<name>.test:8080` (a name a block pins to 127.0.0.1) and
-// `port: 8080` is replaced by the playground origin's,
-// the port of `127.0.0.1:3128` by its proxy's, and `https://example.com` by its TLS origin
+// `port: 8080` is replaced by the playground origin's, the port of `127.0.0.1:3128` by its
+// proxy's, that of `127.0.0.1:1080` and `proxyPort: 1080` by its SOCKS server's, and
+// `https://example.com` by its TLS origin
 // (trusted through NODE_EXTRA_CA_CERTS). A block preceded by a line
 // `<!-- docs-blocks: compile-only, <reason> -->` is only type-checked.
 // Errors are reported at the Markdown line they come from. Exits non-zero on any failure.
@@ -89,7 +90,9 @@ const localize = (code) =>
     .replaceAll("localhost:8080", `localhost:${port(playground.origin)}`)
     .replaceAll(/\.test:8080\b/g, `.test:${port(playground.origin)}`)
     .replaceAll("127.0.0.1:3128", `127.0.0.1:${port(playground.proxy)}`)
+    .replaceAll("127.0.0.1:1080", `127.0.0.1:${port(playground.socks)}`)
     .replaceAll(/\bport: 8080\b/g, `port: ${port(playground.origin)}`)
+    .replaceAll(/\bproxyPort: 1080\b/g, `proxyPort: ${port(playground.socks)}`)
     .replaceAll("https://example.com", playground.tls)
 
 let failures = 0

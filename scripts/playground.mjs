@@ -9,7 +9,10 @@
 //           certificate (any of the names in `tlsNames`) is signed by `caPath`'s CA; a process
 //           started with NODE_EXTRA_CA_CERTS=caPath trusts it, so `https://example.com/`
 //           through the proxy answers as the origin does, without leaving the machine;
-//   tls     https://127.0.0.1:<port>: that TLS origin.
+//   tls     https://127.0.0.1:<port>: that TLS origin;
+//   socks   socks5h://127.0.0.1:<port>: a SOCKS4, 4a, 5 and 5h server (any credentials, or
+//           none) whose tunnels lead to the TLS origin for port 443 and the TLS origin's own
+//           port, and to the origin for any other port, whatever host the client names.
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
@@ -90,13 +93,98 @@ const certificates = async (dir) => {
   return { caPath, cert: leaf.cert, key: leaf.private }
 }
 
+/** Reads SOCKS bytes off a socket: `take(n)` resolves with n bytes, or null once it closed first. */
+const socksReader = (socket) => {
+  let buffer = Buffer.alloc(0)
+  let wake = () => {}
+  let ended = false
+  const onData = (chunk) => {
+    buffer = Buffer.concat([buffer, chunk])
+    wake()
+  }
+  socket.on("data", onData)
+  socket.on("close", () => {
+    ended = true
+    wake()
+  })
+  const take = async (n) => {
+    while (buffer.length < n) {
+      if (ended) return null
+      await new Promise((resolve) => (wake = resolve))
+    }
+    const out = buffer.subarray(0, n)
+    buffer = buffer.subarray(n)
+    return out
+  }
+  const skipString = async () => {
+    for (let b = await take(1); b !== null && b[0] !== 0; b = await take(1));
+  }
+  const release = () => {
+    socket.off("data", onData)
+    return buffer
+  }
+  return { take, skipString, release }
+}
+
+/** One SOCKS client: the handshake, then a tunnel to `portFor(requested port)` on 127.0.0.1. */
+const serveSocks = async (client, portFor) => {
+  const read = socksReader(client)
+  const version = (await read.take(1))?.[0]
+  let port
+  if (version === 5) {
+    const count = await read.take(1)
+    const methods = count === null ? null : await read.take(count[0])
+    if (methods === null) return client.destroy()
+    const auth = methods.includes(2)
+    client.write(Buffer.from([5, auth ? 2 : 0]))
+    if (auth) {
+      const head = await read.take(2)
+      if (head === null || (await read.take(head[1])) === null) return client.destroy()
+      const length = await read.take(1)
+      if (length === null || (await read.take(length[0])) === null) return client.destroy()
+      client.write(Buffer.from([1, 0]))
+    }
+    const request = await read.take(4)
+    if (request === null) return client.destroy()
+    const length = request[3] === 1 ? 4 : request[3] === 4 ? 16 : ((await read.take(1))?.[0] ?? 0)
+    const rest = await read.take(length + 2)
+    if (rest === null) return client.destroy()
+    port = rest.readUInt16BE(length)
+  } else if (version === 4) {
+    const request = await read.take(7)
+    if (request === null) return client.destroy()
+    await read.skipString()
+    if (request[3] === 0 && request[4] === 0 && request[5] === 0 && request[6] !== 0) await read.skipString()
+    port = request.readUInt16BE(1)
+  } else {
+    return client.destroy()
+  }
+  const upstream = net.connect(portFor(port), "127.0.0.1", () => {
+    client.write(
+      version === 5 ? Buffer.from([5, 0, 0, 1, 127, 0, 0, 1, 0, 0]) : Buffer.from([0, 0x5a, 0, 0, 0, 0, 0, 0])
+    )
+    const ahead = read.release()
+    if (ahead.length > 0) upstream.write(ahead)
+    upstream.pipe(client)
+    client.pipe(upstream)
+  })
+  const drop = () => {
+    client.destroy()
+    upstream.destroy()
+  }
+  upstream.on("error", drop)
+  client.on("error", drop)
+  client.on("close", drop)
+  upstream.on("close", drop)
+}
+
 /**
- * Starts the playground: `ports.origin` and `ports.proxy` (0 for any free port). Resolves to
- * `{ origin, proxy, tls, caPath, answered, close }` (`tls`: the TLS origin, whose certificate
+ * Starts the playground: `ports.origin`, `ports.proxy` and `ports.socks` (0 or absent for any
+ * free port). Resolves to `{ origin, proxy, socks, tls, caPath, answered, close }` (`tls`: the TLS origin, whose certificate
  * also names 127.0.0.1) (`answered()`: requests answered so far, by
  * every playground of this process); `close()` ends every connection and removes the CA file.
  */
-export const start = async (ports = { origin: 0, proxy: 0 }) => {
+export const start = async (ports = { origin: 0, proxy: 0, socks: 0 }) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "httpool-playground-"))
   const sockets = new Set()
   const track = (server) => {
@@ -128,7 +216,15 @@ export const start = async (ports = { origin: 0, proxy: 0 }) => {
     upstream.on("error", drop)
     client.on("error", drop)
   })
-  const servers = [origin, tlsOrigin, proxy]
+  const socks = track(
+    net.createServer((client) => {
+      client.on("error", () => client.destroy())
+      const tlsPort = tlsOrigin.address().port
+      const portFor = (port) => (port === 443 || port === tlsPort ? tlsPort : origin.address().port)
+      serveSocks(client, portFor).catch(() => client.destroy())
+    })
+  )
+  const servers = [origin, tlsOrigin, proxy, socks]
   const close = () =>
     new Promise((resolve) => {
       for (const socket of sockets) socket.destroy()
@@ -145,9 +241,11 @@ export const start = async (ports = { origin: 0, proxy: 0 }) => {
     const originPort = await listen(origin, ports.origin)
     const tlsPort = await listen(tlsOrigin, 0)
     const proxyPort = await listen(proxy, ports.proxy)
+    const socksPort = await listen(socks, ports.socks ?? 0)
     return {
       origin: `http://127.0.0.1:${originPort}`,
       proxy: `http://127.0.0.1:${proxyPort}`,
+      socks: `socks5h://127.0.0.1:${socksPort}`,
       tls: `https://127.0.0.1:${tlsPort}`,
       caPath,
       answered: () => answered,

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suites need beyond npm packages, each only when missing:
 #   squid (Debian's package), for packages/node/test/Squid.test.ts;
-#   tinyproxy (Debian's package), for packages/node/test/HostilePeers.test.ts.
+#   tinyproxy (Debian's package), for packages/node/test/HostilePeers.test.ts;
+#   dante-server (binary danted) and libnss-wrapper (its auth users without system
+#   accounts), for packages/node/test/Socks.test.ts (and dante for the bench's socks5 scenario);
+#   python3-socks (PySocks), for the bench's urllib3 SOCKSProxyManager client.
 # The suites start their own squid and tinyproxy on free loopback ports; the packages'
 # services are never left running or enabled. When something cannot be installed this prints one line and
 # exits 0: the suite that needs it says it is skipped and the rest still runs.
@@ -9,11 +12,22 @@ set -uo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-# have <binary>: whether it is installed (PATH, /usr/sbin, /usr/bin).
+# have <binary or absolute file>: whether it is installed (PATH, /usr/sbin, /usr/bin; a
+# path beginning with / is checked as it is, for a library).
 have() {
+  case "$1" in /*) [ -e "$1" ]; return ;; esac
   local found
   found=$(command -v "$1" 2>/dev/null) && [ -x "$found" ] && return 0
   [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]
+}
+
+# libnss_wrapper.so wherever the architecture puts it (empty when it is not installed).
+nss_wrapper() {
+  local file
+  for file in /usr/lib/*/libnss_wrapper.so /usr/lib/libnss_wrapper.so /usr/lib64/libnss_wrapper.so; do
+    [ -e "$file" ] && { echo "$file"; return 0; }
+  done
+  echo /usr/lib/libnss_wrapper.so
 }
 
 # stop_service <name>: stops and disables the service the package may have started (squid
@@ -55,9 +69,9 @@ remove_policy() {
 }
 trap remove_policy EXIT
 
-# install_package <package>: apt-get install without starting its service.
+# install_package <package> [<binary or file>]: apt-get install without starting its service.
 install_package() {
-  local package=$1
+  local package=$1 provides=${2:-$1}
   command -v apt-get >/dev/null 2>&1 || { echo "no apt-get"; return 1; }
   [ "$(id -u)" -eq 0 ] || { echo "not root"; return 1; }
 
@@ -83,16 +97,23 @@ install_package() {
 
   remove_policy
   stop_service "$package"
-  [ "$status" -eq 0 ] && have "$package"
+  [ "$provides" = danted ] && stop_service danted
+  [ "$status" -eq 0 ] && have "$(resolve "$provides")"
 }
 
-# ensure <package> <suite>: installs the package when missing; says so in one line either way.
+# resolve <binary or file>: the name `have` checks (the library's path found now).
+resolve() {
+  if [ "$1" = libnss_wrapper.so ]; then nss_wrapper; else echo "$1"; fi
+}
+
+# ensure <package> <suite> [<binary or file it provides>]: installs the package when missing;
+# says so in one line either way.
 ensure() {
-  local package=$1 suite=$2
-  have "$package" && return 0
+  local package=$1 suite=$2 provides=${3:-$1}
+  have "$(resolve "$provides")" && return 0
   local log
   log=$(mktemp "${TMPDIR:-/tmp}/setup-test-deps-$package.XXXXXX.log")
-  if install_package "$package" >"$log" 2>&1 </dev/null; then
+  if install_package "$package" "$provides" >"$log" 2>&1 </dev/null; then
     echo "setup-test-deps: installed $package"
     rm -f "$log"
   else
@@ -102,4 +123,7 @@ ensure() {
 
 ensure squid "the squid suite"
 ensure tinyproxy "the tinyproxy cases of HostilePeers.test.ts"
+ensure dante-server "the dante cases of Socks.test.ts" danted
+ensure libnss-wrapper "the dante authentication cases of Socks.test.ts" libnss_wrapper.so
+ensure python3-socks "the bench's urllib3 SOCKS client" /usr/lib/python3/dist-packages/socks.py
 exit 0

@@ -60,6 +60,14 @@ def make_manager(job):
     kw = {"num_pools": job["numPools"], "maxsize": job["concurrency"]}
     if job["caPem"] is not None:
         kw["ca_cert_data"] = job["caPem"]
+    if job["proxy"] is not None and job["proxy"].startswith("socks"):
+        try:
+            from urllib3.contrib.socks import SOCKSProxyManager
+        except ImportError:
+            # PySocks from Debian's python3-socks, for an interpreter that is not Debian's.
+            sys.path.append("/usr/lib/python3/dist-packages")
+            from urllib3.contrib.socks import SOCKSProxyManager
+        return SOCKSProxyManager(job["proxy"], **kw)
     if job["proxy"] is not None:
         return urllib3.ProxyManager(job["proxy"], **kw)
     return urllib3.PoolManager(**kw)

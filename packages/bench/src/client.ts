@@ -22,6 +22,8 @@ const drivers: Partial<Record<ClientId, () => Promise<Driver>>> = {
   "undici-pool": async () => (await import("./drivers/undici.js")).pool,
   "undici-agent": async () => (await import("./drivers/undici.js")).agent,
   "undici-proxy": async () => (await import("./drivers/undici.js")).proxyAgent,
+  "httpool-socks": async () => (await import("./drivers/httpool.js")).proxyManager,
+  "undici-socks": async () => (await import("./drivers/socks.js")).undici,
   "node-http": async () => (await import("./drivers/nodeHttp.js")).agent,
   axios: async () => (await import("./drivers/axios.js")).agent,
   "effect-undici": async () => (await import("./drivers/platform.js")).undici,

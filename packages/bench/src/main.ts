@@ -139,6 +139,10 @@ const pythonVersions = pythonProbe === null ? null : pythonProbe.split(" ").slic
 /** The interpreter itself, not a wrapper such as pyenv's shim (which costs a third of a second per start). */
 const pythonExecutable = pythonProbe?.split(" ").slice(2).join(" ") || "python3"
 const nginxPath = tryRun("sh", ["-c", "command -v nginx || ls /usr/sbin/nginx"])
+/** Debian's dante, the SOCKS5 server of the socks5 scenario (skipped without it). */
+const dantedPath = tryRun("sh", ["-c", "command -v danted || ls /usr/sbin/danted"])
+/** The SOCKS5 proxy's URL while dante runs. */
+let socksUrl: string | null = null
 /** Whether a client can run on this machine (the urllib3 ones need python3 with urllib3). */
 const available = (client: ClientId): boolean => !pythonClients.has(client) || pythonVersions !== null
 
@@ -492,10 +496,10 @@ const jobFor = (scenario: Scenario, client: ClientId, ready: ServerReady, caPem:
   const origins =
     scenario.target === "many-origins"
       ? ready.originPorts.map((port) => `http://127.0.0.1:${port}`)
-      : scenario.target === "https-via-proxy"
+      : scenario.target === "https-via-proxy" || scenario.target === "https-via-socks"
         ? [`https://127.0.0.1:${ready.httpsPort}`]
         : [`http://127.0.0.1:${ready.port}`]
-  const proxied = scenario.target === "https-via-proxy"
+  const proxied = scenario.target === "https-via-proxy" || scenario.target === "https-via-socks"
   return {
     client,
     scenario: scenario.id,
@@ -508,7 +512,7 @@ const jobFor = (scenario: Scenario, client: ClientId, ready: ServerReady, caPem:
     concurrency: scenario.concurrency,
     numPools: scenario.numPools,
     stream: streams(client, scenario),
-    proxy: proxied ? `http://127.0.0.1:${ready.proxyPort}` : null,
+    proxy: scenario.target === "https-via-socks" ? socksUrl : proxied ? `http://127.0.0.1:${ready.proxyPort}` : null,
     caPem: proxied ? caPem : null,
     warmup: bounds.warmup,
     measure: bounds.measure
@@ -543,7 +547,9 @@ const warmServer = async (
         ? "undici-agent"
         : scenario.target === "https-via-proxy"
           ? "undici-proxy"
-          : "undici-pool"
+          : scenario.target === "https-via-socks"
+            ? "undici-socks"
+            : "undici-pool"
     const job: Job = {
       ...jobFor(scenario, client, server.ready, caPem, false),
       warmup: { minMillis: 0, maxMillis: 0, sliceMillis: 0, window: 1, settle: 0, requests: 0 },
@@ -590,7 +596,7 @@ const main = async (): Promise<number> => {
       scenario: s,
       clients: s.clients.filter((c) => (options.clients === null || options.clients.has(c)) && available(c))
     }))
-    .filter((s) => s.clients.length > 0)
+    .filter((s) => s.clients.length > 0 && (s.scenario.target !== "https-via-socks" || dantedPath !== null))
   const mode: Report["mode"] =
     options.scenarios !== null || options.clients !== null ? "partial" : options.quick ? "quick" : "full"
   console.log(
@@ -612,6 +618,11 @@ const main = async (): Promise<number> => {
   const jobCount = selected.reduce((n, s) => n + s.clients.length, 0) * options.runs
   let reruns = options.quick ? 0 : Math.ceil(jobCount * noisyRerunShare)
   let outOfTime = false
+  const dante =
+    dantedPath !== null && selected.some((s) => s.scenario.target === "https-via-socks")
+      ? await (await import("./drivers/socks.js")).startDante(dantedPath, hasTaskset ? { core: 0 } : null)
+      : null
+  socksUrl = dante?.url ?? null
   try {
     if (!options.quick) {
       await warmServer(selected, server, certs.caPem)
@@ -649,6 +660,7 @@ const main = async (): Promise<number> => {
     }
   } finally {
     server.stop()
+    dante?.stop()
   }
 
   const summaries: Array<ScenarioSummary> = selected.map(({ scenario }) =>

@@ -22,6 +22,9 @@ export type ClientId =
   | "effect-node"
   | "urllib3"
   | "urllib3-proxy"
+  | "httpool-socks"
+  | "undici-socks"
+  | "urllib3-socks"
 
 /** How many requests and how long a load phase may take; it stops at whichever comes first. */
 export interface Bounds {
@@ -64,7 +67,7 @@ export interface Job {
   readonly numPools: number
   /** Read the body as a stream, counting bytes, instead of buffering it. */
   readonly stream: boolean
-  /** The forward/CONNECT proxy (`http://127.0.0.1:port`) for the proxy clients, else null. */
+  /** The forward/CONNECT proxy (`http://127.0.0.1:port`) or SOCKS proxy (`socks5://`) for the proxy clients, else null. */
   readonly proxy: string | null
   /** PEM of the CA that signed the https target's certificate, for the proxy clients. */
   readonly caPem: string | null

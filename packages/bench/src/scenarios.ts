@@ -5,7 +5,7 @@
 import { type Bounds, type ClientId, paths, sizes, type WarmUp } from "./protocol.js"
 
 /** Where a scenario's requests go. */
-export type Target = "one-origin" | "many-origins" | "https-via-proxy"
+export type Target = "one-origin" | "many-origins" | "https-via-proxy" | "https-via-socks"
 
 export interface Scenario {
   readonly id: string
@@ -48,11 +48,14 @@ export const labels: Readonly<Record<ClientId, string>> = {
   "effect-undici-untraced": "@effect/platform layerUndici, tracing off",
   "effect-node": "@effect/platform layer (node:http)",
   urllib3: "urllib3 PoolManager (threads)",
-  "urllib3-proxy": "urllib3 ProxyManager (threads)"
+  "urllib3-proxy": "urllib3 ProxyManager (threads)",
+  "httpool-socks": "httpool ProxyManager (socks5)",
+  "undici-socks": "undici Socks5ProxyAgent",
+  "urllib3-socks": "urllib3 SOCKSProxyManager (threads)"
 }
 
 /** Clients that run in python3 with urllib3. */
-export const pythonClients: ReadonlySet<ClientId> = new Set<ClientId>(["urllib3", "urllib3-proxy"])
+export const pythonClients: ReadonlySet<ClientId> = new Set<ClientId>(["urllib3", "urllib3-proxy", "urllib3-socks"])
 
 /** Whether a client reads bodies as streams in a scenario. */
 export const streams = (client: ClientId, scenario: Scenario): boolean =>
@@ -282,5 +285,14 @@ export const scenarios: ReadonlyArray<Scenario> = [
     reference: "httpool-proxy",
     clients: tunnel,
     quick: true
+  },
+  {
+    ...base,
+    id: "socks5-c16",
+    title: "https 64 B through a local SOCKS5 proxy (Debian's dante), concurrency 16",
+    target: "https-via-socks",
+    concurrency: 16,
+    reference: "httpool-socks",
+    clients: ["httpool-socks", "undici-socks", "urllib3-socks"]
   }
 ]

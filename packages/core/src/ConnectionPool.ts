@@ -80,6 +80,28 @@ export interface ProxyConfig extends TlsOptions {
 }
 
 /**
+ * A SOCKS proxy every connection of a pool goes through (urllib3's `_socks_options`, which
+ * its SOCKSProxyManager hands to each pool; `SocksProxyManager` and a `ProxyManager` given
+ * a `socks*://` URL set it).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SocksOptions {
+  /** 4 or 5. */
+  readonly socksVersion: 4 | 5
+  /** The proxy's host name or IP address. */
+  readonly proxyHost: string
+  readonly proxyPort: number
+  /** SOCKS5: the RFC 1929 user name; SOCKS4: the userid. Default none. */
+  readonly username?: string | null
+  /** SOCKS5: the RFC 1929 password. Default none (empty when a username is given). */
+  readonly password?: string | null
+  /** The proxy resolves the target's name (socks5h, socks4a). Default false. */
+  readonly rdns?: boolean
+}
+
+/**
  * Options of a ConnectionPool.
  *
  * @since 0.1.0
@@ -145,6 +167,11 @@ export interface Options extends TlsOptions {
    * accepted; any other value fails with `ValueError` rather than split pools for nothing.
    */
   readonly blocksize?: number | null
+  /**
+   * The SOCKS proxy each connection goes through (TLS to an https origin inside the
+   * tunnel); not together with `proxy`. Default null.
+   */
+  readonly socksOptions?: SocksOptions | null
 }
 
 /**

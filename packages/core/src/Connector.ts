@@ -114,12 +114,38 @@ export interface HttpConnectHop {
 }
 
 /**
+ * A SOCKS proxy on a connection's way to its target: the connection reaches the proxy over
+ * TCP, asks it to connect to what comes next (SOCKS4, 4a, 5 or 5h), and goes on through
+ * the tunnel (TLS to an https target inside it).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SocksHop {
+  readonly _tag: "Socks"
+  /** 4 (`socks4://`, `socks4a://`) or 5 (`socks5://`, `socks5h://`). */
+  readonly version: 4 | 5
+  /**
+   * The proxy resolves the next stop's name (`socks5h`, `socks4a`); when false the client
+   * resolves it and sends an address (`socks5`, `socks4`, which only carries IPv4).
+   */
+  readonly remoteDns: boolean
+  /** The proxy's host name or IP address, IPv6 without brackets. */
+  readonly host: string
+  readonly port: number
+  /** SOCKS5: the RFC 1929 user name (with `password`); SOCKS4: the userid. null: none. */
+  readonly username: string | null
+  /** SOCKS5: the RFC 1929 password (empty when null and `username` is set). Unused by SOCKS4. */
+  readonly password: string | null
+}
+
+/**
  * A hop of a connection's route.
  *
  * @since 0.1.0
  * @category models
  */
-export type Hop = HttpConnectHop
+export type Hop = HttpConnectHop | SocksHop
 
 /**
  * How a connection's TCP socket is set up (urllib3's `socket_options`, by name). The

@@ -186,8 +186,62 @@ export class SSLError extends Data.TaggedError("SSLError")<{
 }> {}
 
 /**
+ * Why a SOCKS proxy gave no tunnel, one name per reply code and per broken answer:
+ *
+ * - SOCKS5 replies (RFC 1928): `GeneralFailure` (0x01), `NotAllowed` (0x02, refused by
+ *   the proxy's rules), `NetworkUnreachable` (0x03), `HostUnreachable` (0x04),
+ *   `ConnectionRefused` (0x05), `TtlExpired` (0x06), `CommandNotSupported` (0x07),
+ *   `AddressTypeNotSupported` (0x08), `UnknownReply` (any other code);
+ * - SOCKS4 replies: `Rejected` (0x5b), `IdentdUnreachable` (0x5c), `IdentdMismatch`
+ *   (0x5d), `UnknownReply` (any other code);
+ * - before the request: `NoAcceptableMethods` (the SOCKS5 proxy accepts none of the
+ *   authentication methods offered), `AuthenticationFailed` (RFC 1929 credentials refused);
+ * - a broken answer: `MalformedReply` (a wrong version, a bad address type, garbage),
+ *   `ClosedBeforeReply` (the proxy closed before answering in full);
+ * - on this side: `AddressNotSupported` (SOCKS4 cannot carry the target's address: an IPv6
+ *   one, or a name that resolved to none in IPv4).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type SocksReason =
+  | "GeneralFailure"
+  | "NotAllowed"
+  | "NetworkUnreachable"
+  | "HostUnreachable"
+  | "ConnectionRefused"
+  | "TtlExpired"
+  | "CommandNotSupported"
+  | "AddressTypeNotSupported"
+  | "Rejected"
+  | "IdentdUnreachable"
+  | "IdentdMismatch"
+  | "UnknownReply"
+  | "NoAcceptableMethods"
+  | "AuthenticationFailed"
+  | "MalformedReply"
+  | "ClosedBeforeReply"
+  | "AddressNotSupported"
+
+/**
+ * What a SOCKS proxy answered when it gave no tunnel (`ProxyError.socks`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SocksFailure {
+  /** The SOCKS version spoken: 4 (socks4, socks4a) or 5 (socks5, socks5h). */
+  readonly version: 4 | 5
+  readonly reason: SocksReason
+  /** The reply (or RFC 1929 status) code the proxy sent, or null when there was none to read. */
+  readonly reply: number | null
+}
+
+/**
  * The proxy refused or failed the request: unreachable, a CONNECT answered with anything
- * but 2xx, a TLS failure talking to it. `error` is what went wrong underneath.
+ * but 2xx, a SOCKS proxy's refusal (`socks` says which), a TLS failure talking to it.
+ * `error` is what went wrong underneath (for a SOCKS refusal, the `NewConnectionError`
+ * urllib3's SOCKSProxyManager raises, so retries count it as a connect error).
  *
  * @since 0.1.0
  * @category errors
@@ -197,6 +251,8 @@ export class ProxyError extends Data.TaggedError("ProxyError")<{
   readonly error: HttpoolError | null
   readonly status?: number
   readonly proxyAuthenticate?: string
+  /** Set when a SOCKS proxy gave no tunnel: the version, the reason and its reply code. @since 0.2.0 */
+  readonly socks?: SocksFailure
 }> {}
 
 /**

@@ -156,8 +156,8 @@ export interface Options {
 }
 
 /**
- * Why a proxy URL cannot be used: a scheme other than `http`/`https`
- * (`ProxySchemeUnknown`), a URL that does not parse (`LocationParseError`, its `location`
+ * Why a proxy URL cannot be used: a scheme other than `http`, `https`, `socks4`,
+ * `socks4a`, `socks5` or `socks5h` (`ProxySchemeUnknown`), a URL that does not parse (`LocationParseError`, its `location`
  * without credentials), or no host (`LocationValueError`, naming the variable).
  *
  * @since 0.1.0
@@ -211,7 +211,9 @@ export const make: (options: Options) => Either.Either<ProxyEnv, ProxyEnvError> 
  * `REQUEST_METHOD` is defined (a CGI script, where a client's `Proxy:` header arrives as
  * `HTTP_PROXY`), `HTTP_PROXY` is ignored and only `http_proxy` counts.
  *
- * Only the URLs chosen are checked, so an unused `ALL_PROXY=socks5://...` is no error.
+ * A SOCKS URL (`ALL_PROXY=socks5h://proxy:1080`) is a proxy like any other: the
+ * ProxyManager dials through it. Only the URLs chosen are checked, so an unused
+ * `ALL_PROXY=ftp://...` is no error.
  *
  * @since 0.1.0
  * @category constructors
@@ -220,15 +222,16 @@ export const fromEnv: (env: Env) => Either.Either<ProxyEnv, ProxyEnvError> = int
 
 /**
  * Normalises a proxy URL as {@link fromEnv} does: surrounding white space is dropped, a URL
- * without `scheme://` gets `http://` (as curl), the scheme must be `http` or `https`, a
- * host is required; the result is written as {@link Url.format} writes it, credentials
+ * without `scheme://` gets `http://` (as curl), the scheme must be `http`, `https` or a
+ * SOCKS one (`socks4`, `socks4a`, `socks5`, `socks5h`), a host is required; the result is written as {@link Url.format} writes it, credentials
  * included.
  *
  * @example
  * import * as ProxyEnv from "@httpool/core/ProxyEnv"
  *
  * ProxyEnv.normalizeProxyUrl("User:pw@Proxy.Example:3128") // Either.right("http://User:pw@proxy.example:3128")
- * ProxyEnv.normalizeProxyUrl("socks5://proxy:1080") // Either.left(ProxySchemeUnknown({ scheme: "socks5" }))
+ * ProxyEnv.normalizeProxyUrl("socks5h://proxy:1080") // Either.right("socks5h://proxy:1080")
+ * ProxyEnv.normalizeProxyUrl("ftp://proxy:21") // Either.left(ProxySchemeUnknown({ scheme: "ftp" }))
  *
  * @since 0.1.0
  * @category parsing

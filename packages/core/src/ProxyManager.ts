@@ -5,6 +5,10 @@
  * tunnels, the proxy headers sent only in the CONNECT. It is provided under the
  * `PoolManager` tag, so code written against a PoolManager works through a proxy unchanged.
  *
+ * A `socks4://`, `socks4a://`, `socks5://` or `socks5h://` URL makes it urllib3's
+ * SOCKSProxyManager instead (see `SocksProxyManager`): every target gets its own pool whose
+ * connections are dialled through the SOCKS proxy.
+ *
  * @example
  * import { Effect } from "effect"
  * import { PoolManager, ProxyManager } from "@httpool/core"
@@ -63,9 +67,9 @@ export interface Options extends PoolManager.Options {
 }
 
 /**
- * Why a proxy cannot be set up: its URL has a scheme other than http or https
- * (`ProxySchemeUnknown`), does not parse (`LocationValueError`, `LocationParseError`), or its
- * headers are invalid (`InvalidHeader`).
+ * Why a proxy cannot be set up: its URL has a scheme other than http, https, socks4,
+ * socks4a, socks5 or socks5h (`ProxySchemeUnknown`), does not parse (`LocationValueError`,
+ * `LocationParseError`), or its headers are invalid (`InvalidHeader`).
  *
  * @since 0.1.0
  * @category errors
@@ -73,8 +77,11 @@ export interface Options extends PoolManager.Options {
 export type ProxyConfigError = ProxySchemeUnknown | LocationValueError | LocationParseError | InvalidHeader
 
 /**
- * Creates a ProxyManager in the current Scope. The proxy URL must be `http://` or
- * `https://` (`ProxySchemeUnknown` otherwise); its port defaults by its scheme.
+ * Creates a ProxyManager in the current Scope. The proxy URL must be `http://`, `https://`
+ * or a SOCKS URL (`socks4://`, `socks4a://`, `socks5://`, `socks5h://`; credentials in its
+ * userinfo, port 1080 by default); `ProxySchemeUnknown` otherwise. The port of an http(s)
+ * proxy defaults by its scheme. Through a SOCKS proxy, `proxyHeaders`, the `proxy*` TLS
+ * options and `useForwardingForHttps` do not apply.
  *
  * @since 0.1.0
  * @category constructors
@@ -90,7 +97,8 @@ export const make: (
 /**
  * Creates a PoolManager that follows proxy environment variables: each request goes
  * through the proxy its scheme names (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, lower case
- * winning), or directly when `NO_PROXY` covers its host or no proxy is set for its scheme.
+ * winning; an HTTP or a SOCKS proxy), or directly when `NO_PROXY` covers its host or no
+ * proxy is set for its scheme.
  * See `ProxyEnv` for the exact rules. Core reads no environment itself: pass it
  * (`NodeProxyManager.layerFromEnv` passes `process.env`).
  *

@@ -80,6 +80,13 @@ export * as ProxyManager from "./ProxyManager.js"
 export * as Resolver from "./Resolver.js"
 
 /**
+ * urllib3's SOCKSProxyManager: a PoolManager whose connections go through a SOCKS proxy.
+ *
+ * @since 0.2.0
+ */
+export * as SocksProxyManager from "./SocksProxyManager.js"
+
+/**
  * @since 0.1.0
  */
 export * as Response from "./Response.js"

@@ -289,10 +289,26 @@ describe("ProxyEnv", () => {
       })
     }
 
-    it("a scheme other than http or https is ProxySchemeUnknown", () => {
+    it("socks4, socks4a, socks5 and socks5h URLs are proxies like the others", () => {
+      for (const [input, output] of [
+        ["socks5://proxy:1080", "socks5://proxy:1080"],
+        // Only http(s) hosts are lower-cased (urllib3 normalises no other scheme).
+        ["SOCKS5H://User:pw@Proxy:1080", "socks5h://User:pw@Proxy:1080"],
+        ["socks4a://proxy", "socks4a://proxy"],
+        ["socks4://10.0.0.1:1080", "socks4://10.0.0.1:1080"]
+      ] as const) {
+        expect(ProxyEnv.normalizeProxyUrl(input)).toEqual(Either.right(output))
+      }
+      const value = fromEnv({ ALL_PROXY: "socks5h://proxy:1080", NO_PROXY: "localhost" })
+      expect([value.http, value.https]).toEqual(["socks5h://proxy:1080", "socks5h://proxy:1080"])
+      expect(ProxyEnv.proxyFor(value, "https://example.com/")).toEqual(Option.some("socks5h://proxy:1080"))
+      expect(ProxyEnv.proxyFor(value, "http://localhost/")).toEqual(Option.none())
+    })
+
+    it("a scheme other than http, https or a SOCKS one is ProxySchemeUnknown", () => {
       for (const [input, scheme] of [
-        ["socks5://proxy:1080", "socks5"],
-        ["SOCKS5H://proxy:1080", "socks5h"],
+        ["socks6://proxy:1080", "socks6"],
+        ["SOCKS://proxy:1080", "socks"],
         ["ftp://proxy", "ftp"]
       ] as const) {
         const error = leftOf(ProxyEnv.fromEnv({ HTTPS_PROXY: input }))
@@ -302,7 +318,7 @@ describe("ProxyEnv", () => {
     })
 
     it("a URL that is never used is not checked", () => {
-      const value = fromEnv({ ALL_PROXY: "socks5://proxy:1080", http_proxy: "p:1", https_proxy: "p:2" })
+      const value = fromEnv({ ALL_PROXY: "ftp://proxy:21", http_proxy: "p:1", https_proxy: "p:2" })
       expect([value.http, value.https]).toEqual(["http://p:1", "http://p:2"])
     })
 
@@ -582,7 +598,8 @@ describe("ProxyEnv", () => {
       expect(ProxyEnv.normalizeProxyUrl("User:pw@Proxy.Example:3128")).toEqual(
         Either.right("http://User:pw@proxy.example:3128")
       )
-      expect(leftOf(ProxyEnv.normalizeProxyUrl("socks5://proxy:1080"))._tag).toBe("ProxySchemeUnknown")
+      expect(ProxyEnv.normalizeProxyUrl("socks5h://proxy:1080")).toEqual(Either.right("socks5h://proxy:1080"))
+      expect(leftOf(ProxyEnv.normalizeProxyUrl("ftp://proxy:21"))._tag).toBe("ProxySchemeUnknown")
       const noProxy = ProxyEnv.parseNoProxy(".example.com, 10.0.0.0/8, [::1]:8080")
       expect(ProxyEnv.shouldBypass(noProxy, "api.Example.com", 443)).toBe(true)
       expect(ProxyEnv.shouldBypass(noProxy, "badexample.com", 443)).toBe(false)

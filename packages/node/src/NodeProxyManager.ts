@@ -39,8 +39,10 @@ export interface Options extends ProxyManager.Options {
 }
 
 /**
- * Provides a ProxyManager for `proxyUrl` whose connections use `NodeConnector`. With
- * `connector` options the layer can also fail with `ValueError`.
+ * Provides a ProxyManager for `proxyUrl` whose connections use `NodeConnector`: an
+ * `http://` or `https://` proxy, or a SOCKS one (`socks4://`, `socks4a://`, `socks5://`,
+ * `socks5h://`, see `SocksProxyManager`). With `connector` options the layer can also fail
+ * with `ValueError`.
  *
  * @since 0.1.0
  * @category layers

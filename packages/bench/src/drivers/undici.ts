@@ -2,7 +2,7 @@
  * undici's clients: `Pool.request`, and `request(url, { dispatcher })` with an `Agent` or a
  * `ProxyAgent`, all with default options.
  */
-import { Agent, Pool, ProxyAgent, request } from "undici"
+import { Agent, type Dispatcher, Pool, ProxyAgent, request } from "undici"
 import { measure, promiseLoad, type Reply } from "../load.js"
 import type { Job, Measurement } from "../protocol.js"
 import { type Driver, requestBody, urlsOf } from "./common.js"
@@ -40,7 +40,8 @@ export const pool: Driver = async (job) => {
   }
 }
 
-const withDispatcher = async (job: Job, dispatcher: Agent | ProxyAgent): Promise<Measurement> => {
+/** `request(url, { dispatcher })` over the job's origins, closing the dispatcher at the end. */
+export const withDispatcher = async (job: Job, dispatcher: Dispatcher): Promise<Measurement> => {
   const urls = urlsOf(job)
   const count = urls.length
   const body = requestBody(job)

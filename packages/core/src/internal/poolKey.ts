@@ -78,10 +78,17 @@ export const tlsFields = [
 export const defaultBlocksize = 16384
 
 /** Options given as a mapping and keyed as an unordered set of pairs. */
-const headerFields: ReadonlySet<string> = new Set(["headers", "proxyHeaders"])
-const sensitiveNames: ReadonlySet<string> = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie"])
+const headerFields: ReadonlySet<string> = new Set(["headers", "proxyHeaders", "socksOptions"])
+const sensitiveNames: ReadonlySet<string> = new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  // socksOptions' RFC 1929 password
+  "password"
+])
 
-/** Printed header pairs never show credentials (the key itself keeps them, to compare). */
+/** Printed header pairs and SOCKS options never show credentials (the key itself keeps them, to compare). */
 const redactPairs = (value: unknown): unknown => {
   if (value === null || typeof value !== "object" || !(Symbol.iterator in value)) return Inspectable.toJSON(value)
   return Array.from(value as Iterable<unknown>, (pair) =>

@@ -316,6 +316,8 @@ export const shouldBypass: {
 // ---------------------------------------------------------------------------
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i
+/** socks4, socks4a, socks5, socks5h (a SocksProxyManager's schemes). */
+const SOCKS = /^socks(?:4a?|5h?)$/
 
 const normalize = (
   value: string,
@@ -325,7 +327,9 @@ const normalize = (
   const scheme = SCHEME.exec(trimmed)
   if (scheme !== null) {
     const name = scheme[1].toLowerCase()
-    if (name !== "http" && name !== "https") return Either.left(new ProxySchemeUnknown({ scheme: name }))
+    if (name !== "http" && name !== "https" && !SOCKS.test(name)) {
+      return Either.left(new ProxySchemeUnknown({ scheme: name }))
+    }
   }
   const candidate = scheme === null ? `http://${trimmed}` : trimmed
   const parsed = Url.parseAbsolute(candidate)

@@ -1,13 +1,33 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as ConnectionPool from "../ConnectionPool.js"
-import { ProxySchemeUnknown } from "../Errors.js"
+import { ProxySchemeUnknown, ValueError } from "../Errors.js"
 import * as Headers from "../Headers.js"
 import type * as PoolKey from "../PoolKey.js"
 import * as ProxyEnv from "../ProxyEnv.js"
 import type * as ProxyManager from "../ProxyManager.js"
 import * as Url from "../Url.js"
 import * as poolManager from "./poolManager.js"
+
+const socksSchemes: ReadonlyMap<string, readonly [version: 4 | 5, rdns: boolean]> = new Map([
+  ["socks4", [4, false]],
+  ["socks4a", [4, true]],
+  ["socks5", [5, false]],
+  ["socks5h", [5, true]]
+] as const)
+
+/** A SOCKS scheme's version and whether the proxy resolves names; null for other schemes. @internal */
+export const socksScheme = (scheme: string | null): readonly [version: 4 | 5, rdns: boolean] | null =>
+  scheme === null ? null : (socksSchemes.get(scheme.toLowerCase()) ?? null)
+
+/** The port of a SOCKS proxy URL that names none. @internal */
+export const defaultSocksPort = 1080
+
+/** User name and password for a SOCKS proxy given beside its URL (urllib3's SOCKSProxyManager arguments). @internal */
+export interface SocksCredentials {
+  readonly username?: string | null | undefined
+  readonly password?: string | null | undefined
+}
 
 /** The proxy as the pools see it: its URL without credentials, headers and TLS config. @internal */
 export interface Proxy {
@@ -18,6 +38,8 @@ export interface Proxy {
   readonly url: string
   readonly headers: Headers.Headers
   readonly config: ConnectionPool.ProxyConfig
+  /** A SOCKS proxy (`scheme` is then `http`, unused): every target gets a pool dialled through it. */
+  readonly socks: ConnectionPool.SocksOptions | null
 }
 
 const decode = (text: string) => {
@@ -38,7 +60,7 @@ const basicCredentials = (auth: string) => {
 }
 
 /** Validates a proxy URL and gathers what the pools need. @internal */
-export const resolveProxy = (proxyUrl: string, options: ProxyManager.Options) =>
+export const resolveProxy = (proxyUrl: string, options: ProxyManager.Options, credentials: SocksCredentials = {}) =>
   Effect.gen(function* () {
     const trimmed = proxyUrl.trim()
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) {
@@ -46,6 +68,8 @@ export const resolveProxy = (proxyUrl: string, options: ProxyManager.Options) =>
     }
     const url = yield* Url.parseAbsolute(trimmed)
     const scheme = url.scheme
+    const socks = socksScheme(scheme)
+    if (socks !== null) return socksProxy(url, socks, credentials)
     if (scheme !== "http" && scheme !== "https") return yield* Effect.fail(new ProxySchemeUnknown({ scheme }))
     const host = Url.hostname(url) ?? ""
     const port = url.port ?? Url.defaultPort(scheme)!
@@ -70,10 +94,38 @@ export const resolveProxy = (proxyUrl: string, options: ProxyManager.Options) =>
       port,
       url: `${scheme}://${Url.hostPort(host, port)}`,
       headers,
-      config
+      config,
+      socks: null
     }
     return proxy
   })
+
+const noConfig: ConnectionPool.ProxyConfig = {}
+
+/**
+ * A SOCKS proxy from its URL: credentials from the arguments when either is given (as
+ * urllib3's SOCKSProxyManager), else from the URL's userinfo, percent-decoded.
+ */
+const socksProxy = (url: Url.Url, [version, rdns]: readonly [4 | 5, boolean], credentials: SocksCredentials): Proxy => {
+  const host = Url.hostname(url) ?? ""
+  const port = url.port ?? defaultSocksPort
+  let username = credentials.username ?? null
+  let password = credentials.password ?? null
+  if (username === null && password === null && url.auth !== null) {
+    const colon = url.auth.indexOf(":")
+    username = decode(colon === -1 ? url.auth : url.auth.slice(0, colon))
+    password = colon === -1 ? null : decode(url.auth.slice(colon + 1))
+  }
+  return {
+    scheme: "http",
+    host,
+    port,
+    url: `${url.scheme}://${Url.hostPort(host, port)}`,
+    headers: Headers.empty,
+    config: noConfig,
+    socks: { socksVersion: version, proxyHost: host, proxyPort: port, username, password, rdns }
+  }
+}
 
 /**
  * urllib3's ProxyManager routing: http:// (and, with `useForwardingForHttps` to an https
@@ -83,6 +135,7 @@ export const resolveProxy = (proxyUrl: string, options: ProxyManager.Options) =>
  * @internal
  */
 export const routing = (proxy: Proxy): poolManager.Routing => {
+  if (proxy.socks !== null) return socksRouting(proxy.socks)
   const forwarded = (scheme: string) =>
     scheme === "http" || (scheme === "https" && proxy.scheme === "https" && proxy.config.useForwardingForHttps === true)
   const proxyFields = { proxy: proxy.url, proxyHeaders: proxy.headers, proxyConfig: proxy.config }
@@ -106,9 +159,35 @@ export const routing = (proxy: Proxy): poolManager.Routing => {
   }
 }
 
+/**
+ * urllib3's SOCKSProxyManager routing: every target gets a pool of its own (the key holds
+ * the SOCKS options), each connection dialled through the proxy, requests in origin form.
+ *
+ * @internal
+ */
+export const socksRouting = (socks: ConnectionPool.SocksOptions): poolManager.Routing => ({
+  context: (origin, kw) => poolManager.contextFor(origin, { ...kw, socksOptions: socks }),
+  prepare: (attempt) => attempt
+})
+
 /** @internal */
-export const make = (proxyUrl: string, options: ProxyManager.Options = {}) =>
-  Effect.flatMap(resolveProxy(proxyUrl, options), (proxy) => poolManager.make(options, routing(proxy)))
+export const make = (proxyUrl: string, options: ProxyManager.Options = {}, credentials?: SocksCredentials) =>
+  Effect.flatMap(resolveProxy(proxyUrl, options, credentials), (proxy) => poolManager.make(options, routing(proxy)))
+
+/** @internal */
+export const makeSocks = (proxyUrl: string, options: ProxyManager.Options & SocksCredentials = {}) =>
+  Effect.gen(function* () {
+    const { username, password, ...rest } = options
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(proxyUrl.trim())?.[1]?.toLowerCase() ?? null
+    if (socksScheme(scheme) === null) {
+      return yield* Effect.fail(
+        new ValueError({
+          message: `Unable to determine SOCKS version from the scheme ${scheme ?? "(none)"}: use socks4://, socks4a://, socks5:// or socks5h://`
+        })
+      )
+    }
+    return yield* make(proxyUrl, rest, { username, password })
+  })
 
 /**
  * Routing from proxy environment variables: each target goes through the proxy its scheme

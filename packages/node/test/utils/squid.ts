@@ -1,8 +1,8 @@
 /**
  * A real squid (Debian's package, installed by `scripts/setup-test-deps.sh`) as a scoped
  * resource: a minimal configuration in a temp directory, one squid process started with
- * `-N` (no daemon) on a free 127.0.0.1 port, stopped (SIGTERM, then SIGKILL after a bounded
- * wait) and its directory removed when the Scope closes.
+ * `-N` (no daemon) on a free 127.0.0.1 port by `Daemon.start`, stopped by its process group
+ * (SIGTERM, then SIGKILL after a bounded wait) and its directory removed when the Scope closes.
  *
  * The configuration only serves loopback clients and only reaches loopback destinations:
  * CONNECT to any unprivileged loopback port, CONNECT to ports 1-1023 refused with 403, every
@@ -22,34 +22,16 @@
  *     expect([line.method, line.url, line.status]).toEqual(["GET", `${origin.url}/`, 200])
  *   }))
  */
-import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
-import * as os from "node:os"
 import * as path from "node:path"
-import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-
-const findBinary = (): string | undefined => {
-  const dirs = [...(process.env["PATH"] ?? "").split(path.delimiter), "/usr/sbin", "/usr/local/sbin", "/sbin"]
-  for (const dir of dirs) {
-    if (dir === "") continue
-    const file = path.join(dir, "squid")
-    try {
-      fs.accessSync(file, fs.constants.X_OK)
-      if (fs.statSync(file).isFile()) return file
-    } catch {
-      // not here
-    }
-  }
-  return undefined
-}
+import * as Daemon from "./daemon.js"
 
 /** The squid executable, found synchronously when this module loads (PATH, then /usr/sbin). */
-export const binary: string | undefined = findBinary()
+export const binary: string | undefined = Daemon.findBinary("squid")
 
 /** Whether squid is installed; decide `describe.skipIf(!available)` with it. */
 export const available: boolean = binary !== undefined
@@ -83,22 +65,6 @@ export interface Squid {
   /** squid's cache.log so far (for failure messages). */
   readonly cacheLog: Effect.Effect<string>
 }
-
-/** squid was installed but did not come up. */
-export class SquidStartError extends Data.TaggedError("SquidStartError")<{
-  /** `exited` and `fatal` (e.g. the port was taken meanwhile) are worth another port; `timeout` is not. */
-  readonly reason: "exited" | "fatal" | "timeout"
-  readonly message: string
-}> {}
-
-const freePort: Effect.Effect<number> = Effect.async<number>((resume) => {
-  const server = net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 /** The user squid switches to when started as root (it refuses to run as root): proxy, else nobody. */
 const effectiveUser = (): { readonly name: string; readonly uid: number; readonly gid: number } | null => {
@@ -173,88 +139,6 @@ const parseAccessLog = (text: string): ReadonlyArray<AccessLogLine> =>
       return { method, url, status: Number(status), proxyNote: note === "-" ? null : decodeURIComponent(note) }
     })
 
-const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null
-
-const waitForExit = (child: ChildProcess, timeout: Duration.DurationInput): Effect.Effect<boolean> =>
-  exited(child)
-    ? Effect.succeed(true)
-    : Effect.async<boolean>((resume) => {
-        const onExit = () => resume(Effect.succeed(true))
-        child.once("exit", onExit)
-        return Effect.sync(() => child.off("exit", onExit))
-      }).pipe(Effect.timeoutTo({ duration: timeout, onSuccess: () => true, onTimeout: () => exited(child) }))
-
-/** SIGTERM, up to 3 s for squid's own shutdown, then SIGKILL and up to 2 s more. Never fails. */
-const stop = (child: ChildProcess): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    if (exited(child)) return
-    child.kill("SIGTERM")
-    if (yield* waitForExit(child, "3 seconds")) return
-    child.kill("SIGKILL")
-    yield* waitForExit(child, "2 seconds")
-  }).pipe(Effect.catchAllCause(() => Effect.void))
-
-interface Running {
-  readonly child: ChildProcess
-  readonly port: number
-  readonly killOnExit: () => void
-}
-
-/** Starts squid on a fresh free port and waits (up to 10 s) until its cache.log says it accepts connections. */
-const launch = (
-  squidBinary: string,
-  dir: string,
-  user: ReturnType<typeof effectiveUser>
-): Effect.Effect<Running, SquidStartError> =>
-  Effect.gen(function* () {
-    const port = yield* freePort
-    const confPath = path.join(dir, "squid.conf")
-    const cacheLogPath = path.join(dir, "cache.log")
-    fs.rmSync(cacheLogPath, { force: true })
-    fs.writeFileSync(confPath, configuration(dir, port, user?.name ?? null), { mode: 0o644 })
-    const child = spawn(squidBinary, ["-N", "-f", confPath], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
-    let output = ""
-    const collect = (chunk: Buffer) => {
-      if (output.length < 16_384) output += chunk.toString("utf8")
-    }
-    child.stdout?.on("data", collect)
-    child.stderr?.on("data", collect)
-    child.on("error", (error) => collect(Buffer.from(`${error.message}\n`)))
-    // If the test process dies without closing the Scope, squid must not outlive it.
-    const killOnExit = () => {
-      if (!exited(child)) child.kill("SIGKILL")
-    }
-    process.once("exit", killOnExit)
-    const failed = (reason: SquidStartError["reason"], why: string) =>
-      new SquidStartError({
-        reason,
-        message: `squid did not start on 127.0.0.1:${port} (${why})\n${output}${readText(cacheLogPath)}`
-      })
-    const ready = Effect.gen(function* () {
-      const deadline = Date.now() + 10_000
-      const accepting = `local=127.0.0.1:${port} `
-      while (true) {
-        if (exited(child)) return yield* failed("exited", `exited with ${child.exitCode ?? child.signalCode}`)
-        const log = readText(cacheLogPath)
-        if (/FATAL|Cannot open HTTP Port/.test(log)) return yield* failed("fatal", "fatal error in cache.log")
-        // Squid writes this once its socket listens. (A probe connection would show up in the
-        // access log as an `error:transaction-end-before-headers` line, so none is made.)
-        if (log.includes("Accepting HTTP Socket connections") && log.includes(accepting)) return
-        if (Date.now() > deadline) return yield* failed("timeout", "not listening after 10 s")
-        yield* Effect.sleep("20 millis")
-      }
-    })
-    yield* ready.pipe(
-      Effect.tapError(() =>
-        Effect.zipRight(
-          stop(child),
-          Effect.sync(() => process.off("exit", killOnExit))
-        )
-      )
-    )
-    return { child, port, killOnExit }
-  })
-
 /**
  * Starts squid for the current Scope, or gives `Option.none()` when squid is not installed.
  * A squid that is installed but does not start (after three ports) is a defect with its
@@ -264,30 +148,31 @@ export const start: Effect.Effect<Option.Option<Squid>, never, Scope.Scope> = Ef
   const squidBinary = binary
   if (squidBinary === undefined) return Option.none()
   const user = effectiveUser()
-  const dir = yield* Effect.acquireRelease(
-    Effect.sync(() => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "httpool-squid-"))
-      fs.chmodSync(dir, 0o755)
-      if (user !== null) fs.chownSync(dir, user.uid, user.gid)
-      return dir
-    }),
-    (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })).pipe(Effect.ignore)
-  )
-  const running = yield* Effect.acquireRelease(
-    launch(squidBinary, dir, user).pipe(
-      Effect.retry({ times: 2, while: (error) => error.reason !== "timeout" }),
-      Effect.orDie
-    ),
-    ({ child, killOnExit }) =>
-      Effect.zipRight(
-        stop(child),
-        Effect.sync(() => process.off("exit", killOnExit))
-      )
-  )
+  const daemon = yield* Daemon.start({
+    name: "squid",
+    binary: squidBinary,
+    owner: user,
+    args: ({ dir, port }) => {
+      const confPath = path.join(dir, "squid.conf")
+      fs.rmSync(path.join(dir, "cache.log"), { force: true })
+      fs.writeFileSync(confPath, configuration(dir, port, user?.name ?? null), { mode: 0o644 })
+      return ["-N", "-f", confPath]
+    },
+    logs: ["cache.log"],
+    // Squid writes this once its socket listens. (A probe connection would show up in the
+    // access log as an `error:transaction-end-before-headers` line, so none is made.)
+    ready: (output, port) =>
+      /FATAL|Cannot open HTTP Port/.test(output)
+        ? "fatal"
+        : output.includes("Accepting HTTP Socket connections") && output.includes(`local=127.0.0.1:${port} `)
+          ? "ready"
+          : "waiting"
+  })
+  const dir = daemon.dir
   const accessLog = Effect.sync(() => parseAccessLog(readText(path.join(dir, "access.log"))))
   const squid: Squid = {
-    port: running.port,
-    url: `http://127.0.0.1:${running.port}`,
+    port: daemon.port,
+    url: `http://127.0.0.1:${daemon.port}`,
     dir,
     accessLog,
     waitForAccessLog: (n, timeout = "5 seconds") =>

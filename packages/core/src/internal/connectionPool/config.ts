@@ -47,8 +47,10 @@ export const resolveProxy = (
   origin: Origin
 ): Either.Either<
   ResolvedProxy | null,
-  ProxySchemeUnknown | LocationValueError | LocationParseError | InvalidHeader
+  ProxySchemeUnknown | LocationValueError | LocationParseError | InvalidHeader | ValueError
 > => {
+  const socks = options.socksOptions ?? null
+  if (socks !== null) return resolveSocks(socks, options.proxy ?? null)
   if (options.proxy === undefined || options.proxy === null) return Either.right(null)
   const parsed = Url.parseAbsolute(options.proxy)
   if (Either.isLeft(parsed)) return Either.left(parsed.left)
@@ -164,3 +166,55 @@ export const transportOf = (
   socketPath: options.socketPath ?? null,
   socketOptions: Either.getOrNull(socketOptionsOf(options))
 })
+
+/** Most bytes of an RFC 1929 user name or password, and of a SOCKS5 host name. */
+const SOCKS_FIELD_MAX = 255
+const utf8 = new TextEncoder()
+
+/** A pool's SOCKS proxy as the one hop of its route. */
+const resolveSocks = (
+  socks: ConnectionPool.SocksOptions,
+  proxy: string | null
+): Either.Either<ResolvedProxy, ValueError | LocationValueError> => {
+  if (proxy !== null) {
+    return Either.left(new ValueError({ message: "A pool goes through a proxy or a SOCKS proxy, not both" }))
+  }
+  if (socks.socksVersion !== 4 && socks.socksVersion !== 5) {
+    return Either.left(new ValueError({ message: `socksVersion is 4 or 5, not ${String(socks.socksVersion)}` }))
+  }
+  let host = String(socks.proxyHost ?? "").trim()
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1)
+  if (host.length === 0) return Either.left(new LocationValueError({ message: "No SOCKS proxy host specified." }))
+  const port = socks.proxyPort
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    return Either.left(new ValueError({ message: `Invalid SOCKS proxy port ${port}` }))
+  }
+  const username = socks.username ?? null
+  const password = socks.password ?? null
+  for (const [name, value] of [
+    ["username", username],
+    ["password", password]
+  ] as const) {
+    if (value !== null && socks.socksVersion === 5 && utf8.encode(value).length > SOCKS_FIELD_MAX) {
+      return Either.left(new ValueError({ message: `A SOCKS5 ${name} is at most ${SOCKS_FIELD_MAX} bytes` }))
+    }
+    if (value?.includes("\0")) {
+      return Either.left(new ValueError({ message: `A SOCKS ${name} cannot hold NUL` }))
+    }
+  }
+  return Either.right({
+    forward: false,
+    headers: Headers.empty,
+    route: [
+      {
+        _tag: "Socks",
+        version: socks.socksVersion,
+        remoteDns: socks.rdns === true,
+        host: host.toLowerCase(),
+        port,
+        username,
+        password
+      }
+    ]
+  })
+}

@@ -5,9 +5,10 @@ import type * as tls from "node:tls"
 import { seconds } from "../errors.js"
 import { andThen, type Dial } from "./dial.js"
 import { httpConnect } from "./httpConnect.js"
+import { socks } from "./socks.js"
 import { defaultTcpOptions, type TcpOptions, tcp } from "./tcp.js"
-import { unix } from "./unix.js"
 import { tlsOver } from "./tls.js"
+import { unix } from "./unix.js"
 
 const asProxyError = (error: Error): Error =>
   error instanceof Errors.ProxyError
@@ -23,6 +24,9 @@ interface Stop {
   readonly port: number
   readonly tls: Connector.TlsOptions | null
 }
+
+/** A hop's proxy as a place on the route (a SOCKS proxy is reached over plain TCP). */
+const stopOf = (hop: Connector.Hop): Stop => (hop._tag === "Socks" ? { ...hop, scheme: "http", tls: null } : hop)
 
 /** TLS to `stop` over `socket` when it speaks https; the socket itself otherwise. */
 const secure = (stop: Stop, options: DialOptions) => (socket: net.Socket) =>
@@ -59,7 +63,7 @@ const given =
  * refusal, no answer in time); what fails after it fails as it would without a proxy. One
  * connect timeout covers the whole route.
  *
- * New hop kinds (SOCKS) add a case to `through` and a dial file of their own.
+ * A hop kind is a case of `through` and a dial file of its own (`httpConnect.ts`, `socks.ts`).
  *
  * @internal
  */
@@ -71,7 +75,7 @@ export const dialRoute =
   ): Dial =>
   (callback) => {
     const hops = target.route
-    const stops: ReadonlyArray<Stop> = [...hops, target]
+    const stops: ReadonlyArray<Stop> = [...hops.map(stopOf), target]
     /** Every hop's tunnel is up: failures from here on are the target's. */
     let established = hops.length === 0
     let settled = false
@@ -87,6 +91,8 @@ export const dialRoute =
       switch (hop._tag) {
         case "HttpConnect":
           return httpConnect(socket, hop, next.host, next.port)
+        case "Socks":
+          return socks(socket, hop, next.host, next.port)
       }
     }
 

@@ -1,0 +1,230 @@
+/**
+ * A Debian daemon (danted, squid, tinyproxy) as a scoped resource: found on PATH or in the sbin
+ * directories, given a temp directory and a free 127.0.0.1 port, started in a process group
+ * of its own (`detached`), ready once its port accepts a connection (or its own test says
+ * so), and stopped by its process group when the Scope closes: SIGTERM, a bounded wait until
+ * no process of the group is left (forked children linger as zombies for a moment), then
+ * SIGKILL. Its directory is removed afterwards. A start that fails is retried on another
+ * port twice, then is a defect carrying the daemon's output.
+ *
+ * @example
+ * const daemon = yield* Daemon.start({
+ *   name: "danted",
+ *   binary: Daemon.findBinary("danted")!,
+ *   args: ({ dir, port }) => { fs.writeFileSync(...); return ["-f", path.join(dir, "d.conf")] }
+ * })
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+
+/** The executable `name` on PATH or in the usual sbin/bin directories, or undefined. */
+export const findBinary = (name: string): string | undefined => {
+  const dirs = [
+    ...(process.env["PATH"] ?? "").split(path.delimiter),
+    "/usr/sbin",
+    "/usr/bin",
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/sbin"
+  ]
+  for (const dir of dirs) {
+    if (dir === "") continue
+    const file = path.join(dir, name)
+    try {
+      fs.accessSync(file, fs.constants.X_OK)
+      if (fs.statSync(file).isFile()) return file
+    } catch {
+      // not here
+    }
+  }
+  return undefined
+}
+
+/** A port free on 127.0.0.1 right now. */
+export const freePort: Effect.Effect<number> = Effect.async<number>((resume) => {
+  const server = net.createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** Whether the tests run as root (daemons then need to be told which user to become). */
+export const isRoot: boolean = typeof process.getuid === "function" && process.getuid() === 0
+
+/** How to run one daemon. */
+export interface Spec {
+  /** For messages. */
+  readonly name: string
+  readonly binary: string
+  /** Writes the daemon's files for `port` into `dir` (fresh for each try) and gives its arguments. */
+  readonly args: (where: { readonly dir: string; readonly port: number }) => ReadonlyArray<string>
+  /** Extra environment variables (e.g. LD_PRELOAD), given the directory. */
+  readonly env?: (dir: string) => Readonly<Record<string, string>>
+  /** Files in `dir` whose text is appended to a failure's message (the daemon's log). */
+  readonly logs?: ReadonlyArray<string>
+  /**
+   * Whether it is up, from what it printed and logged so far (`output()`); `"fatal"` gives up
+   * on this port at once. Default: its port accepts a TCP connection (a probe the daemon
+   * sees; a daemon that logs every connection, such as squid, says so in its log instead).
+   */
+  readonly ready?: (output: string, port: number) => "ready" | "waiting" | "fatal"
+  /** Who owns the directory (a daemon that drops root privileges writes its files as that user). */
+  readonly owner?: { readonly uid: number; readonly gid: number } | null
+}
+
+/** A running daemon. */
+export interface Daemon {
+  readonly port: number
+  readonly dir: string
+  readonly pid: number
+  /** What it printed and what its `logs` hold so far (for failure messages). */
+  readonly output: () => string
+}
+
+const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null
+
+/** Whether any process of the group `pgid` is left (a zombie counts). */
+const groupAlive = (pgid: number): boolean => {
+  try {
+    process.kill(-pgid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const signalGroup = (pgid: number, signal: NodeJS.Signals) => {
+  try {
+    process.kill(-pgid, signal)
+  } catch {
+    // gone already
+  }
+}
+
+/** Polls every 20 ms until `done` or `ms` have passed; tells which. */
+const waitUntil = (done: () => boolean, ms: number): Effect.Effect<boolean> =>
+  Effect.gen(function* () {
+    const deadline = Date.now() + ms
+    while (!done()) {
+      if (Date.now() > deadline) return false
+      yield* Effect.sleep("20 millis")
+    }
+    return true
+  })
+
+/** SIGTERM to the group, up to 3 s for it to be gone, then SIGKILL and up to 2 s more. Never fails. */
+const stopGroup = (pgid: number): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    signalGroup(pgid, "SIGTERM")
+    if (yield* waitUntil(() => !groupAlive(pgid), 3000)) return
+    signalGroup(pgid, "SIGKILL")
+    yield* waitUntil(() => !groupAlive(pgid), 2000)
+  }).pipe(Effect.catchAllCause(() => Effect.void))
+
+/** Whether something accepts TCP connections on 127.0.0.1:port (the probe closes at once). */
+const accepts = (port: number): Effect.Effect<boolean> =>
+  Effect.async<boolean>((resume) => {
+    const socket = net.connect({ host: "127.0.0.1", port })
+    socket.once("connect", () => {
+      socket.destroy()
+      resume(Effect.succeed(true))
+    })
+    socket.once("error", () => {
+      socket.destroy()
+      resume(Effect.succeed(false))
+    })
+  })
+
+const readText = (file: string): string => {
+  try {
+    return fs.readFileSync(file, "utf8")
+  } catch {
+    return ""
+  }
+}
+
+interface Running {
+  readonly child: ChildProcess
+  readonly pid: number
+  readonly port: number
+  readonly output: () => string
+  readonly killOnExit: () => void
+}
+
+const launch = (spec: Spec, dir: string): Effect.Effect<Running, string> =>
+  Effect.gen(function* () {
+    const port = yield* freePort
+    const args = spec.args({ dir, port })
+    const child = spawn(spec.binary, [...args], {
+      cwd: dir,
+      detached: true,
+      env: { ...process.env, ...spec.env?.(dir) },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let printed = ""
+    const collect = (chunk: Buffer) => {
+      if (printed.length < 65_536) printed += chunk.toString("utf8")
+    }
+    child.stdout?.on("data", collect)
+    child.stderr?.on("data", collect)
+    child.on("error", (error) => collect(Buffer.from(`${error.message}\n`)))
+    const output = () =>
+      [printed, ...(spec.logs ?? []).map((name) => readText(path.join(dir, name)))].filter((t) => t !== "").join("\n")
+    const pid = child.pid
+    if (pid === undefined) {
+      return yield* Effect.fail(`${spec.name} did not start\n${output()}`)
+    }
+    // If the test process dies without closing the Scope, the daemon must not outlive it.
+    const killOnExit = () => signalGroup(pid, "SIGKILL")
+    process.once("exit", killOnExit)
+    const check = spec.ready
+    const isReady: Effect.Effect<"ready" | "waiting" | "fatal"> =
+      check === undefined
+        ? Effect.map(accepts(port), (up) => (up ? "ready" : "waiting"))
+        : Effect.sync(() => check(output(), port))
+    const deadline = Date.now() + 10_000
+    while (true) {
+      const state = yield* isReady
+      if (state === "ready") break
+      if (state === "fatal" || exited(child) || Date.now() > deadline) {
+        yield* stopGroup(pid)
+        process.off("exit", killOnExit)
+        return yield* Effect.fail(`${spec.name} did not start on 127.0.0.1:${port} (${state})\n${output()}`)
+      }
+      yield* Effect.sleep("20 millis")
+    }
+    return { child, pid, port, output, killOnExit }
+  })
+
+/** Starts the daemon for the current Scope (three ports tried). */
+export const start = (spec: Spec): Effect.Effect<Daemon, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const dir = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), `httpool-${spec.name}-`))
+        fs.chmodSync(dir, 0o755)
+        if (spec.owner != null) fs.chownSync(dir, spec.owner.uid, spec.owner.gid)
+        return dir
+      }),
+      (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })).pipe(Effect.ignore)
+    )
+    const running = yield* Effect.acquireRelease(
+      launch(spec, dir).pipe(
+        Effect.retry({ times: 2 }),
+        Effect.orDieWith((message) => new Error(message))
+      ),
+      ({ pid, killOnExit }) =>
+        Effect.zipRight(
+          stopGroup(pid),
+          Effect.sync(() => process.off("exit", killOnExit))
+        )
+    )
+    return { port: running.port, dir, pid: running.pid, output: running.output }
+  })
