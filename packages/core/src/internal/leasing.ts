@@ -32,7 +32,7 @@ export interface Lease {
 }
 
 /** Why a connection left the pool. @internal */
-export type DiscardReason = "error" | "closed" | "full" | "expired"
+export type DiscardReason = "error" | "closed" | "full" | "expired" | "evicted"
 
 /** What a pool's leasing reports as it goes (metrics hang off these). @internal */
 export interface LeasingEvents {
@@ -46,6 +46,8 @@ export interface LeasingEvents {
  * A limit on connections shared by several pools (a cap across a manager's pools): a pool
  * asks it before opening a connection and tells it when one closes. `acquire` may wait (made
  * interruptible by `restore`) and fails with `EmptyPoolError` when it cannot grant in time.
+ * A pool also tells it which connections are idle, so that it can close the least recently
+ * used one of any pool to make room (see `internal/connectionLimit.ts`).
  * Without one, a pool is limited by its own `maxsize` and `block` alone.
  *
  * @internal
@@ -53,10 +55,19 @@ export interface LeasingEvents {
 export interface Limiter {
   readonly acquire: (
     restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
-    poolTimeout: number | null
+    poolTimeout: number | null,
+    pool: PoolInfo
   ) => Effect.Effect<void, EmptyPoolError>
   /** A connection opened under the limit has closed. Never fails. */
   readonly release: () => void
+  /**
+   * A connection went idle. The limiter may later call `evict` (in a synchronous step) to
+   * take it out of its pool; the connection's place then passes to whoever the limiter gives
+   * it to, who runs the returned effect to close it.
+   */
+  readonly parked?: (slot: Slot, evict: (slot: Slot) => Effect.Effect<void>) => void
+  /** An idle connection left the idle list (taken or closed by its pool). */
+  readonly unparked?: (slot: Slot) => void
 }
 
 /** @internal */
@@ -69,7 +80,7 @@ export interface LeasingOptions {
   readonly open: () => Connector.Connection
   readonly events?: LeasingEvents
   /** A limit shared with other pools; default none. */
-  readonly limiter?: Limiter
+  readonly limiter?: Limiter | undefined
 }
 
 /** @internal */
@@ -92,8 +103,8 @@ export interface Leasing {
   readonly release: (lease: Lease, reusable: boolean) => Effect.Effect<void>
   /**
    * `acquire` in one synchronous step when it needs no wait and no Effect (a slot is free, no
-   * limiter, no connection to retire first): the lease of the most recently returned idle
-   * connection or of a new one, or null to go through `acquire`.
+   * connection to retire first, and under a limiter an idle connection to take): the lease of
+   * the most recently returned idle connection or of a new one, or null to go through `acquire`.
    */
   readonly tryAcquire: () => Lease | null
   /**
@@ -187,11 +198,22 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
   /** Closes connections that leave the pool, giving their places back to the limiter. */
   const closeAll = (slots: ReadonlyArray<Slot>): Effect.Effect<void> => {
     if (slots.length === 0) return Effect.void
-    for (let i = 0; i < slots.length; i++) limiter.release()
+    for (let i = 0; i < slots.length; i++) {
+      limiter.unparked?.(slots[i])
+      limiter.release()
+    }
     return Effect.forEach(slots, (slot) => slot.connection.close, { discard: true })
   }
   const closeOne = (slot: Slot): Effect.Effect<void> => {
     limiter.release()
+    return slot.connection.close
+  }
+  /** The limiter takes an idle connection to make room: its place is the limiter's to give. */
+  const evict = (slot: Slot): Effect.Effect<void> => {
+    const at = idle.indexOf(slot)
+    if (at >= 0) idle.splice(at, 1)
+    events.onDiscard?.("evicted")
+    changed()
     return slot.connection.close
   }
 
@@ -207,6 +229,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     const now = maxConnectionAge === null ? 0 : Date.now()
     while (!fresh && idle.length > 0) {
       const candidate = idle.pop()!
+      limiter.unparked?.(candidate)
       if (maxConnectionAge !== null && now - candidate.createdAt >= maxConnectionAge) {
         ;(retired ??= []).push(candidate)
         events.onDiscard?.("expired")
@@ -238,7 +261,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     // A new connection needs the shared limiter's grant; without it the slot is given back.
     return Effect.zipRight(
       retire,
-      Effect.matchEffect(limiter.acquire(restore, poolTimeout), {
+      Effect.matchEffect(limiter.acquire(restore, poolTimeout, options.pool), {
         onFailure: (error) =>
           Effect.suspend(() => {
             handOn()
@@ -301,16 +324,18 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
   const tryAcquire: Leasing["tryAcquire"] = () => {
     // In block mode a newcomer never passes a waiter (first come, first served): while anyone
     // waits every slot is counted in use, handed-over ones included; the second test is a guard.
-    if (closed || limiter !== unlimited || (block && (inUse >= maxsize || waiters.length > 0))) return null
+    if (closed || (block && (inUse >= maxsize || waiters.length > 0))) return null
     const top = idle.length === 0 ? null : idle[idle.length - 1]!
     if (top !== null && maxConnectionAge !== null && Date.now() - top.createdAt >= maxConnectionAge) return null
     let lease: Lease
     if (top === null) {
-      // No idle connection: a new one, opened in this step too.
+      // No idle connection: a new one, opened in this step too (under a limiter, only through `acquire`).
+      if (limiter !== unlimited) return null
       const createdAt = maxConnectionAge === null ? 0 : Date.now()
       lease = { slot: { connection: options.open(), createdAt, uses: 0 }, reused: false, waitedMillis: 0 }
     } else {
       idle.pop()
+      limiter.unparked?.(top)
       lease = { slot: top, reused: top.uses > 0 && top.connection.isConnected(), waitedMillis: 0 }
     }
     inUse++
@@ -325,6 +350,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
       leased.delete(lease.slot)
       lease.slot.uses++
       idle.push(lease.slot)
+      if (waiters.length === 0) limiter.parked?.(lease.slot, evict)
       handOn()
       changed()
       return null
@@ -342,6 +368,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
       if (reason === null) {
         lease.slot.uses++
         idle.push(lease.slot)
+        if (waiters.length === 0) limiter.parked?.(lease.slot, evict)
         handOn()
         changed()
         return Effect.void
