@@ -11,9 +11,9 @@ import * as Metrics from "./metrics.js"
  * synchronous step that found no place, so no place can free up unseen in between.
  */
 interface Waiter {
-  /** A place was handed to this waiter; `then` closes the idle connection it came from. */
+  /** A place was handed to this waiter; `closeFirst` closes the idle connection it came from. */
   granted: boolean
-  then: Effect.Effect<void>
+  closeFirst: Effect.Effect<void>
   /** Resumes the waiting fiber once it is suspended; null before that. */
   wake: (() => void) | null
 }
@@ -60,9 +60,9 @@ export const unsafeMake = (max: number): Limit => {
    */
   const idle = new Map<leasing.Slot, (slot: leasing.Slot) => Effect.Effect<void>>()
 
-  const grant = (waiter: Waiter, then: Effect.Effect<void>) => {
+  const grant = (waiter: Waiter, closeFirst: Effect.Effect<void>) => {
     waiter.granted = true
-    waiter.then = then
+    waiter.closeFirst = closeFirst
     Metrics.limitWaiters(-1)
     if (waiter.wake !== null) waiter.wake()
   }
@@ -105,20 +105,20 @@ export const unsafeMake = (max: number): Limit => {
         const evicted = evictOldest()
         if (evicted !== null) return evicted
       }
-      const waiter: Waiter = { granted: false, then: Effect.void, wake: null }
+      const waiter: Waiter = { granted: false, closeFirst: Effect.void, wake: null }
       waiters.push(waiter)
       Metrics.limitWaiters(1)
       // Runs uninterruptibly (the pool's mask): whatever ended the wait, a place handed to
       // this waiter is either taken or passed on, never lost.
       return Effect.matchCauseEffect(restore(waitFor(waiter, poolTimeout, pool)), {
-        onSuccess: () => waiter.then,
+        onSuccess: () => waiter.closeFirst,
         onFailure: (cause) => {
           if (waiter.granted) {
             // The place came as the poolTimeout ran out: take it after all.
-            if (!Cause.isInterrupted(cause)) return waiter.then
+            if (!Cause.isInterrupted(cause)) return waiter.closeFirst
             // Interrupted: the connection it came from is closed all the same, and the place passed on.
             return Effect.zipRight(
-              waiter.then,
+              waiter.closeFirst,
               Effect.suspend(() => {
                 handOn()
                 return Effect.failCause(cause)
