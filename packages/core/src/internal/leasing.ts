@@ -223,7 +223,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     poolTimeout: number | null,
     fresh: boolean,
     waitedMillis: number
-  ): Effect.Effect<Lease, EmptyPoolError> => {
+  ): Effect.Effect<Lease, EmptyPoolError | ClosedPoolError> => {
     let retired: Array<Slot> | null = null
     let slot: Slot | null = null
     const now = maxConnectionAge === null ? 0 : Date.now()
@@ -261,14 +261,22 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     // A new connection needs the shared limiter's grant; without it the slot is given back.
     return Effect.zipRight(
       retire,
-      Effect.matchEffect(limiter.acquire(restore, poolTimeout, options.pool), {
-        onFailure: (error) =>
+      // Failed or interrupted while waiting, the request gives its slot of this pool back.
+      Effect.matchCauseEffect(limiter.acquire(restore, poolTimeout, options.pool), {
+        onFailure: (cause) =>
           Effect.suspend(() => {
             handOn()
             changed()
-            return Effect.fail(error)
+            return Effect.failCause(cause)
           }),
-        onSuccess: () => Effect.sync(opened)
+        onSuccess: () => {
+          if (!closed) return Effect.sync(opened)
+          // Granted after the pool closed: the place and the slot are given back.
+          limiter.release()
+          handOn()
+          changed()
+          return Effect.fail(closedError())
+        }
       })
     )
   }
