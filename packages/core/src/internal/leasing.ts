@@ -195,19 +195,24 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     wakeWaiter(waiter)
   }
 
-  /** Closes connections that leave the pool, giving their places back to the limiter. */
+  /**
+   * Closes connections that leave the pool, giving their places back to the limiter once
+   * they are closed (so that a connection opened in their place never overlaps them).
+   */
   const closeAll = (slots: ReadonlyArray<Slot>): Effect.Effect<void> => {
     if (slots.length === 0) return Effect.void
-    for (let i = 0; i < slots.length; i++) {
-      limiter.unparked?.(slots[i])
-      limiter.release()
-    }
-    return Effect.forEach(slots, (slot) => slot.connection.close, { discard: true })
+    for (let i = 0; i < slots.length; i++) limiter.unparked?.(slots[i])
+    const closing = Effect.forEach(slots, (slot) => slot.connection.close, { discard: true })
+    if (limiter === unlimited) return closing
+    return Effect.zipRight(
+      closing,
+      Effect.sync(() => {
+        for (let i = 0; i < slots.length; i++) limiter.release()
+      })
+    )
   }
-  const closeOne = (slot: Slot): Effect.Effect<void> => {
-    limiter.release()
-    return slot.connection.close
-  }
+  const closeOne = (slot: Slot): Effect.Effect<void> =>
+    limiter === unlimited ? slot.connection.close : Effect.zipRight(slot.connection.close, Effect.sync(limiter.release))
   /** The limiter takes an idle connection to make room: its place is the limiter's to give. */
   const evict = (slot: Slot): Effect.Effect<void> => {
     const at = idle.indexOf(slot)
