@@ -22,6 +22,8 @@ export type ClientId =
   | "effect-node"
   | "urllib3"
   | "urllib3-proxy"
+  | "httpool-capped"
+  | "node-http-capped"
 
 /** How many requests and how long a load phase may take; it stops at whichever comes first. */
 export interface Bounds {

@@ -18,6 +18,8 @@ export interface Scenario {
   /** numPools of the clients that have one (PoolManager, urllib3). */
   readonly numPools: number
   readonly target: Target
+  /** Origins of a many-origins target. Default 200. */
+  readonly origins?: number
   /** Peers read bodies as streams (httpool's own clients are fixed: preloaded or streamed by id). */
   readonly streamed: boolean
   /** The httpool client whose throughput the ratios divide. */
@@ -48,7 +50,9 @@ export const labels: Readonly<Record<ClientId, string>> = {
   "effect-undici-untraced": "@effect/platform layerUndici, tracing off",
   "effect-node": "@effect/platform layer (node:http)",
   urllib3: "urllib3 PoolManager (threads)",
-  "urllib3-proxy": "urllib3 ProxyManager (threads)"
+  "urllib3-proxy": "urllib3 ProxyManager (threads)",
+  "httpool-capped": "httpool PoolManager (maxTotalConnections 32)",
+  "node-http-capped": "node:http Agent (maxTotalSockets 32)"
 }
 
 /** Clients that run in python3 with urllib3. */
@@ -282,5 +286,20 @@ export const scenarios: ReadonlyArray<Scenario> = [
     reference: "httpool-proxy",
     clients: tunnel,
     quick: true
+  },
+  {
+    ...base,
+    id: "origins2000-cap32",
+    title: "2,000 origins round robin, GET 64 B, concurrency 64, at most 32 connections",
+    target: "many-origins",
+    origins: 2000,
+    concurrency: 64,
+    numPools: 2000,
+    reference: "httpool-capped",
+    clients: ["httpool-capped", "node-http-capped"],
+    full: {
+      warmup: { minMillis: 2_000, maxMillis: 5_000, sliceMillis: 500, window: 2, settle: 0.1, requests: 20_000 },
+      measure: { requests: 20_000, millis: 2_000 }
+    }
   }
 ]
