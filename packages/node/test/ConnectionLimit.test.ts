@@ -151,7 +151,7 @@ describe("maxTotalConnections", () => {
         yield* until(() => servers.open() === 0, "every socket to close")
         expect(yield* gauge(Metrics.connectionLimitOpen)).toBe(0)
       }),
-    60_000
+    120_000
   )
 
   it.scopedLive("requests of different pools waiting for a place are served first come, first served", () =>
