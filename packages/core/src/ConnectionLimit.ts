@@ -7,8 +7,9 @@
  * Under the cap, a pool that needs a new connection opens it. At the cap, it closes the least
  * recently used idle connection of any pool sharing the cap and takes its place; when no
  * connection is idle, the request waits in one queue for all pools, first come first served,
- * up to its `poolTimeout` (then `EmptyPoolError`). A connection that closes or goes idle
- * while requests wait gives its place to the oldest of them.
+ * up to its `poolTimeout` (then `EmptyPoolError`). A connection that closes while requests
+ * wait gives its place to the oldest of them; one that goes idle goes to the oldest of them,
+ * reused when it is for the same pool, otherwise closed to make room.
  *
  * @example
  * import { Effect } from "effect"

@@ -174,6 +174,48 @@ describe("ConnectionLimit", () => {
     })
   )
 
+  it.effect("a connection that goes idle while a request of its own pool waits is handed to it, not reopened", () =>
+    Effect.gen(function* () {
+      const w = world()
+      const limit = connectionLimit.unsafeMake(1)
+      const a = poolOf(w, limit, "a")
+      const first = yield* acquire(a)
+      const waiting = yield* waitingAcquire(limit, a, 1)
+      yield* a.release(first, true)
+      const second = yield* Fiber.join(waiting)
+      expect(idOf(second)).toBe(1)
+      expect(second.reused).toBe(true)
+      expect(w.closed).toEqual([])
+      expect(w.opened()).toBe(1)
+      expect(yield* a.inUseCount).toBe(1)
+      expect(yield* a.idleCount).toBe(0)
+      expect(yield* limit.stats).toEqual({ max: 1, open: 1, idle: 0, waiting: 0 })
+    })
+  )
+
+  it.effect("the oldest waiter comes first even when a younger one could reuse the connection", () =>
+    Effect.gen(function* () {
+      const w = world()
+      const limit = connectionLimit.unsafeMake(1)
+      const a = poolOf(w, limit, "a")
+      const b = poolOf(w, limit, "b")
+      const fromA = yield* acquire(a)
+      const forB = yield* waitingAcquire(limit, b, 1)
+      const forA = yield* waitingAcquire(limit, a, 2)
+      // a's connection goes idle: b waited longest, so it is closed for b.
+      yield* a.release(fromA, true)
+      const fromB = yield* Fiber.join(forB)
+      expect(idOf(fromB)).toBe(2)
+      expect(w.closed).toEqual([1])
+      expect(yield* limit.stats).toEqual({ max: 1, open: 1, idle: 0, waiting: 1 })
+      // Then b's goes idle and is closed for a's request.
+      yield* b.release(fromB, true)
+      const again = yield* Fiber.join(forA)
+      expect(idOf(again)).toBe(3)
+      expect(w.closed).toEqual([1, 2])
+    })
+  )
+
   it.effect("an interrupted waiter leaves the queue and takes no place", () =>
     Effect.gen(function* () {
       const w = world()

@@ -174,6 +174,25 @@ describe("maxTotalConnections", () => {
     })
   )
 
+  it.scopedLive("requests of one origin waiting for a place reuse its connections instead of opening new ones", () =>
+    Effect.gen(function* () {
+      const servers = yield* fanOut(1)
+      const [a] = servers.origins
+      const manager = yield* managerIn(yield* Effect.scope, {
+        maxTotalConnections: 2,
+        connectionPoolKw: { maxsize: 8 }
+      })
+      const statuses = yield* Effect.forEach(
+        Array.from({ length: 40 }, (_, i) => i),
+        (i) => Effect.map(manager.request("GET", `${a}/${i}`), (response) => response.status),
+        { concurrency: 8 }
+      )
+      expect(statuses).toEqual(Array.from({ length: 40 }, () => 200))
+      expect(servers.accepted()).toBe(2)
+      expect(servers.maxOpen()).toBe(2)
+    })
+  )
+
   it.scopedLive("a request that gets no place within its poolTimeout fails with EmptyPoolError", () =>
     Effect.gen(function* () {
       const servers = yield* fanOut(2)

@@ -11,12 +11,20 @@ import * as Metrics from "./metrics.js"
  * synchronous step that found no place, so no place can free up unseen in between.
  */
 interface Waiter {
+  /** The pool it waits for, and whether it may be handed an idle connection of that pool. */
+  readonly pool: PoolInfo
+  readonly reuse: boolean
   /** A place was handed to this waiter; `closeFirst` closes the idle connection it came from. */
   granted: boolean
   closeFirst: Effect.Effect<void>
+  /** Or a connection of its own pool that went idle, handed over with its place. */
+  handed: leasing.Slot | null
   /** Resumes the waiting fiber once it is suspended; null before that. */
   wake: (() => void) | null
 }
+
+/** A new place, no connection handed over. */
+const newPlace: Effect.Effect<leasing.Slot | null> = Effect.succeed(null)
 
 /** @internal */
 export const ConnectionLimitTypeId: ConnectionLimit.TypeId = Symbol.for(
@@ -45,8 +53,9 @@ const emptyError = (pool: PoolInfo, max: number) =>
  *   queue for all pools, first come first served, up to the request's poolTimeout.
  * - `release`: a connection closed; its place goes to the oldest waiter, or is free.
  * - `parked` / `unparked`: a connection went idle in its pool / left the idle list. While
- *   requests wait, a connection that goes idle is closed at once and its place handed to
- *   the oldest waiter, so no idle connection sits while a request waits for a place.
+ *   requests wait, a connection that goes idle goes to the oldest waiter at once: reused
+ *   when that waiter is of the same pool, otherwise closed and its place handed over; so no
+ *   connection sits idle while a request waits for a place.
  *
  * @internal
  */
@@ -60,9 +69,10 @@ export const unsafeMake = (max: number): Limit => {
    */
   const idle = new Map<leasing.Slot, (slot: leasing.Slot) => Effect.Effect<void>>()
 
-  const grant = (waiter: Waiter, closeFirst: Effect.Effect<void>) => {
+  const grant = (waiter: Waiter, closeFirst: Effect.Effect<void>, handed: leasing.Slot | null) => {
     waiter.granted = true
     waiter.closeFirst = closeFirst
+    waiter.handed = handed
     Metrics.limitWaiters(-1)
     if (waiter.wake !== null) waiter.wake()
   }
@@ -70,7 +80,7 @@ export const unsafeMake = (max: number): Limit => {
   /** A connection under the cap closed: its place goes to the oldest waiter, or is free. */
   const handOn = () => {
     const waiter = waiters.shift()
-    if (waiter !== undefined) return grant(waiter, Effect.void)
+    if (waiter !== undefined) return grant(waiter, Effect.void, null)
     open--
     Metrics.limitOpened(-1)
   }
@@ -94,31 +104,32 @@ export const unsafeMake = (max: number): Limit => {
       : Effect.timeoutFail(wait, { duration: Duration.millis(poolTimeout), onTimeout: () => emptyError(pool, max) })
   }
 
-  const acquire: leasing.Limiter["acquire"] = (restore, poolTimeout, pool) =>
-    Effect.suspend(() => {
+  const acquire: leasing.Limiter["acquire"] = (restore, poolTimeout, pool, reuse) =>
+    Effect.suspend((): Effect.Effect<leasing.Slot | null, EmptyPoolError> => {
       if (waiters.length === 0) {
         if (open < max) {
           open++
           Metrics.limitOpened(1)
-          return Effect.void
+          return newPlace
         }
         const evicted = evictOldest()
-        if (evicted !== null) return evicted
+        if (evicted !== null) return Effect.as(evicted, null)
       }
-      const waiter: Waiter = { granted: false, closeFirst: Effect.void, wake: null }
+      const waiter: Waiter = { pool, reuse, granted: false, closeFirst: Effect.void, handed: null, wake: null }
       waiters.push(waiter)
       Metrics.limitWaiters(1)
       // Runs uninterruptibly (the pool's mask): whatever ended the wait, a place handed to
       // this waiter is either taken or passed on, never lost.
+      const granted = () => Effect.as(waiter.closeFirst, waiter.handed)
       return Effect.matchCauseEffect(restore(waitFor(waiter, poolTimeout, pool)), {
-        onSuccess: () => waiter.closeFirst,
+        onSuccess: granted,
         onFailure: (cause) => {
           if (waiter.granted) {
             // The place came as the poolTimeout ran out: take it after all.
-            if (!Cause.isInterrupted(cause)) return waiter.closeFirst
-            // Interrupted: the connection it came from is closed all the same, and the place passed on.
+            if (!Cause.isInterrupted(cause)) return granted()
+            // Interrupted: the connection it came with is closed all the same, and the place passed on.
             return Effect.zipRight(
-              waiter.closeFirst,
+              waiter.handed === null ? waiter.closeFirst : waiter.handed.connection.close,
               Effect.suspend(() => {
                 handOn()
                 return Effect.failCause(cause)
@@ -138,10 +149,15 @@ export const unsafeMake = (max: number): Limit => {
   const limiter: leasing.Limiter = {
     acquire,
     release: handOn,
-    parked: (slot, evict) => {
+    parked: (slot, evict, pool) => {
       const waiter = waiters.shift()
-      if (waiter === undefined) idle.set(slot, evict)
-      else grant(waiter, evict(slot))
+      if (waiter === undefined) {
+        idle.set(slot, evict)
+        return false
+      }
+      if (waiter.pool === pool && waiter.reuse) grant(waiter, Effect.void, slot)
+      else grant(waiter, evict(slot), null)
+      return true
     },
     unparked: (slot) => {
       idle.delete(slot)

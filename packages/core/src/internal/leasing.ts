@@ -53,19 +53,26 @@ export interface LeasingEvents {
  * @internal
  */
 export interface Limiter {
+  /**
+   * A place for a new connection of `pool`: null, or, when `reuse` allows it, a connection of
+   * that same pool that went idle while the request waited, handed over with its place.
+   */
   readonly acquire: (
     restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
     poolTimeout: number | null,
-    pool: PoolInfo
-  ) => Effect.Effect<void, EmptyPoolError>
+    pool: PoolInfo,
+    reuse: boolean
+  ) => Effect.Effect<Slot | null, EmptyPoolError>
   /** A connection opened under the limit has closed. Never fails. */
   readonly release: () => void
   /**
-   * A connection went idle. The limiter may later call `evict` (in a synchronous step) to
-   * take it out of its pool; the connection's place then passes to whoever the limiter gives
-   * it to, who runs the returned effect to close it.
+   * A connection of `pool` is going idle. True: the limiter took it at once for a waiting
+   * request (handed over, or taken out with `evict` to be closed), so the pool must not keep
+   * it. False: it stays idle in its pool, and the limiter may later call `evict` (in a
+   * synchronous step) to take it out; its place then passes to whoever the limiter gives it
+   * to, who runs the returned effect to close it.
    */
-  readonly parked?: (slot: Slot, evict: (slot: Slot) => Effect.Effect<void>) => void
+  readonly parked?: (slot: Slot, evict: (slot: Slot) => Effect.Effect<void>, pool: PoolInfo) => boolean
   /** An idle connection left the idle list (taken or closed by its pool). */
   readonly unparked?: (slot: Slot) => void
 }
@@ -135,7 +142,7 @@ interface Waiter {
 }
 
 /** No limit beyond the pool's own. */
-const unlimited: Limiter = { acquire: () => Effect.void, release: () => {} }
+const unlimited: Limiter = { acquire: () => Effect.succeed(null), release: () => {} }
 
 const noEvents: LeasingEvents = {}
 
@@ -244,11 +251,15 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
       }
     }
     const retire = retired === null ? Effect.void : closeAll(retired)
-    if (slot !== null) {
+    const reusedLease = (slot: Slot): Lease => {
       const lease: Lease = { slot, reused: slot.uses > 0 && slot.connection.isConnected(), waitedMillis }
       leased.add(slot)
       events.onLease?.(lease)
       changed()
+      return lease
+    }
+    if (slot !== null) {
+      const lease = reusedLease(slot)
       return retired === null ? Effect.succeed(lease) : Effect.as(retire, lease)
     }
     const opened = (): Lease => {
@@ -267,20 +278,21 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     return Effect.zipRight(
       retire,
       // Failed or interrupted while waiting, the request gives its slot of this pool back.
-      Effect.matchCauseEffect(limiter.acquire(restore, poolTimeout, options.pool), {
+      Effect.matchCauseEffect(limiter.acquire(restore, poolTimeout, options.pool, !fresh), {
         onFailure: (cause) =>
           Effect.suspend(() => {
             handOn()
             changed()
             return Effect.failCause(cause)
           }),
-        onSuccess: () => {
-          if (!closed) return Effect.sync(opened)
-          // Granted after the pool closed: the place and the slot are given back.
-          limiter.release()
+        onSuccess: (handed) => {
+          if (!closed) return Effect.sync(() => (handed === null ? opened() : reusedLease(handed)))
+          // Granted after the pool closed: the place (with a connection handed over) and the
+          // slot are given back.
           handOn()
           changed()
-          return Effect.fail(closedError())
+          const giveBack = handed === null ? Effect.sync(limiter.release) : closeOne(handed)
+          return Effect.zipRight(giveBack, Effect.fail(closedError()))
         }
       })
     )
@@ -362,8 +374,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     if (reusable && !closed && idle.length < maxsize) {
       leased.delete(lease.slot)
       lease.slot.uses++
-      idle.push(lease.slot)
-      if (waiters.length === 0) limiter.parked?.(lease.slot, evict)
+      if (waiters.length > 0 || limiter.parked?.(lease.slot, evict, options.pool) !== true) idle.push(lease.slot)
       handOn()
       changed()
       return null
@@ -380,8 +391,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
       else if (idle.length >= maxsize) reason = "full"
       if (reason === null) {
         lease.slot.uses++
-        idle.push(lease.slot)
-        if (waiters.length === 0) limiter.parked?.(lease.slot, evict)
+        if (waiters.length > 0 || limiter.parked?.(lease.slot, evict, options.pool) !== true) idle.push(lease.slot)
         handOn()
         changed()
         return Effect.void
