@@ -28,7 +28,9 @@ const drivers: Partial<Record<ClientId, () => Promise<Driver>>> = {
   axios: async () => (await import("./drivers/axios.js")).agent,
   "effect-undici": async () => (await import("./drivers/platform.js")).undici,
   "effect-undici-untraced": async () => (await import("./drivers/platform.js")).undiciUntraced,
-  "effect-node": async () => (await import("./drivers/platform.js")).nodeHttp
+  "effect-node": async () => (await import("./drivers/platform.js")).nodeHttp,
+  "httpool-capped": async () => (await import("./drivers/capped.js")).httpool,
+  "node-http-capped": async () => (await import("./drivers/capped.js")).nodeHttp
 }
 
 const reply = (measurement: Measurement, code: number): void => {

@@ -495,7 +495,7 @@ const jobFor = (scenario: Scenario, client: ClientId, ready: ServerReady, caPem:
   const bounds = quick ? scenario.quickBounds : scenario.full
   const origins =
     scenario.target === "many-origins"
-      ? ready.originPorts.map((port) => `http://127.0.0.1:${port}`)
+      ? ready.originPorts.slice(0, scenario.origins ?? 200).map((port) => `http://127.0.0.1:${port}`)
       : scenario.target === "https-via-proxy" || scenario.target === "https-via-socks"
         ? [`https://127.0.0.1:${ready.httpsPort}`]
         : [`http://127.0.0.1:${ready.port}`]
@@ -609,7 +609,7 @@ const main = async (): Promise<number> => {
   const certs = await makeCerts()
   const server = await startServer({
     type: "start",
-    origins: 200,
+    origins: Math.max(200, ...selected.map(({ scenario }) => scenario.origins ?? 200)),
     certPem: certs.certPem,
     keyPem: certs.keyPem,
     lifetimeMs: budget + 120_000

@@ -25,6 +25,8 @@ export type ClientId =
   | "httpool-socks"
   | "undici-socks"
   | "urllib3-socks"
+  | "httpool-capped"
+  | "node-http-capped"
 
 /** How many requests and how long a load phase may take; it stops at whichever comes first. */
 export interface Bounds {

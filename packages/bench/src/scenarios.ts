@@ -18,6 +18,8 @@ export interface Scenario {
   /** numPools of the clients that have one (PoolManager, urllib3). */
   readonly numPools: number
   readonly target: Target
+  /** Origins of a many-origins target. Default 200. */
+  readonly origins?: number
   /** Peers read bodies as streams (httpool's own clients are fixed: preloaded or streamed by id). */
   readonly streamed: boolean
   /** The httpool client whose throughput the ratios divide. */
@@ -51,7 +53,9 @@ export const labels: Readonly<Record<ClientId, string>> = {
   "urllib3-proxy": "urllib3 ProxyManager (threads)",
   "httpool-socks": "httpool ProxyManager (socks5)",
   "undici-socks": "undici Socks5ProxyAgent",
-  "urllib3-socks": "urllib3 SOCKSProxyManager (threads)"
+  "urllib3-socks": "urllib3 SOCKSProxyManager (threads)",
+  "httpool-capped": "httpool PoolManager (maxTotalConnections 32)",
+  "node-http-capped": "node:http Agent (maxTotalSockets 32)"
 }
 
 /** Clients that run in python3 with urllib3. */
@@ -294,5 +298,20 @@ export const scenarios: ReadonlyArray<Scenario> = [
     concurrency: 16,
     reference: "httpool-socks",
     clients: ["httpool-socks", "undici-socks", "urllib3-socks"]
+  },
+  {
+    ...base,
+    id: "origins2000-cap32",
+    title: "2,000 origins round robin, GET 64 B, concurrency 64, at most 32 connections",
+    target: "many-origins",
+    origins: 2000,
+    concurrency: 64,
+    numPools: 2000,
+    reference: "httpool-capped",
+    clients: ["httpool-capped", "node-http-capped"],
+    full: {
+      warmup: { minMillis: 2_000, maxMillis: 5_000, sliceMillis: 500, window: 2, settle: 0.1, requests: 20_000 },
+      measure: { requests: 20_000, millis: 2_000 }
+    }
   }
 ]

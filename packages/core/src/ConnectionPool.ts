@@ -26,6 +26,7 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
+import type * as ConnectionLimit from "./ConnectionLimit.js"
 import type * as Connector from "./Connector.js"
 import type { ContentDecoder } from "./ContentDecoder.js"
 import type {
@@ -172,6 +173,12 @@ export interface Options extends TlsOptions {
    * tunnel); not together with `proxy`. Default null.
    */
   readonly socksOptions?: SocksOptions | null
+  /**
+   * A cap on connections shared with other pools (a manager with `maxTotalConnections` gives
+   * its own to every pool it creates); it is not part of the pool key. Default null: only
+   * `maxsize` and `block` limit this pool.
+   */
+  readonly connectionLimit?: ConnectionLimit.ConnectionLimit | null
 }
 
 /**

@@ -95,12 +95,31 @@ export const connectionsOpened: Counter = internal.connectionsOpened
 /**
  * `httpool_connections_discarded_total` {pool, reason}: connections closed instead of kept:
  * `error` (failed, interrupted, or its body was not read to the end), `closed` (the pool was
- * closed), `full` (returned to a full pool), `expired` (older than `maxConnectionAge`).
+ * closed), `full` (returned to a full pool), `expired` (older than `maxConnectionAge`),
+ * `evicted` (idle, closed to make room for another pool under `maxTotalConnections`).
  *
  * @since 0.1.0
  * @category metrics
  */
 export const connectionsDiscarded: Counter = internal.connectionsDiscarded
+
+/**
+ * `httpool_connection_limit_open`: connections open now under caps across pools (a
+ * manager's `maxTotalConnections`, a `ConnectionLimit`), idle or in use, all caps added up.
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const connectionLimitOpen: Gauge = internal.limitOpen
+
+/**
+ * `httpool_connection_limit_waiting`: requests waiting now for a place under a cap across
+ * pools, all caps added up.
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const connectionLimitWaiting: Gauge = internal.limitWaiting
 
 /**
  * `httpool_requests_total` {pool, status_class}: responses received, by `1xx` to `5xx`;

@@ -77,6 +77,16 @@ export interface Options {
    * `http+unix` an http pool on the Unix domain socket named by the URL's host.
    */
   readonly poolClassesByScheme?: Readonly<Record<string, PoolFactory>>
+  /**
+   * The most connections open at once across all the manager's pools (httpx's
+   * `max_connections`, Node's `maxTotalSockets`), so that a fan-out to thousands of hosts
+   * cannot run the process out of file descriptors. At the cap, a new connection takes the
+   * place of the least recently used idle one of any pool (which is closed); with none idle,
+   * the request waits, first come first served across pools, up to its `poolTimeout`, then
+   * fails with `EmptyPoolError`. Given to every pool as `connectionLimit`; it does not split
+   * pools. A number is rounded down (at least 1). Default null: no cap.
+   */
+  readonly maxTotalConnections?: number | null
 }
 
 /**

@@ -1,4 +1,11 @@
 /**
+ * A cap on connections shared by several pools.
+ *
+ * @since 0.2.0
+ */
+export * as ConnectionLimit from "./ConnectionLimit.js"
+
+/**
  * @since 0.1.0
  */
 export * as ConnectionPool from "./ConnectionPool.js"

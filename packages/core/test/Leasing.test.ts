@@ -26,12 +26,12 @@ const capped = (cap: number) => {
       Effect.suspend(() => {
         if (open < cap) {
           open++
-          return Effect.void
+          return Effect.succeed(null)
         }
-        const wait = Effect.async<void>((resume) => {
+        const wait = Effect.async<null>((resume) => {
           const wake = () => {
             open++
-            resume(Effect.void)
+            resume(Effect.succeed(null))
           }
           waiters.push(wake)
           return Effect.sync(() => {

@@ -19,6 +19,7 @@ import * as Timeout from "../Timeout.js"
 import * as Url from "../Url.js"
 import * as config from "./connectionPool/config.js"
 import * as exchange from "./connectionPool/exchange.js"
+import { limiterOf } from "./connectionLimit.js"
 import * as leasing from "./leasing.js"
 import * as Metrics from "./metrics.js"
 import { DEFAULT_MAX_DECODED_SIZE } from "./request/decoding.js"
@@ -177,7 +178,8 @@ export const partsOf = (cfg: Config, connector: Connector.Service, decoder: Cont
       onLease: (lease) => metrics.waited(lease.waitedMillis),
       onDiscard: metrics.discarded,
       onChange: metrics.counts
-    }
+    },
+    limiter: options.connectionLimit ? limiterOf(options.connectionLimit) : undefined
   })
   const exchanger = exchange.make({
     pool,

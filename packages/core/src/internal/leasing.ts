@@ -32,7 +32,7 @@ export interface Lease {
 }
 
 /** Why a connection left the pool. @internal */
-export type DiscardReason = "error" | "closed" | "full" | "expired"
+export type DiscardReason = "error" | "closed" | "full" | "expired" | "evicted"
 
 /** What a pool's leasing reports as it goes (metrics hang off these). @internal */
 export interface LeasingEvents {
@@ -46,17 +46,35 @@ export interface LeasingEvents {
  * A limit on connections shared by several pools (a cap across a manager's pools): a pool
  * asks it before opening a connection and tells it when one closes. `acquire` may wait (made
  * interruptible by `restore`) and fails with `EmptyPoolError` when it cannot grant in time.
+ * A pool also tells it which connections are idle, so that it can close the least recently
+ * used one of any pool to make room (see `internal/connectionLimit.ts`).
  * Without one, a pool is limited by its own `maxsize` and `block` alone.
  *
  * @internal
  */
 export interface Limiter {
+  /**
+   * A place for a new connection of `pool`: null, or, when `reuse` allows it, a connection of
+   * that same pool that went idle while the request waited, handed over with its place.
+   */
   readonly acquire: (
     restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
-    poolTimeout: number | null
-  ) => Effect.Effect<void, EmptyPoolError>
+    poolTimeout: number | null,
+    pool: PoolInfo,
+    reuse: boolean
+  ) => Effect.Effect<Slot | null, EmptyPoolError>
   /** A connection opened under the limit has closed. Never fails. */
   readonly release: () => void
+  /**
+   * A connection of `pool` is going idle. True: the limiter took it at once for a waiting
+   * request (handed over, or taken out with `evict` to be closed), so the pool must not keep
+   * it. False: it stays idle in its pool, and the limiter may later call `evict` (in a
+   * synchronous step) to take it out; its place then passes to whoever the limiter gives it
+   * to, who runs the returned effect to close it.
+   */
+  readonly parked?: (slot: Slot, evict: (slot: Slot) => Effect.Effect<void>, pool: PoolInfo) => boolean
+  /** An idle connection left the idle list (taken or closed by its pool). */
+  readonly unparked?: (slot: Slot) => void
 }
 
 /** @internal */
@@ -69,7 +87,7 @@ export interface LeasingOptions {
   readonly open: () => Connector.Connection
   readonly events?: LeasingEvents
   /** A limit shared with other pools; default none. */
-  readonly limiter?: Limiter
+  readonly limiter?: Limiter | undefined
 }
 
 /** @internal */
@@ -92,8 +110,8 @@ export interface Leasing {
   readonly release: (lease: Lease, reusable: boolean) => Effect.Effect<void>
   /**
    * `acquire` in one synchronous step when it needs no wait and no Effect (a slot is free, no
-   * limiter, no connection to retire first): the lease of the most recently returned idle
-   * connection or of a new one, or null to go through `acquire`.
+   * connection to retire first, and under a limiter an idle connection to take): the lease of
+   * the most recently returned idle connection or of a new one, or null to go through `acquire`.
    */
   readonly tryAcquire: () => Lease | null
   /**
@@ -124,7 +142,7 @@ interface Waiter {
 }
 
 /** No limit beyond the pool's own. */
-const unlimited: Limiter = { acquire: () => Effect.void, release: () => {} }
+const unlimited: Limiter = { acquire: () => Effect.succeed(null), release: () => {} }
 
 const noEvents: LeasingEvents = {}
 
@@ -184,14 +202,30 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     wakeWaiter(waiter)
   }
 
-  /** Closes connections that leave the pool, giving their places back to the limiter. */
+  /**
+   * Closes connections that leave the pool, giving their places back to the limiter once
+   * they are closed (so that a connection opened in their place never overlaps them).
+   */
   const closeAll = (slots: ReadonlyArray<Slot>): Effect.Effect<void> => {
     if (slots.length === 0) return Effect.void
-    for (let i = 0; i < slots.length; i++) limiter.release()
-    return Effect.forEach(slots, (slot) => slot.connection.close, { discard: true })
+    for (let i = 0; i < slots.length; i++) limiter.unparked?.(slots[i])
+    const closing = Effect.forEach(slots, (slot) => slot.connection.close, { discard: true })
+    if (limiter === unlimited) return closing
+    return Effect.zipRight(
+      closing,
+      Effect.sync(() => {
+        for (let i = 0; i < slots.length; i++) limiter.release()
+      })
+    )
   }
-  const closeOne = (slot: Slot): Effect.Effect<void> => {
-    limiter.release()
+  const closeOne = (slot: Slot): Effect.Effect<void> =>
+    limiter === unlimited ? slot.connection.close : Effect.zipRight(slot.connection.close, Effect.sync(limiter.release))
+  /** The limiter takes an idle connection to make room: its place is the limiter's to give. */
+  const evict = (slot: Slot): Effect.Effect<void> => {
+    const at = idle.indexOf(slot)
+    if (at >= 0) idle.splice(at, 1)
+    events.onDiscard?.("evicted")
+    changed()
     return slot.connection.close
   }
 
@@ -201,12 +235,13 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     poolTimeout: number | null,
     fresh: boolean,
     waitedMillis: number
-  ): Effect.Effect<Lease, EmptyPoolError> => {
+  ): Effect.Effect<Lease, EmptyPoolError | ClosedPoolError> => {
     let retired: Array<Slot> | null = null
     let slot: Slot | null = null
     const now = maxConnectionAge === null ? 0 : Date.now()
     while (!fresh && idle.length > 0) {
       const candidate = idle.pop()!
+      limiter.unparked?.(candidate)
       if (maxConnectionAge !== null && now - candidate.createdAt >= maxConnectionAge) {
         ;(retired ??= []).push(candidate)
         events.onDiscard?.("expired")
@@ -216,11 +251,15 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
       }
     }
     const retire = retired === null ? Effect.void : closeAll(retired)
-    if (slot !== null) {
+    const reusedLease = (slot: Slot): Lease => {
       const lease: Lease = { slot, reused: slot.uses > 0 && slot.connection.isConnected(), waitedMillis }
       leased.add(slot)
       events.onLease?.(lease)
       changed()
+      return lease
+    }
+    if (slot !== null) {
+      const lease = reusedLease(slot)
       return retired === null ? Effect.succeed(lease) : Effect.as(retire, lease)
     }
     const opened = (): Lease => {
@@ -238,14 +277,23 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     // A new connection needs the shared limiter's grant; without it the slot is given back.
     return Effect.zipRight(
       retire,
-      Effect.matchEffect(limiter.acquire(restore, poolTimeout), {
-        onFailure: (error) =>
+      // Failed or interrupted while waiting, the request gives its slot of this pool back.
+      Effect.matchCauseEffect(limiter.acquire(restore, poolTimeout, options.pool, !fresh), {
+        onFailure: (cause) =>
           Effect.suspend(() => {
             handOn()
             changed()
-            return Effect.fail(error)
+            return Effect.failCause(cause)
           }),
-        onSuccess: () => Effect.sync(opened)
+        onSuccess: (handed) => {
+          if (!closed) return Effect.sync(() => (handed === null ? opened() : reusedLease(handed)))
+          // Granted after the pool closed: the place (with a connection handed over) and the
+          // slot are given back.
+          handOn()
+          changed()
+          const giveBack = handed === null ? Effect.sync(limiter.release) : closeOne(handed)
+          return Effect.zipRight(giveBack, Effect.fail(closedError()))
+        }
       })
     )
   }
@@ -301,16 +349,18 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
   const tryAcquire: Leasing["tryAcquire"] = () => {
     // In block mode a newcomer never passes a waiter (first come, first served): while anyone
     // waits every slot is counted in use, handed-over ones included; the second test is a guard.
-    if (closed || limiter !== unlimited || (block && (inUse >= maxsize || waiters.length > 0))) return null
+    if (closed || (block && (inUse >= maxsize || waiters.length > 0))) return null
     const top = idle.length === 0 ? null : idle[idle.length - 1]!
     if (top !== null && maxConnectionAge !== null && Date.now() - top.createdAt >= maxConnectionAge) return null
     let lease: Lease
     if (top === null) {
-      // No idle connection: a new one, opened in this step too.
+      // No idle connection: a new one, opened in this step too (under a limiter, only through `acquire`).
+      if (limiter !== unlimited) return null
       const createdAt = maxConnectionAge === null ? 0 : Date.now()
       lease = { slot: { connection: options.open(), createdAt, uses: 0 }, reused: false, waitedMillis: 0 }
     } else {
       idle.pop()
+      limiter.unparked?.(top)
       lease = { slot: top, reused: top.uses > 0 && top.connection.isConnected(), waitedMillis: 0 }
     }
     inUse++
@@ -324,7 +374,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     if (reusable && !closed && idle.length < maxsize) {
       leased.delete(lease.slot)
       lease.slot.uses++
-      idle.push(lease.slot)
+      if (waiters.length > 0 || limiter.parked?.(lease.slot, evict, options.pool) !== true) idle.push(lease.slot)
       handOn()
       changed()
       return null
@@ -341,7 +391,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
       else if (idle.length >= maxsize) reason = "full"
       if (reason === null) {
         lease.slot.uses++
-        idle.push(lease.slot)
+        if (waiters.length > 0 || limiter.parked?.(lease.slot, evict, options.pool) !== true) idle.push(lease.slot)
         handOn()
         changed()
         return Effect.void

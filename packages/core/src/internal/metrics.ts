@@ -33,8 +33,18 @@ export const connectionsOpened = Metric.counter("httpool_connections_opened_tota
 
 /** @internal */
 export const connectionsDiscarded = Metric.counter("httpool_connections_discarded_total", {
-  description: "Connections closed instead of kept, by reason: error, closed, full, expired",
+  description: "Connections closed instead of kept, by reason: error, closed, full, expired, evicted",
   incremental: true
+})
+
+/** @internal */
+export const limitOpen = Metric.gauge("httpool_connection_limit_open", {
+  description: "Connections open under caps across pools (maxTotalConnections), idle or in use"
+})
+
+/** @internal */
+export const limitWaiting = Metric.gauge("httpool_connection_limit_waiting", {
+  description: "Requests waiting for a place under a cap across pools (maxTotalConnections)"
 })
 
 /** @internal */
@@ -115,7 +125,7 @@ const statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const
  */
 export interface PoolMetrics {
   readonly opened: () => void
-  readonly discarded: (reason: "error" | "closed" | "full" | "expired") => void
+  readonly discarded: (reason: "error" | "closed" | "full" | "expired" | "evicted") => void
   readonly counts: (idle: number, inUse: number) => void
   readonly waited: (millis: number) => void
   readonly response: (status: number) => void
@@ -132,7 +142,9 @@ export interface PoolMetrics {
 /** The tag arrays of one `pool` label, shared by every pool that carries it. */
 interface LabelTags {
   readonly tags: ReadonlyArray<MetricLabel.MetricLabel>
-  readonly byReason: Readonly<Record<"error" | "closed" | "full" | "expired", ReadonlyArray<MetricLabel.MetricLabel>>>
+  readonly byReason: Readonly<
+    Record<"error" | "closed" | "full" | "expired" | "evicted", ReadonlyArray<MetricLabel.MetricLabel>>
+  >
   readonly byClass: ReadonlyArray<ReadonlyArray<MetricLabel.MetricLabel>>
   readonly tagsFor: (key: string, value: string) => ReadonlyArray<MetricLabel.MetricLabel>
   /** `http.client.connection.duration`'s tags. */
@@ -215,7 +227,8 @@ const labelTags = (pool: string): LabelTags => {
       error: [label, MetricLabel.make("reason", "error")],
       closed: [label, MetricLabel.make("reason", "closed")],
       full: [label, MetricLabel.make("reason", "full")],
-      expired: [label, MetricLabel.make("reason", "expired")]
+      expired: [label, MetricLabel.make("reason", "expired")],
+      evicted: [label, MetricLabel.make("reason", "evicted")]
     },
     byClass: statusClasses.map((c) => [label, MetricLabel.make("status_class", c)]),
     tagsFor: (key, value) => {
@@ -317,3 +330,9 @@ const noTags: ReadonlyArray<MetricLabel.MetricLabel> = []
 
 /** A pool was made (+1) or closed (-1) by a manager. @internal */
 export const poolsChanged = (delta: number): void => pools.unsafeModify(delta, noTags)
+
+/** Connections under a cap across pools opened (+1) or closed (-1). @internal */
+export const limitOpened = (delta: number): void => limitOpen.unsafeModify(delta, noTags)
+
+/** Requests waiting under a cap across pools: one more (+1) or one fewer (-1). @internal */
+export const limitWaiters = (delta: number): void => limitWaiting.unsafeModify(delta, noTags)

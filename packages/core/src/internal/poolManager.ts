@@ -15,6 +15,7 @@ import * as Url from "../Url.js"
 import { foreignExchanger } from "./request/foreign.js"
 import { holderOf, Unscoped, type UnscopedUrlopen } from "./request/holder.js"
 import * as attempt from "./request/attempt.js"
+import * as connectionLimit from "./connectionLimit.js"
 import type { Attempt } from "./request/attempt.js"
 import * as loop from "./request/loop.js"
 import * as connectionPool from "./connectionPool.js"
@@ -114,6 +115,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       retriesInput: kw.retries ?? Retry.DEFAULT
     })
     const numPools = options.numPools ?? 10
+    const limit = connectionLimit.fromOption(options.maxTotalConnections)
     // The manager's settings are read by every request, so they are plain values read in
     // synchronous steps; the setters below are the only writers, and each one forgets the
     // pool keys worked out from the old settings.
@@ -166,6 +168,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
         poolOptions[name] = value
       }
       poolOptions.scheme = scheme
+      if (limit !== null) poolOptions.connectionLimit = limit
       return poolOptions as ConnectionPool.Options & PoolManager.ConnectionPoolKw
     }
 

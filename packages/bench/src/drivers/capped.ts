@@ -1,0 +1,60 @@
+/**
+ * A fan-out under a cap on connections across origins: httpool's PoolManager with
+ * `maxTotalConnections` against node:http's keep-alive Agent with `maxTotalSockets`, both at
+ * {@link CAP} connections, `numPools` pools (Node's Agent keeps every origin's free sockets).
+ */
+import * as http from "node:http"
+import * as PoolManager from "@httpool/core/PoolManager"
+import * as NodePoolManager from "@httpool/node/NodePoolManager"
+import * as Effect from "effect/Effect"
+import { runEffect } from "../effectLoad.js"
+import { measure, promiseLoad, type Reply } from "../load.js"
+import { type Driver, urlsOf } from "./common.js"
+
+/** The most connections open at once, for both clients. */
+export const CAP = 32
+
+/** `manager.request("GET", url)`, preloaded, with `maxTotalConnections: CAP`. */
+export const httpool: Driver = (job) => {
+  const urls = urlsOf(job)
+  const layer = NodePoolManager.layer({ numPools: job.numPools, maxTotalConnections: CAP })
+  return runEffect(
+    job,
+    layer,
+    PoolManager.PoolManager,
+    (manager) => (index) =>
+      Effect.map(
+        manager.request(job.method, urls[index % urls.length]),
+        (response): Reply => ({ status: response.status, length: response.data.length })
+      )
+  )
+}
+
+/** `http.request` with `new http.Agent({ keepAlive: true, maxTotalSockets: CAP })`, the body buffered. */
+export const nodeHttp: Driver = async (job) => {
+  const agent = new http.Agent({ keepAlive: true, maxTotalSockets: CAP })
+  const targets = job.origins.map((origin) => {
+    const url = new URL(origin)
+    return { host: url.hostname, port: Number(url.port) }
+  })
+  const send = (index: number): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const target = targets[index % targets.length]
+      const request = http.request(
+        { host: target.host, port: target.port, path: job.path, method: job.method, agent },
+        (response) => {
+          const chunks: Array<Buffer> = []
+          response.on("data", (chunk: Buffer) => chunks.push(chunk))
+          response.on("end", () => resolve({ status: response.statusCode ?? 0, length: Buffer.concat(chunks).length }))
+          response.on("error", reject)
+        }
+      )
+      request.on("error", reject)
+      request.end()
+    })
+  try {
+    return await measure(job, (bounds) => promiseLoad(job, bounds, send))
+  } finally {
+    agent.destroy()
+  }
+}
