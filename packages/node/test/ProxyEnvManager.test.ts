@@ -51,7 +51,7 @@ describe("ProxyManager.fromEnv", () => {
 
   it.effect("a bad proxy variable is a typed error", () =>
     Effect.gen(function* () {
-      const error = yield* Effect.flip(Effect.scoped(fromEnv({ HTTP_PROXY: "socks5://127.0.0.1:1080" })))
+      const error = yield* Effect.flip(Effect.scoped(fromEnv({ HTTP_PROXY: "ftp://127.0.0.1:21" })))
       expect(error._tag).toBe("ProxySchemeUnknown")
     })
   )
