@@ -270,6 +270,12 @@ export interface WireResponse {
   readonly readMany?: Effect.Effect<ReadonlyArray<Uint8Array> | null, SendFailure>
   /** Stops a streamed response; its socket is destroyed, never reused. */
   readonly abort: Effect.Effect<void>
+  /**
+   * When the head was parsed, as a `performance.now()` reading: the first byte of the answer
+   * as a span's `http.response.head` event records it, even for a body preloaded after it.
+   * Optional: without it, the event is recorded when the response is handed over.
+   */
+  readonly headAt?: number
 }
 
 /**

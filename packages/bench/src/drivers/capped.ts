@@ -14,6 +14,9 @@ import { type Driver, urlsOf } from "./common.js"
 /** The most connections open at once, for both clients. */
 export const CAP = 32
 
+/** How long node:http's Agent keeps an idle socket, so that its cap frees up (see `nodeHttp`). */
+const IDLE_MS = 100
+
 /** `manager.request("GET", url)`, preloaded, with `maxTotalConnections: CAP`. */
 export const httpool: Driver = (job) => {
   const urls = urlsOf(job)
@@ -30,9 +33,16 @@ export const httpool: Driver = (job) => {
   )
 }
 
-/** `http.request` with `new http.Agent({ keepAlive: true, maxTotalSockets: CAP })`, the body buffered. */
+/**
+ * `http.request` with `new http.Agent({ keepAlive: true, maxTotalSockets: CAP, timeout })`, the
+ * body buffered. Node's Agent never closes another origin's free socket to make room under
+ * `maxTotalSockets`: with only keep-alive, once every place holds an idle socket of some other
+ * origin the requests wait with nothing left to wake them, and the process exits with its
+ * requests unanswered (seen in the full run of 2026-12-06). Its socket `timeout` is what frees
+ * places: idle sockets close after {@link IDLE_MS}.
+ */
 export const nodeHttp: Driver = async (job) => {
-  const agent = new http.Agent({ keepAlive: true, maxTotalSockets: CAP })
+  const agent = new http.Agent({ keepAlive: true, maxTotalSockets: CAP, timeout: IDLE_MS })
   const targets = job.origins.map((origin) => {
     const url = new URL(origin)
     return { host: url.hostname, port: Number(url.port) }

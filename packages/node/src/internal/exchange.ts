@@ -3,6 +3,7 @@ import * as Errors from "@httpool/core/Errors"
 import * as Effect from "effect/Effect"
 import { abortedError, interruptedError, mapSendError, readTimeoutError } from "./errors.js"
 import { Deadline } from "./deadline.js"
+import { performance } from "node:perf_hooks"
 
 /** @internal */
 export type Resume<A, E> = (effect: Effect.Effect<A, E>) => void
@@ -74,6 +75,8 @@ export class Exchange {
   private cancelled = false
   private abortRequest: ((error?: Error) => void) | null = null
   private status = 0
+  /** When the head was parsed (`performance.now()`). */
+  private headAt = 0
   private reason = ""
   private headers: Array<string> = []
   /** The read timeout; null when there is none. */
@@ -137,6 +140,7 @@ export class Exchange {
     // 1xx informational responses (100 Continue, 103 Early Hints) are not the response.
     if (status < 200) return true
     this.responseStarted = true
+    this.headAt = performance.now()
     this.status = status
     this.reason = statusText
     const headers = new Array<string>(rawHeaders.length)
@@ -163,7 +167,17 @@ export class Exchange {
       const body = queue.length === 1 ? queue[0]! : this.queued === 0 ? EMPTY : Buffer.concat(queue, this.queued)
       this.queue = []
       this.queued = 0
-      this.settle(Effect.succeed({ status, reason: statusText, headers, body, read: endOfBody, abort: Effect.void }))
+      this.settle(
+        Effect.succeed({
+          status,
+          reason: statusText,
+          headers,
+          body,
+          read: endOfBody,
+          abort: Effect.void,
+          headAt: this.headAt
+        })
+      )
       return
     }
     this.settle(
@@ -194,7 +208,8 @@ export class Exchange {
             if (this.manyReader === resume) this.manyReader = null
           })
         }),
-        abort: Effect.sync(() => this.cancel())
+        abort: Effect.sync(() => this.cancel()),
+        headAt: this.headAt
       })
     )
   }
@@ -270,7 +285,8 @@ export class Exchange {
           headers: this.headers,
           body,
           read: endOfBody,
-          abort: Effect.void
+          abort: Effect.void,
+          headAt: this.headAt
         })
       )
       return

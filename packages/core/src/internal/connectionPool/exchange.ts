@@ -448,7 +448,8 @@ export const make = (settings: Settings): loop.Exchanger => {
       },
       body: guard === null && preloaded ? (res.body ?? EMPTY) : null,
       source: guard !== null ? sourceOf(res, guard) : preloaded ? null : whole(res.body ?? EMPTY),
-      decoded: false
+      decoded: false,
+      headAt: res.headAt
     }
   }
 

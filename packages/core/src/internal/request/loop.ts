@@ -70,6 +70,8 @@ export interface Exchanged {
   readonly source: response.BodySource | null
   /** The body arrives decoded already (a pool of someone else's decodes its own). */
   readonly decoded: boolean
+  /** When the head was parsed (`performance.now()`), if the connector says. */
+  readonly headAt?: number | undefined
 }
 
 /**

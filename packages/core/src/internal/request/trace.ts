@@ -93,6 +93,8 @@ const epochNanos = (millis: number): bigint => BigInt(Math.round((performance.ti
 /** What the loop reports of one response. */
 interface Answered {
   readonly status: number
+  /** When the head was parsed (`performance.now()`), if the connector says. */
+  readonly headAt?: number | undefined
   readonly connection:
     | {
         readonly id: number
@@ -186,7 +188,8 @@ export class Trace {
       span.attribute("httpool.connection.id", connection.id)
       span.attribute("httpool.connection.reused", connection.reused)
     }
-    span.event("http.response.head", now, { "http.response.status_code": answered.status })
+    const headAt = answered.headAt === undefined ? now : epochNanos(answered.headAt)
+    span.event("http.response.head", headAt, { "http.response.status_code": answered.status })
     // The call's own span takes its status and error.type from the call's outcome (`end`).
     if (span === this.span) return
     span.attribute("http.response.status_code", answered.status)
