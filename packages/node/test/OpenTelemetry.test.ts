@@ -317,6 +317,17 @@ describe("OpenTelemetry export", () => {
     const otel = telemetry()
     return Effect.gen(function* () {
       const port = yield* Servers.closedPort
+      // Metrics are kept per process: an earlier test may have used the same port number, so
+      // the call is found by what it adds to its data point.
+      const failedAt = Effect.map(otel.metrics, (metrics) =>
+        metrics
+          .filter((m) => m.descriptor.name === "http.client.request.duration")
+          .flatMap((m) => m.dataPoints as Array<DataPoint<Histogram>>)
+          .find(
+            (p) => p.attributes["server.port"] === String(port) && p.attributes["error.type"] === "NewConnectionError"
+          )
+      )
+      const before = (yield* failedAt)?.value.count ?? 0
       const manager = yield* PoolManager.make({
         connectionPoolKw: { retries: Retry.make({ total: 1, backoffFactor: 0 }) }
       })
@@ -325,11 +336,10 @@ describe("OpenTelemetry export", () => {
       expect(exit._tag === "Failure" && Cause.failureOption(exit.cause).pipe(Option.map((e) => e._tag))).toEqual(
         Option.some("MaxRetryError")
       )
-      const metrics = yield* otel.metrics
-      const duration = only(metrics.filter((m) => m.descriptor.name === "http.client.request.duration"))
-      const point = only(duration.dataPoints.filter((p) => p.attributes["server.port"] === String(port)))
-      expect(point.attributes).toMatchObject({ "error.type": "NewConnectionError", "http.request.method": "GET" })
-      expect(point.attributes["http.response.status_code"]).toBeUndefined()
+      const point = yield* failedAt
+      expect(point?.value.count).toBe(before + 1)
+      expect(point?.attributes).toMatchObject({ "error.type": "NewConnectionError", "http.request.method": "GET" })
+      expect(point?.attributes["http.response.status_code"]).toBeUndefined()
     }).pipe(Effect.provide(Layer.merge(NodeConnector.layer, otel.layer)))
   })
 
