@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import { Pool } from "undici"
+import { Client, Pool } from "undici"
 if (process.argv[2] === "server") {
   const http = await import("node:http")
   const body = Buffer.alloc(64, 120)
@@ -25,18 +25,76 @@ if (process.argv[2] === "server") {
   const port = await new Promise((resolve) => child.once("message", resolve))
   const url = `http://127.0.0.1:${port}/x`
   const N = Number(process.env.N ?? 3000)
+  const C = Number(process.env.C ?? 16)
   let run
   if (process.env.W === "undici") {
-    const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 16 })
+    const pool = new Pool(`http://127.0.0.1:${port}`, { connections: C })
     const worker = async (n) => {
       for (let i = 0; i < n; i++) {
         const r = await pool.request({ path: "/x", method: "GET" })
         await r.body.arrayBuffer()
       }
     }
-    run = (n) => Promise.all(Array.from({ length: 16 }, () => worker(n)))
+    run = (n) => Promise.all(Array.from({ length: C }, () => worker(n)))
+  } else if (process.env.W === "floor") {
+    // The floor of an Effect client over undici: one Effect.async per request around
+    // Client.dispatch on one of 16 connections, the lease taken and given back synchronously
+    // in the handler's callbacks, the canceler dropping the connection.
+    const origin = `http://127.0.0.1:${port}`
+    const idle = Array.from({ length: C }, () => new Client(origin, { pipelining: 1 }))
+    const waiting = []
+    const dispatch = (client, resume) => {
+      const chunks = []
+      let statusCode = 0
+      client.dispatch(
+        { path: "/x", method: "GET", origin, headers: [] },
+        {
+          onConnect() {},
+          onHeaders(status) {
+            statusCode = status
+            return true
+          },
+          onData(chunk) {
+            chunks.push(chunk)
+            return true
+          },
+          onComplete() {
+            const next = waiting.shift()
+            if (next) dispatch(client, next)
+            else idle.push(client)
+            resume(Effect.succeed({ status: statusCode, body: Buffer.concat(chunks) }))
+          },
+          onError(error) {
+            client.destroy()
+            idle.push(new Client(origin, { pipelining: 1 }))
+            resume(Effect.fail(error))
+          }
+        }
+      )
+    }
+    const one = Effect.async((resume) => {
+      const client = idle.pop()
+      if (client) dispatch(client, resume)
+      else waiting.push(resume)
+      return Effect.sync(() => {
+        const i = waiting.indexOf(resume)
+        if (i >= 0) waiting.splice(i, 1)
+        else client?.destroy()
+      })
+    })
+    const worker = (n) =>
+      Effect.gen(function* () {
+        for (let i = 0; i < n; i++) yield* one
+      })
+    run = (n) =>
+      Effect.runPromise(
+        Effect.all(
+          Array.from({ length: C }, () => worker(n)),
+          { concurrency: "unbounded", discard: true }
+        )
+      )
   } else {
-    const rt = ManagedRuntime.make(NodePoolManager.layer({ connectionPoolKw: { maxsize: 16 } }))
+    const rt = ManagedRuntime.make(NodePoolManager.layer({ connectionPoolKw: { maxsize: C } }))
     const pm = await rt.runPromise(PoolManager.PoolManager)
     const one = pm.request("GET", url)
     const worker = (n) =>
@@ -46,7 +104,7 @@ if (process.argv[2] === "server") {
     run = (n) =>
       rt.runPromise(
         Effect.all(
-          Array.from({ length: 16 }, () => worker(n)),
+          Array.from({ length: C }, () => worker(n)),
           { concurrency: "unbounded", discard: true }
         )
       )
@@ -57,7 +115,7 @@ if (process.argv[2] === "server") {
   await run(N)
   const used = process.cpuUsage(cpu)
   console.log(
-    `${process.env.W ?? "httpool"} ${((used.user + used.system) / (N * 16)).toFixed(1)} us CPU/req, ${((N * 16) / ((performance.now() - t) / 1000)).toFixed(0)} req/s`
+    `${process.env.W ?? "httpool"} ${((used.user + used.system) / (N * C)).toFixed(1)} us CPU/req, ${((N * C) / ((performance.now() - t) / 1000)).toFixed(0)} req/s`
   )
   child.kill()
   process.exit(0)

@@ -13,6 +13,7 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import type * as Effect from "effect/Effect"
 import type { HttpoolError } from "./Errors.js"
+import * as internalCancelable from "./internal/cancelable.js"
 import * as opened from "./internal/opened.js"
 
 /**
@@ -385,3 +386,26 @@ export const reportOpened: (report: OpenedReport) => void = opened.reportOpened
  * @category observability
  */
 export const reportClosed: (report: OpenedReport) => void = opened.reportClosed
+
+/**
+ * `Effect.async` for a connector's waits: the registration may return a canceler, run if the
+ * fiber is interrupted while it waits, as with `Effect.async`, but without the object Effect
+ * makes per call for that: V8 may allocate that one in the old generation, where it keeps
+ * everything the request's callbacks reach alive until a full collection (see
+ * docs/performance.md). `NodeConnector` sends and reads through it.
+ *
+ * @example
+ * import * as Connector from "@httpool/core/Connector"
+ * import * as Effect from "effect/Effect"
+ *
+ * const tick = Connector.cancelable<string, never>((resume) => {
+ *   const timer = setTimeout(() => resume(Effect.succeed("tick")), 10)
+ *   return Effect.sync(() => clearTimeout(timer))
+ * })
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const cancelable: <A, E>(
+  register: (resume: (effect: Effect.Effect<A, E>) => void) => Effect.Effect<void> | undefined | void
+) => Effect.Effect<A, E> = internalCancelable.cancelable

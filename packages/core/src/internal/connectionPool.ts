@@ -220,9 +220,7 @@ export const serviceOf = (
     if (call.assertSameHost && !isSameOrigin(next.parsed)) {
       return Effect.fail(new HostChangedError({ pool, url: next.url }))
     }
-    return forwarding
-      ? { pool: exchanger, target: Url.absoluteTarget(next.parsed), headers: next.headers, release: null }
-      : { pool: exchanger, target: next.target, headers: next.headers, release: null }
+    return new loop.RouteOf(exchanger, forwarding ? Url.absoluteTarget(next.parsed) : next.target, next.headers, null)
   }
   const run = loop.start(
     router,

@@ -78,10 +78,11 @@ export class HeadersImpl implements Headers.Headers {
 
   lines(): ReadonlyArray<readonly [string, string]> {
     if (this.lineCache === undefined) {
-      const out: Array<readonly [string, string]> = []
+      // `Array.of`, not literals: see `Collector`.
+      const out: Array<readonly [string, string]> = Array.of()
       for (let i = 0; i < this.keys.length; i++) {
         const name = this.names[i]
-        for (const value of this.values[i]) out.push([name, value])
+        for (const value of this.values[i]) out.push(Array.of(name, value) as unknown as readonly [string, string])
       }
       this.lineCache = out
     }
@@ -226,33 +227,40 @@ const checkLine = (name: unknown, value: unknown): InvalidHeader | undefined => 
  * Three fresh arrays and `push`, which adds a value under its name's slot (a new name goes
  * last); names are found by a scan while few, then by an index.
  */
-const collector = () => {
-  const keys: Array<string> = []
-  const names: Array<string> = []
-  const values: Array<Array<string>> = []
-  let index: Map<string, number> | undefined
-  const push = (name: string, value: string): void => {
+/**
+ * Gathers lines into the three arrays of a `HeadersImpl`. A class and `Array.of`, not literals:
+ * a response's headers are made per request, and V8 allocates the literals of a hot site
+ * straight into the old generation once it sees them survive (see request/attempt.ts).
+ */
+class Collector {
+  readonly keys: Array<string> = Array.of()
+  readonly names: Array<string> = Array.of()
+  readonly values: Array<Array<string>> = Array.of()
+  private index: Map<string, number> | undefined = undefined
+  readonly push = (name: string, value: string): void => {
     const lower = name.toLowerCase()
+    const keys = this.keys
     let i: number
-    if (index !== undefined) {
-      i = index.get(lower) ?? -1
+    if (this.index !== undefined) {
+      i = this.index.get(lower) ?? -1
     } else if (keys.length <= indexThreshold) {
       i = keys.indexOf(lower)
     } else {
-      index = buildIndex(keys)
-      i = index.get(lower) ?? -1
+      this.index = buildIndex(keys)
+      i = this.index.get(lower) ?? -1
     }
     if (i === -1) {
-      index?.set(lower, keys.length)
+      this.index?.set(lower, keys.length)
       keys.push(lower)
-      names.push(name)
-      values.push([value])
+      this.names.push(name)
+      this.values.push(Array.of(value))
     } else {
-      values[i].push(value)
+      this.values[i]!.push(value)
     }
   }
-  return { push, keys, names, values }
 }
+
+const collector = (): Collector => new Collector()
 
 /**
  * Builds from caller input in one pass into three fresh arrays (so values arrays may be

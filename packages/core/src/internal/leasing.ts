@@ -15,6 +15,46 @@ export interface Slot {
   readonly createdAt: number
   /** Requests this connection has carried before the current lease. */
   uses: number
+  /** Where the slot is in its pool's list of leased slots; -1 when it is not leased. */
+  leasedAt: number
+}
+
+const newSlot = (connection: Connector.Connection, createdAt: number): Slot => ({
+  connection,
+  createdAt,
+  uses: 0,
+  leasedAt: -1
+})
+
+/**
+ * The slots leased right now, in an array: each knows its place, so adding and removing one
+ * costs no allocation. (A `Set` would do, but V8 makes a new table as a small Set grows and
+ * shrinks, every request, and each old table links to its successor: once one is old, the
+ * whole chain, with everything its entries reach, outlives every young collection.)
+ */
+class LeasedSlots {
+  private readonly slots: Array<Slot> = []
+  get size(): number {
+    return this.slots.length
+  }
+  add(slot: Slot): void {
+    if (slot.leasedAt !== -1) return
+    slot.leasedAt = this.slots.length
+    this.slots.push(slot)
+  }
+  delete(slot: Slot): void {
+    const at = slot.leasedAt
+    if (at === -1) return
+    slot.leasedAt = -1
+    const last = this.slots.pop()!
+    if (last !== slot) {
+      this.slots[at] = last
+      last.leasedAt = at
+    }
+  }
+  toArray(): Array<Slot> {
+    return this.slots.slice()
+  }
 }
 
 /**
@@ -29,6 +69,15 @@ export interface Lease {
   readonly slot: Slot
   readonly reused: boolean
   readonly waitedMillis: number
+}
+
+/** A `Lease` (a class instance, as every record of a request: see request/attempt.ts). */
+class LeaseOf implements Lease {
+  constructor(
+    readonly slot: Slot,
+    readonly reused: boolean,
+    readonly waitedMillis: number
+  ) {}
 }
 
 /** Why a connection left the pool. @internal */
@@ -166,7 +215,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
   let inUse = 0
   let closed = false
   /** Connections leased right now: closing the pool closes them under their requests. */
-  const leased = new Set<Slot>()
+  const leased = new LeasedSlots()
   /**
    * Requests waiting for a slot (block mode), oldest first. First come, first served: a
    * slot given back goes to the oldest waiter directly (see `handOn`), and a request that
@@ -252,7 +301,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     }
     const retire = retired === null ? Effect.void : closeAll(retired)
     const reusedLease = (slot: Slot): Lease => {
-      const lease: Lease = { slot, reused: slot.uses > 0 && slot.connection.isConnected(), waitedMillis }
+      const lease: Lease = new LeaseOf(slot, slot.uses > 0 && slot.connection.isConnected(), waitedMillis)
       leased.add(slot)
       events.onLease?.(lease)
       changed()
@@ -263,11 +312,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
       return retired === null ? Effect.succeed(lease) : Effect.as(retire, lease)
     }
     const opened = (): Lease => {
-      const lease: Lease = {
-        slot: { connection: options.open(), createdAt: now, uses: 0 },
-        reused: false,
-        waitedMillis
-      }
+      const lease: Lease = new LeaseOf(newSlot(options.open(), now), false, waitedMillis)
       leased.add(lease.slot)
       events.onLease?.(lease)
       changed()
@@ -357,11 +402,11 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
       // No idle connection: a new one, opened in this step too (under a limiter, only through `acquire`).
       if (limiter !== unlimited) return null
       const createdAt = maxConnectionAge === null ? 0 : Date.now()
-      lease = { slot: { connection: options.open(), createdAt, uses: 0 }, reused: false, waitedMillis: 0 }
+      lease = new LeaseOf(newSlot(options.open(), createdAt), false, 0)
     } else {
       idle.pop()
       limiter.unparked?.(top)
-      lease = { slot: top, reused: top.uses > 0 && top.connection.isConnected(), waitedMillis: 0 }
+      lease = new LeaseOf(top, top.uses > 0 && top.connection.isConnected(), 0)
     }
     inUse++
     leased.add(lease.slot)
@@ -420,7 +465,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     // Connections in use are closed under their requests, which fail (ClosedPoolError) rather
     // than outlive the pool; each lease still comes back, and its release gives the
     // connection's place back to the limiter then.
-    const inFlight = leased.size === 0 ? null : Array.from(leased)
+    const inFlight = leased.size === 0 ? null : leased.toArray()
     const closeIdle = closeAll(slots)
     return inFlight === null
       ? closeIdle

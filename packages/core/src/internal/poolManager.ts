@@ -324,12 +324,8 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       const { key, context } = found.right
       if (closed) return Effect.fail(closedError(key))
       const routed = routing.prepare(next)
-      const routeOf = (entry: Entry): loop.Route => ({
-        pool: entry.exchanger,
-        target: routed.target,
-        headers: routed.headers,
-        release: () => unleaseNow(entry)
-      })
+      const routeOf = (entry: Entry): loop.Route =>
+        new loop.RouteOf(entry.exchanger, routed.target, routed.headers, () => unleaseNow(entry))
       // A pool found is leased in the lookup's own step; a missing one is created.
       return Effect.flatMap(lru.hitWith(key, lease), (entry) =>
         entry === undefined

@@ -23,6 +23,31 @@ export const parseJson = (data: Uint8Array): Effect.Effect<unknown, DecodeError>
 /** @internal */
 export type Head = Response.ResponseHead
 
+/** A `Head` as the request loop makes one per response (a class instance: see request/attempt.ts). @internal */
+export class HeadOf implements Head {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly headers: Headers.Headers,
+    readonly method: string,
+    readonly url: string,
+    readonly retries: Retry.Retry | null,
+    readonly redirectLocation: string | null,
+    readonly connection: Response.ConnectionInfo | undefined
+  ) {}
+}
+
+/** What a pool reports of the connection that carried a request (a class instance: see request/attempt.ts). @internal */
+export class ConnectionInfoOf implements Response.ConnectionInfo {
+  constructor(
+    readonly pool: string,
+    readonly id: number,
+    readonly reused: boolean,
+    readonly waitedMillis: number,
+    readonly remoteAddress: string | null
+  ) {}
+}
+
 /** The head every response carries, copied out of a `Head` (a flat object is cheapest to read). */
 abstract class HeadFields {
   readonly status: number

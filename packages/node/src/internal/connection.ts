@@ -68,6 +68,21 @@ interface DispatchOptions extends Dispatcher.DispatchOptions {
   readonly servername: string
 }
 
+/** What undici is asked to send (a class instance: see `WholeResponse` in exchange.ts). */
+class Dispatched implements DispatchOptions {
+  // The read timeout is the exchange's own timer (see `Exchange`).
+  readonly headersTimeout = 0
+  readonly bodyTimeout = 0
+  constructor(
+    readonly method: Dispatcher.HttpMethod,
+    readonly path: string,
+    readonly headers: Array<string>,
+    readonly body: Exclude<Dispatcher.DispatchOptions["body"], undefined>,
+    readonly servername: string,
+    readonly reset: boolean
+  ) {}
+}
+
 const TRANSFER_ENCODING = "transfer-encoding"
 
 /**
@@ -192,7 +207,7 @@ export class NodeConnection implements Connector.Connection {
   ) {
     this.servername = target.host.length > 0 ? target.host : "localhost"
     this.send = (request) =>
-      Effect.async<Connector.WireResponse, Connector.SendFailure>((resume) => this.begin(request, resume))
+      Connector.cancelable<Connector.WireResponse, Connector.SendFailure>((resume) => this.begin(request, resume))
     this.close = Effect.sync(() => this.destroy())
   }
 
@@ -296,18 +311,15 @@ export class NodeConnection implements Connector.Connection {
     if (request.chunked === true && this.socket !== null && !this.socket.destroyed) {
       endWithLastChunk(this.socket, request.method)
     }
-    const options: DispatchOptions = {
-      method: request.method,
-      path: request.path,
-      headers: wireHeaders(request.headers),
+    const options = new Dispatched(
+      request.method,
+      request.path,
+      wireHeaders(request.headers),
       // undici sends strings, bytes and (async) iterables; its types only list the first two.
-      body: request.body as Exclude<Dispatcher.DispatchOptions["body"], undefined>,
-      // The read timeout is the exchange's own timer (see `Exchange`).
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      servername: this.servername
-    }
-    if (this.settings.maxRequestsPerConnection === 1) options.reset = true
+      request.body as Exclude<Dispatcher.DispatchOptions["body"], undefined>,
+      this.servername,
+      this.settings.maxRequestsPerConnection === 1
+    )
     try {
       client.dispatch(options, exchange)
     } catch (error) {

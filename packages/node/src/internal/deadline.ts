@@ -15,7 +15,8 @@ import { performance } from "node:perf_hooks"
 export class Deadline {
   private activeAt = 0
   private timer: ReturnType<typeof setTimeout> | null = null
-  private watching = false
+  /** Where this deadline is in `watched`; -1 when the sweep is not watching it. */
+  watchedAt = -1
 
   constructor(
     private readonly timeout: number,
@@ -26,10 +27,7 @@ export class Deadline {
   touch(): void {
     this.activeAt = performance.now()
     if (this.timeout >= LONG) {
-      if (!this.watching) {
-        this.watching = true
-        watch(this)
-      }
+      if (this.watchedAt === -1) watch(this)
     } else if (this.timer === null) {
       this.arm(this.timeout)
     }
@@ -37,10 +35,7 @@ export class Deadline {
 
   /** Stops the deadline; `touch` starts it again. */
   stop(): void {
-    if (this.watching) {
-      this.watching = false
-      watched.delete(this)
-    }
+    unwatch(this)
     if (this.timer !== null) {
       clearTimeout(this.timer)
       this.timer = null
@@ -54,7 +49,7 @@ export class Deadline {
 
   /** Called by the sweep when this long deadline has passed. */
   expire(): void {
-    this.watching = false
+    unwatch(this)
     this.fire()
   }
 
@@ -80,30 +75,48 @@ const LONG = 2_000
 /** How often the shared sweep runs while any long deadline is running. */
 const SWEEP = 250
 
-const watched = new Set<Deadline>()
+/**
+ * The long deadlines running, in an array: each knows its place, so starting and stopping one
+ * (twice per request) costs no allocation. A `Set` would make a new table as it grows and
+ * shrinks, and V8 links each old table to its successor: once one is in the old generation,
+ * the chain keeps every deadline it held, and the request each one fires for, past every
+ * young collection.
+ */
+const watched: Array<Deadline> = []
 let sweeper: ReturnType<typeof setInterval> | null = null
 
 const watch = (deadline: Deadline): void => {
-  watched.add(deadline)
+  deadline.watchedAt = watched.length
+  watched.push(deadline)
   if (sweeper === null) {
     sweeper = setInterval(sweep, SWEEP)
     sweeper.unref()
   }
 }
 
+const unwatch = (deadline: Deadline): void => {
+  const at = deadline.watchedAt
+  if (at === -1) return
+  deadline.watchedAt = -1
+  const last = watched.pop()!
+  if (last !== deadline) {
+    watched[at] = last
+    last.watchedAt = at
+  }
+}
+
 const sweep = (): void => {
   const now = performance.now()
   let expired: Array<Deadline> | null = null
-  for (const deadline of watched) {
+  for (let i = 0; i < watched.length; i++) {
+    const deadline = watched[i]!
     if (deadline.idle(now) >= deadline.long) (expired ??= []).push(deadline)
   }
+  // Expired after the scan: firing may stop or start other deadlines.
   if (expired !== null) {
-    for (const deadline of expired) {
-      watched.delete(deadline)
-      deadline.expire()
-    }
+    for (const deadline of expired) if (deadline.watchedAt !== -1) deadline.expire()
   }
-  if (watched.size === 0 && sweeper !== null) {
+  if (watched.length === 0 && sweeper !== null) {
     clearInterval(sweeper)
     sweeper = null
   }

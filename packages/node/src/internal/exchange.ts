@@ -167,50 +167,22 @@ export class Exchange {
       const body = queue.length === 1 ? queue[0]! : this.queued === 0 ? EMPTY : Buffer.concat(queue, this.queued)
       this.queue = []
       this.queued = 0
-      this.settle(
-        Effect.succeed({
-          status,
-          reason: statusText,
-          headers,
-          body,
-          read: endOfBody,
-          abort: Effect.void,
-          headAt: this.headAt
-        })
-      )
+      this.settle(Effect.succeed(new WholeResponse(status, statusText, headers, body, this.headAt)))
       return
     }
     this.settle(
-      Effect.succeed({
-        status,
-        reason: statusText,
-        headers,
-        body: null,
-        read: Effect.async<Uint8Array | null, Connector.SendFailure>((resume) => {
-          const next = this.take()
-          if (next !== undefined) {
-            resume(next)
-            return
-          }
-          this.reader = resume
-          return Effect.sync(() => {
-            if (this.reader === resume) this.reader = null
-          })
-        }),
-        readMany: Effect.async<ReadonlyArray<Uint8Array> | null, Connector.SendFailure>((resume) => {
-          const next = this.takeAll()
-          if (next !== undefined) {
-            resume(next)
-            return
-          }
-          this.manyReader = resume
-          return Effect.sync(() => {
-            if (this.manyReader === resume) this.manyReader = null
-          })
-        }),
-        abort: Effect.sync(() => this.cancel()),
-        headAt: this.headAt
-      })
+      Effect.succeed(
+        new StreamedResponse(
+          status,
+          statusText,
+          headers,
+          this.headAt,
+          // What has arrived is taken at once; only a wait registers (and needs a canceler).
+          Effect.suspend(() => this.take() ?? this.waitRead),
+          Effect.suspend(() => this.takeAll() ?? this.waitReadMany),
+          Effect.sync(() => this.cancel())
+        )
+      )
     )
   }
 
@@ -278,17 +250,7 @@ export class Exchange {
               : Buffer.concat(this.chunks, this.length)
       this.chunks = []
       this.sized = null
-      this.settle(
-        Effect.succeed({
-          status: this.status,
-          reason: this.reason,
-          headers: this.headers,
-          body,
-          read: endOfBody,
-          abort: Effect.void,
-          headAt: this.headAt
-        })
-      )
+      this.settle(Effect.succeed(new WholeResponse(this.status, this.reason, this.headers, body, this.headAt)))
       return
     }
     this.ended = true
@@ -346,6 +308,29 @@ export class Exchange {
     if (this.finished || this.cancelled || this.abortRequest === null) return
     this.connection.abortRunning(this.abortRequest, readTimeoutError(this.request))
   }
+
+  /** A read that waits for the next chunk (or the end, or a failure). */
+  private readonly waitRead = Connector.cancelable<Uint8Array | null, Connector.SendFailure>((resume) => {
+    // Checked again, so that the wait is right on its own.
+    const next = this.take()
+    if (next !== undefined) return resume(next)
+    this.reader = resume
+    return Effect.sync(() => {
+      if (this.reader === resume) this.reader = null
+    })
+  })
+
+  /** `waitRead` for every chunk that arrives until the reader comes back. */
+  private readonly waitReadMany = Connector.cancelable<ReadonlyArray<Uint8Array> | null, Connector.SendFailure>(
+    (resume) => {
+      const next = this.takeAll()
+      if (next !== undefined) return resume(next)
+      this.manyReader = resume
+      return Effect.sync(() => {
+        if (this.manyReader === resume) this.manyReader = null
+      })
+    }
+  )
 
   /** The next read's outcome if one is ready. */
   private take(): Effect.Effect<Uint8Array | null, Connector.SendFailure> | undefined {
@@ -444,3 +429,34 @@ export class Exchange {
 }
 
 const endOfBody: Effect.Effect<null> = Effect.succeed(null)
+
+// Responses are class instances, not object literals: V8 may allocate the literals of a hot
+// site in the old generation, where they keep a request's young objects alive until a full
+// collection (see docs/performance.md).
+
+/** A response whose whole body came with its head. */
+class WholeResponse implements Connector.WireResponse {
+  readonly read = endOfBody
+  readonly abort = Effect.void
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly headers: ReadonlyArray<string>,
+    readonly body: Uint8Array,
+    readonly headAt: number
+  ) {}
+}
+
+/** A response whose body is read as it arrives. */
+class StreamedResponse implements Connector.WireResponse {
+  readonly body = null
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly headers: ReadonlyArray<string>,
+    readonly headAt: number,
+    readonly read: Effect.Effect<Uint8Array | null, Connector.SendFailure>,
+    readonly readMany: Effect.Effect<ReadonlyArray<Uint8Array> | null, Connector.SendFailure>,
+    readonly abort: Effect.Effect<void>
+  ) {}
+}

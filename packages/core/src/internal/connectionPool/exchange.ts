@@ -17,15 +17,16 @@ import {
 import * as Headers from "../../Headers.js"
 import type * as Response from "../../Response.js"
 import * as Timeout from "../../Timeout.js"
+import { cancelable } from "../cancelable.js"
 import * as internalHeaders from "../headers.js"
 import type * as leasing from "../leasing.js"
 import type * as Metrics from "../metrics.js"
 import type { PreparedBody } from "../request/body.js"
 import * as body from "../request/body.js"
 import type * as decoding from "../request/decoding.js"
-import type * as loop from "../request/loop.js"
+import * as loop from "../request/loop.js"
 import { METHODS_NOT_EXPECTING_BODY, type WireHeaders, wireHeaders } from "../request/wire.js"
-import type * as response from "../response.js"
+import * as response from "../response.js"
 
 const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"])
 
@@ -79,16 +80,35 @@ interface Guard {
 
 /** A send that failed on `lease`, or a stale connection's 408 to send again. */
 type Outcome =
-  | {
-      readonly _tag: "Sent"
-      readonly res: Connector.WireResponse
-      readonly lease: leasing.Lease
-      readonly guard: Guard | null
-    }
+  | Sent
   | { readonly _tag: "Failed"; readonly failure: Connector.SendFailure; readonly lease: leasing.Lease }
   | { readonly _tag: "Stale" }
 
 const stale: Outcome = { _tag: "Stale" }
+
+/** A request as it goes to the connector (a class instance: see request/attempt.ts). */
+class WireRequestOf implements Connector.WireRequest {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly headers: ReadonlyArray<string>,
+    readonly body: string | Uint8Array | AsyncIterable<Uint8Array> | null,
+    readonly readTimeout: number | null,
+    readonly connectTimeout: number | null,
+    readonly preload: boolean,
+    readonly chunked: boolean,
+    readonly replayable: boolean
+  ) {}
+}
+
+class Sent {
+  readonly _tag = "Sent"
+  constructor(
+    readonly res: Connector.WireResponse,
+    readonly lease: leasing.Lease,
+    readonly guard: Guard | null
+  ) {}
+}
 
 const EMPTY = new Uint8Array(0)
 
@@ -157,17 +177,7 @@ export const make = (settings: Settings): loop.Exchanger => {
     return error
   }
 
-  const makeGuard = (lease: leasing.Lease): Guard => {
-    let released = false
-    return {
-      release: (reusable) =>
-        Effect.suspend(() => {
-          if (released) return Effect.void
-          released = true
-          return leases.release(lease, reusable)
-        })
-    }
-  }
+  const makeGuard = (lease: leasing.Lease): Guard => new LeaseGuard(leases, lease)
 
   const timedOutIdle = (res: Connector.WireResponse, lease: leasing.Lease, fresh: boolean): boolean =>
     res.status === 408 && lease.reused && !fresh
@@ -183,17 +193,17 @@ export const make = (settings: Settings): loop.Exchanger => {
     Effect.suspend(() => {
       const payload = payloadOf.next()
       if (Either.isLeft(payload)) return Effect.fail(payload.left)
-      const request: Connector.WireRequest = {
-        method: outgoing.method,
-        path: outgoing.target,
-        headers: wire.list,
-        body: body.framed(payload.right, wire.chunked),
-        readTimeout: limits.read,
-        connectTimeout: limits.connect,
-        preload: call.preload,
-        chunked: wire.chunked,
-        replayable: !fresh && !payloadOf.isStream && IDEMPOTENT_METHODS.has(outgoing.method)
-      }
+      const request = new WireRequestOf(
+        outgoing.method,
+        outgoing.target,
+        wire.list,
+        body.framed(payload.right, wire.chunked),
+        limits.read,
+        limits.connect,
+        call.preload,
+        wire.chunked,
+        !fresh && !payloadOf.isStream && IDEMPOTENT_METHODS.has(outgoing.method)
+      )
       const exchanged = Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(leases.acquire(restore, limits.pool, fresh), (lease) => {
           counters.numRequests++
@@ -214,7 +224,7 @@ export const make = (settings: Settings): loop.Exchanger => {
               onSuccess: (res): Effect.Effect<Outcome> =>
                 timedOutIdle(res, lease, fresh)
                   ? Effect.as(leases.release(lease, false), stale)
-                  : Effect.as(leases.release(lease, true), { _tag: "Sent", res, lease, guard: null })
+                  : Effect.as(leases.release(lease, true), new Sent(res, lease, null))
             })
           }
           const guard = makeGuard(lease)
@@ -227,8 +237,8 @@ export const make = (settings: Settings): loop.Exchanger => {
                   ? Effect.as(guard.release(false), stale)
                   : res.body !== null && holder.releaseEarly === true
                     ? // The whole body is here: the connection goes back now.
-                      Effect.as(guard.release(true), { _tag: "Sent", res, lease, guard: null })
-                    : Effect.succeed({ _tag: "Sent", res, lease, guard })
+                      Effect.as(guard.release(true), new Sent(res, lease, null))
+                    : Effect.succeed(new Sent(res, lease, guard))
             })
           )
         })
@@ -265,6 +275,15 @@ export const make = (settings: Settings): loop.Exchanger => {
     }
   }
 
+  /** The raw body of a streamed response, read from its connection, which goes back when the body ends. */
+  const sourceOf = (res: Connector.WireResponse, guard: Guard): response.BodySource =>
+    res.body === null ? readFrom(res, guard) : heldWhole(res.body, guard)
+
+  const heldWhole = (bytes: Uint8Array, guard: Guard): response.BodySource => new HeldWhole(bytes, guard)
+
+  const readFrom = (res: Connector.WireResponse, guard: Guard): response.BodySource =>
+    new ReadFrom(res, guard, attachPool)
+
   /**
    * A preloaded request on a warm connection as one `Effect.async`: the idle connection is
    * leased, the request started, and the connection given back in the completion callback,
@@ -272,44 +291,6 @@ export const make = (settings: Settings): loop.Exchanger => {
    * gives the lease back. Anything else (no idle connection, a wait, a connector without
    * `begin`) goes the general way, `sendOnce`.
    */
-  /** The raw body of a streamed response, read from its connection, which goes back when the body ends. */
-  const sourceOf = (res: Connector.WireResponse, guard: Guard): response.BodySource =>
-    res.body === null ? readFrom(res, guard) : heldWhole(res.body, guard)
-
-  /** A body that arrived whole with its head, its connection held until the body is taken. */
-  const heldWhole = (bytes: Uint8Array, guard: Guard): response.BodySource => ({
-    stream: () => (bytes.length === 0 ? Stream.empty : Stream.succeed(bytes)).pipe(Stream.onEnd(guard.release(true))),
-    data: () => Effect.as(guard.release(true), bytes),
-    drain: () => guard.release(true)
-  })
-
-  const readFrom = (res: Connector.WireResponse, guard: Guard): response.BodySource => ({
-    // Built when read: most callers read `data` and never pay for a Stream. A stream takes
-    // every chunk that has arrived in one pull when the connector can hand several over.
-    stream: () =>
-      (res.readMany === undefined
-        ? Stream.repeatEffectOption(
-            res.read.pipe(
-              Effect.mapError((failure) => Option.some(attachPool(failure.error) as Response.BodyError)),
-              Effect.flatMap((chunk) => (chunk === null ? Effect.fail(Option.none()) : Effect.succeed(chunk)))
-            )
-          )
-        : Stream.repeatEffectChunkOption(
-            res.readMany.pipe(
-              Effect.mapError((failure) => Option.some(attachPool(failure.error) as Response.BodyError)),
-              Effect.flatMap((chunks) =>
-                chunks === null ? Effect.fail(Option.none()) : Effect.succeed(Chunk.unsafeFromArray(chunks))
-              )
-            )
-          )
-      ).pipe(
-        Stream.onEnd(guard.release(true)),
-        Stream.onError(() => guard.release(false))
-      ),
-    // Reading the whole body needs no Stream: a loop over `read` is several times cheaper.
-    data: () => readAll(res, attachPool).pipe(Effect.onExit((exit) => guard.release(Exit.isSuccess(exit)))),
-    drain: () => Effect.flatMap(drain(res), (clean) => guard.release(clean))
-  })
   const warm = <A>(
     outgoing: loop.Outgoing,
     wire: WireHeaders,
@@ -317,7 +298,7 @@ export const make = (settings: Settings): loop.Exchanger => {
     limits: Limits,
     then: loop.Then<A>
   ): Effect.Effect<A, HttpoolError> =>
-    Effect.async<A, HttpoolError>((resume) => {
+    cancelable<A, HttpoolError>((resume) => {
       const lease = leases.tryAcquire()
       const begin = lease?.slot.connection.begin
       if (lease === null || begin === undefined) {
@@ -327,17 +308,17 @@ export const make = (settings: Settings): loop.Exchanger => {
         return
       }
       const payload = outgoing.body.next()
-      const request: Connector.WireRequest = {
-        method: outgoing.method,
-        path: outgoing.target,
-        headers: wire.list,
-        body: body.framed(Either.isRight(payload) ? payload.right : null, wire.chunked),
-        readTimeout: limits.read,
-        connectTimeout: limits.connect,
-        preload: call.preload,
-        chunked: wire.chunked,
-        replayable: IDEMPOTENT_METHODS.has(outgoing.method)
-      }
+      const request = new WireRequestOf(
+        outgoing.method,
+        outgoing.target,
+        wire.list,
+        body.framed(Either.isRight(payload) ? payload.right : null, wire.chunked),
+        limits.read,
+        limits.connect,
+        call.preload,
+        wire.chunked,
+        IDEMPOTENT_METHODS.has(outgoing.method)
+      )
       counters.numRequests++
       let settled = false
       /** The answer: a preloaded one gives its connection back now, a streamed one when read. */
@@ -345,7 +326,7 @@ export const make = (settings: Settings): loop.Exchanger => {
         const holder = call.holder
         if (holder === null || (res.body !== null && holder.releaseEarly === true)) {
           const back = leases.releaseNow(lease, true)
-          const next = then.onSuccess(exchangedOf({ _tag: "Sent", res, lease, guard: null }, call.preload))
+          const next = then.onSuccess(exchangedOf(new Sent(res, lease, null), call.preload))
           return back === null ? next : Effect.zipRight(back, next)
         }
         const guard = makeGuard(lease)
@@ -353,7 +334,7 @@ export const make = (settings: Settings): loop.Exchanger => {
           // The holder closed while the request was out: the response is not wanted any more.
           return Effect.zipRight(guard.release(false), Effect.interrupt)
         }
-        return then.onSuccess(exchangedOf({ _tag: "Sent", res, lease, guard }, false))
+        return then.onSuccess(exchangedOf(new Sent(res, lease, guard), false))
       }
       /** What follows the send's outcome, the lease given back as the outcome says. */
       const settle = (
@@ -432,37 +413,106 @@ export const make = (settings: Settings): loop.Exchanger => {
   const exchange = (outgoing: loop.Outgoing, call: loop.Call): Effect.Effect<loop.Exchanged, HttpoolError> =>
     Effect.suspend(() => exchangeThen(outgoing, call, plain))
 
-  const exchangedOf = ({ res, lease, guard }: Extract<Outcome, { _tag: "Sent" }>, preloaded = true): loop.Exchanged => {
+  const exchangedOf = ({ res, lease, guard }: Sent, preloaded = true): loop.Exchanged => {
     metrics.response(res.status)
     const connection = lease.slot.connection
-    return {
-      status: res.status,
-      reason: res.reason,
-      headers: internalHeaders.fromFlat(res.headers),
-      connection: {
-        pool: settings.label,
-        id: connection.id,
-        reused: lease.reused,
-        waitedMillis: lease.waitedMillis,
-        remoteAddress: connection.remoteAddress?.() ?? null
-      },
-      body: guard === null && preloaded ? (res.body ?? EMPTY) : null,
-      source: guard !== null ? sourceOf(res, guard) : preloaded ? null : whole(res.body ?? EMPTY),
-      decoded: false,
-      headAt: res.headAt
-    }
+    return new loop.ExchangedOf(
+      res.status,
+      res.reason,
+      internalHeaders.fromFlat(res.headers),
+      new response.ConnectionInfoOf(
+        settings.label,
+        connection.id,
+        lease.reused,
+        lease.waitedMillis,
+        connection.remoteAddress?.() ?? null
+      ),
+      guard === null && preloaded ? (res.body ?? EMPTY) : null,
+      guard !== null ? sourceOf(res, guard) : preloaded ? null : whole(res.body ?? EMPTY),
+      false,
+      res.headAt
+    )
   }
 
   return { info: pool, metrics, decoding: settings.decoding, exchange, exchangeThen }
 }
 
+// Bodies and guards are class instances, made per response (see request/attempt.ts).
+
+/** The body of `res`, read from its connection. */
+class ReadFrom implements response.BodySource {
+  constructor(
+    readonly res: Connector.WireResponse,
+    readonly guard: Guard,
+    readonly attachPool: (error: HttpoolError) => HttpoolError
+  ) {}
+  // Built when read: most callers read `data` and never pay for a Stream. A stream takes
+  // every chunk that has arrived in one pull when the connector can hand several over.
+  readonly stream = (): Stream.Stream<Uint8Array, Response.BodyError> => {
+    const { attachPool, guard, res } = this
+    const chunks =
+      res.readMany === undefined
+        ? Stream.repeatEffectOption(
+            res.read.pipe(
+              Effect.mapError((failure) => Option.some(attachPool(failure.error) as Response.BodyError)),
+              Effect.flatMap((chunk) => (chunk === null ? Effect.fail(Option.none()) : Effect.succeed(chunk)))
+            )
+          )
+        : Stream.repeatEffectChunkOption(
+            res.readMany.pipe(
+              Effect.mapError((failure) => Option.some(attachPool(failure.error) as Response.BodyError)),
+              Effect.flatMap((chunks) =>
+                chunks === null ? Effect.fail(Option.none()) : Effect.succeed(Chunk.unsafeFromArray(chunks))
+              )
+            )
+          )
+    return chunks.pipe(
+      Stream.onEnd(guard.release(true)),
+      Stream.onError(() => guard.release(false))
+    )
+  }
+  // Reading the whole body needs no Stream: a loop over `read` is several times cheaper.
+  readonly data = () =>
+    readAll(this.res, this.attachPool).pipe(Effect.onExit((exit) => this.guard.release(Exit.isSuccess(exit))))
+  readonly drain = () => Effect.flatMap(drain(this.res), (clean) => this.guard.release(clean))
+}
+
 /** A streamed response whose body had all arrived with its head: nothing left to read. */
-const whole = (bytes: Uint8Array): response.BodySource => ({
-  stream: () => (bytes.length === 0 ? Stream.empty : Stream.succeed(bytes)),
-  data: () => Effect.succeed(bytes),
-  drain: () => Effect.void,
-  whole: bytes
-})
+class Whole implements response.BodySource {
+  constructor(readonly whole: Uint8Array) {}
+  readonly stream = () => (this.whole.length === 0 ? Stream.empty : Stream.succeed(this.whole))
+  readonly data = () => Effect.succeed(this.whole)
+  readonly drain = () => Effect.void
+}
+
+const whole = (bytes: Uint8Array): response.BodySource => new Whole(bytes)
+
+/** A body that arrived whole with its head, its connection held until the body is taken. */
+class HeldWhole implements response.BodySource {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly guard: Guard
+  ) {}
+  readonly stream = () =>
+    (this.bytes.length === 0 ? Stream.empty : Stream.succeed(this.bytes)).pipe(Stream.onEnd(this.guard.release(true)))
+  readonly data = () => Effect.as(this.guard.release(true), this.bytes)
+  readonly drain = () => this.guard.release(true)
+}
+
+/** Releases `lease` exactly once. */
+class LeaseGuard implements Guard {
+  private released = false
+  constructor(
+    readonly leases: leasing.Leasing,
+    readonly lease: leasing.Lease
+  ) {}
+  readonly release = (reusable: boolean): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (this.released) return Effect.void
+      this.released = true
+      return this.leases.release(this.lease, reusable)
+    })
+}
 
 /** Reads a streamed body to its end into one array. */
 const readAll = (

@@ -25,6 +25,41 @@ const encoder = new TextEncoder()
 /** No body. @internal */
 export const none: PreparedBody = { next: () => Either.right(null), length: null, isStream: false }
 
+// A request's body is a class instance, not an object literal (see attempt.ts).
+
+/** Bytes, sent again as they are. */
+class Bytes implements PreparedBody {
+  readonly isStream = false
+  readonly length: number
+  private readonly payload: Either.Either<Payload, UnrewindableBodyError>
+  constructor(bytes: Uint8Array) {
+    this.length = bytes.length
+    this.payload = Either.right(bytes)
+  }
+  readonly next = () => this.payload
+}
+
+/** A stream, which is run again from its start for each attempt. */
+class Streamed implements PreparedBody {
+  readonly isStream = true
+  readonly length = null
+  constructor(private readonly stream: Stream.Stream<Uint8Array, unknown>) {}
+  readonly next = () => Either.right(Stream.toAsyncIterable(this.stream))
+}
+
+/** An async iterable, which can be sent once. */
+class Once implements PreparedBody {
+  readonly isStream = true
+  readonly length = null
+  private used = false
+  constructor(private readonly iterable: AsyncIterable<Uint8Array>) {}
+  readonly next = (): Either.Either<Payload, UnrewindableBodyError> => {
+    if (this.used) return Either.left(unrewindable())
+    this.used = true
+    return Either.right(this.iterable)
+  }
+}
+
 const unrewindable = () =>
   new UnrewindableBodyError({
     message: "Unable to record file position for rewinding request body during a redirect/retry."
@@ -36,29 +71,10 @@ const isAsyncIterable = (u: unknown): u is AsyncIterable<Uint8Array> =>
 /** @internal */
 export const prepare = (body: ConnectionPool.Body | undefined): Either.Either<PreparedBody, ValueError> => {
   if (body === undefined || body === null) return Either.right(none)
-  if (typeof body === "string") {
-    const bytes = encoder.encode(body)
-    return Either.right({ next: () => Either.right(bytes), length: bytes.length, isStream: false })
-  }
-  if (body instanceof Uint8Array) {
-    return Either.right({ next: () => Either.right(body), length: body.length, isStream: false })
-  }
-  if (Stream.StreamTypeId in body) {
-    const stream = body as Stream.Stream<Uint8Array, unknown>
-    return Either.right({ next: () => Either.right(Stream.toAsyncIterable(stream)), length: null, isStream: true })
-  }
-  if (isAsyncIterable(body)) {
-    let used = false
-    return Either.right({
-      next: () => {
-        if (used) return Either.left(unrewindable())
-        used = true
-        return Either.right(body)
-      },
-      length: null,
-      isStream: true
-    })
-  }
+  if (typeof body === "string") return Either.right(new Bytes(encoder.encode(body)))
+  if (body instanceof Uint8Array) return Either.right(new Bytes(body))
+  if (Stream.StreamTypeId in body) return Either.right(new Streamed(body as Stream.Stream<Uint8Array, unknown>))
+  if (isAsyncIterable(body)) return Either.right(new Once(body))
   return Either.left(
     new ValueError({
       message: `Unsupported body type ${Object.prototype.toString.call(body)}: use a string, Uint8Array, Stream or AsyncIterable`

@@ -19,7 +19,7 @@ import * as response from "../response.js"
 import * as body from "./body.js"
 import * as decoding from "./decoding.js"
 import type { Holder } from "./holder.js"
-import type { Attempt, Where } from "./attempt.js"
+import { type Attempt, make as makeAttempt, type Where, withRetries } from "./attempt.js"
 import * as redirect from "./redirect.js"
 import { logAnnotations, redactUrl } from "../errors.js"
 import { methodError } from "./wire.js"
@@ -74,6 +74,20 @@ export interface Exchanged {
   readonly headAt?: number | undefined
 }
 
+/** An `Exchanged` (a class instance: see attempt.ts). @internal */
+export class ExchangedOf implements Exchanged {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly headers: Headers.Headers,
+    readonly connection: Response.ConnectionInfo | undefined,
+    readonly body: Uint8Array | null,
+    readonly source: response.BodySource | null,
+    readonly decoded: boolean,
+    readonly headAt: number | undefined
+  ) {}
+}
+
 /**
  * A pool as the loop sees it: the exchange of one request on one of its connections (taking
  * the connection, replaying on a fresh one when that is safe, giving it back), and what the
@@ -99,6 +113,55 @@ export interface Then<A> {
   readonly onFailure: (error: HttpoolError) => Effect.Effect<A, HttpoolError>
 }
 
+// Records made per request are class instances (see attempt.ts): never allocated old.
+
+class CallOf implements Call {
+  readonly preload: boolean
+  readonly decode: boolean
+  readonly assertSameHost: boolean
+  readonly chunked: boolean
+  readonly started: number
+  last: Exchanger | null = null
+  constructor(
+    readonly opts: ConnectionPool.UrlopenOptions,
+    readonly holder: Holder | null,
+    readonly followRedirects: boolean,
+    readonly method: string,
+    readonly trace: trace.Trace | null
+  ) {
+    this.preload = holder === null
+    this.decode = opts.decodeContent !== false
+    this.assertSameHost = opts.assertSameHost !== false
+    this.chunked = opts.chunked === true
+    this.started = performance.now()
+  }
+}
+
+class OutgoingOf implements Outgoing {
+  constructor(
+    readonly method: string,
+    readonly target: string,
+    readonly hostLine: string,
+    readonly headers: Headers.Headers,
+    readonly body: body.PreparedBody,
+    readonly url: string
+  ) {}
+}
+
+/** What follows the exchange of `attempt` on `pool`. */
+class AfterExchange implements Then<AnyResponse> {
+  constructor(
+    readonly router: Router,
+    readonly call: Call,
+    readonly attempt: Attempt,
+    readonly pool: Exchanger
+  ) {}
+  readonly onFailure = (error: HttpoolError): Effect.Effect<AnyResponse, HttpoolError> =>
+    afterError(this.router, this.call, this.attempt, this.pool, error)
+  readonly onSuccess = (exchanged: Exchanged): Effect.Effect<AnyResponse, HttpoolError> =>
+    afterResponse(this.router, this.call, this.attempt, this.pool, exchanged)
+}
+
 /** Where one attempt goes: the pool, the target and headers as that pool sends them, and the lease to give back. @internal */
 export interface Route {
   readonly pool: Exchanger
@@ -110,6 +173,16 @@ export interface Route {
    * Null when there is nothing to give back (a pool routing to itself).
    */
   readonly release: (() => Effect.Effect<void> | null) | null
+}
+
+/** A `Route` (a class instance: see attempt.ts). @internal */
+export class RouteOf implements Route {
+  constructor(
+    readonly pool: Exchanger,
+    readonly target: string,
+    readonly headers: Headers.Headers,
+    readonly release: (() => Effect.Effect<void> | null) | null
+  ) {}
 }
 
 /**
@@ -178,30 +251,8 @@ export const start =
       if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
       const where = firstAttempt(url)
       if (Either.isLeft(where)) return Effect.fail(where.left)
-      const call: Call = {
-        opts,
-        preload: holder === null,
-        holder,
-        decode: opts.decodeContent !== false,
-        followRedirects,
-        assertSameHost: opts.assertSameHost !== false,
-        chunked: opts.chunked === true,
-        last: null,
-        method,
-        started: performance.now(),
-        trace: trace.begin(fiber, method, where.right.parsed)
-      }
-      const to = where.right
-      const ran = run(router, call, {
-        method,
-        url: to.url,
-        parsed: to.parsed,
-        target: to.target,
-        hostLine: to.hostLine,
-        headers: headers.right,
-        body: prepared.right,
-        retries: retries.right
-      })
+      const call = new CallOf(opts, holder, followRedirects, method, trace.begin(fiber, method, where.right.parsed))
+      const ran = run(router, call, makeAttempt(method, where.right, headers.right, prepared.right, retries.right))
       return call.trace === null ? ran : trace.around(call.trace, ran)
     })
 
@@ -271,18 +322,15 @@ const exchange = (
 ): Effect.Effect<AnyResponse, HttpoolError> => {
   const pool = route.pool
   call.last = pool
-  const outgoing: Outgoing = {
-    method: attempt.method,
-    target: route.target,
-    hostLine: attempt.hostLine,
-    headers: route.headers,
-    body: attempt.body,
-    url: attempt.url
-  }
-  const then: Then<AnyResponse> = {
-    onFailure: (error) => afterError(router, call, attempt, pool, error),
-    onSuccess: (exchanged) => afterResponse(router, call, attempt, pool, exchanged)
-  }
+  const outgoing = new OutgoingOf(
+    attempt.method,
+    route.target,
+    attempt.hostLine,
+    route.headers,
+    attempt.body,
+    attempt.url
+  )
+  const then = new AfterExchange(router, call, attempt, pool)
   return pool.exchangeThen === undefined
     ? Effect.matchEffect(pool.exchange(outgoing, call), then)
     : pool.exchangeThen(outgoing, call, then)
@@ -317,7 +365,7 @@ const afterError = (
         )
       )
     ),
-    Effect.zipRight(Effect.suspend(() => step(router, call, { ...attempt, retries })))
+    Effect.zipRight(Effect.suspend(() => step(router, call, withRetries(attempt, retries))))
   )
 }
 
@@ -332,16 +380,16 @@ const afterResponse = (
   const location = response.REDIRECT_STATUSES.has(ex.status)
     ? Option.getOrNull(Headers.get(ex.headers, "location"))
     : null
-  const head: response.Head = {
-    status: ex.status,
-    reason: ex.reason,
-    headers: ex.headers,
-    method: attempt.method,
-    url: `${attempt.parsed.scheme ?? "http"}://${attempt.hostLine}${attempt.target}`,
-    retries: attempt.retries,
-    redirectLocation: location,
-    connection: ex.connection
-  }
+  const head = new response.HeadOf(
+    ex.status,
+    ex.reason,
+    ex.headers,
+    attempt.method,
+    `${attempt.parsed.scheme ?? "http"}://${attempt.hostLine}${attempt.target}`,
+    attempt.retries,
+    location,
+    ex.connection
+  )
   const isRedirect = call.followRedirects && location !== null
   const hasRetryAfter = Headers.has(ex.headers, "retry-after")
   if (!isRedirect && !Retry.isRetry(attempt.retries, attempt.method, ex.status, hasRetryAfter)) {
@@ -376,7 +424,7 @@ const afterResponse = (
   call.trace?.resend(isRedirect ? "redirect" : "status", next.right.parsed)
   return drain.pipe(
     Effect.zipRight(Retry.sleep(incremented.right, retryResponse)),
-    Effect.zipRight(Effect.suspend(() => step(router, call, { ...next.right, retries: incremented.right })))
+    Effect.zipRight(Effect.suspend(() => step(router, call, withRetries(next.right, incremented.right))))
   )
 }
 

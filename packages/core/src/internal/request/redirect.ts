@@ -5,7 +5,7 @@ import * as Headers from "../../Headers.js"
 import * as Retry from "../../Retry.js"
 import * as Url from "../../Url.js"
 import * as body from "./body.js"
-import { type Attempt, hostLineOf } from "./attempt.js"
+import { type Attempt, make as makeAttempt, whereOf } from "./attempt.js"
 import { dropContentHeaders } from "./wire.js"
 
 /**
@@ -66,16 +66,13 @@ export const urllib3Next = (
         if (Retry.removesHeaderOnRedirect(retries, name)) headers = Headers.remove(headers, name)
       }
     }
-    return {
-      method: seeOther ? "GET" : attempt.method,
-      url: Url.format(parsed),
-      parsed,
-      target: Url.requestTarget(parsed),
-      hostLine: hostLineOf(parsed),
+    return makeAttempt(
+      seeOther ? "GET" : attempt.method,
+      whereOf(Url.format(parsed), parsed),
       headers,
-      body: seeOther ? body.none : attempt.body,
+      seeOther ? body.none : attempt.body,
       retries
-    }
+    )
   })
 
 /** What fetch drops with the body when a redirect makes the request a GET (the request-body headers). */
@@ -129,15 +126,14 @@ export const fetchNext = (
       if (!Url.isSameOrigin(attempt.parsed, parsed)) {
         for (const name of FETCH_CREDENTIAL_HEADERS) headers = Headers.remove(headers, name)
       }
-      return Either.right({
-        method: toGet ? "GET" : method,
-        url: Url.format(parsed),
-        parsed,
-        target: Url.requestTarget(parsed),
-        hostLine: hostLineOf(parsed),
-        headers,
-        body: toGet ? body.none : attempt.body,
-        retries
-      })
+      return Either.right(
+        makeAttempt(
+          toGet ? "GET" : method,
+          whereOf(Url.format(parsed), parsed),
+          headers,
+          toGet ? body.none : attempt.body,
+          retries
+        )
+      )
     }
   )

@@ -42,6 +42,14 @@ export interface WireHeaders {
   readonly chunked: boolean
 }
 
+/** A `WireHeaders` (a class instance: see attempt.ts). */
+class WireHeadersOf implements WireHeaders {
+  constructor(
+    readonly list: ReadonlyArray<string>,
+    readonly chunked: boolean
+  ) {}
+}
+
 const CONTENT_HEADERS_DROPPED_ON_303 = [
   "Content-Encoding",
   "Content-Language",
@@ -107,5 +115,5 @@ export const wireHeaders = (
   if (!hasUserAgent) prefix.push("User-Agent", DEFAULT_USER_AGENT)
   // A streamed body of unknown length goes chunked, even when it turns out empty (as urllib3).
   const framedChunked = wantsChunked || (body.isStream && !hasContentLength)
-  return Either.right({ list: prefix.length === 0 ? lines : prefix.concat(lines), chunked: framedChunked })
+  return Either.right(new WireHeadersOf(prefix.length === 0 ? lines : prefix.concat(lines), framedChunked))
 }
