@@ -57,13 +57,59 @@ export class HeadersImpl implements Headers.Headers {
   private lineCache: ReadonlyArray<readonly [string, string]> | undefined = undefined
   private index: Map<string, number> | undefined = undefined
 
+  private builtKeys: ReadonlyArray<string> | undefined
+  private builtNames: ReadonlyArray<string> | undefined
+  private builtValues: ReadonlyArray<ReadonlyArray<string>> | undefined
+
   constructor(
-    readonly keys: ReadonlyArray<string>,
-    readonly names: ReadonlyArray<string>,
-    readonly values: ReadonlyArray<ReadonlyArray<string>>,
+    keys: ReadonlyArray<string> | undefined,
+    names: ReadonlyArray<string> | undefined,
+    values: ReadonlyArray<ReadonlyArray<string>> | undefined,
     /** Every name and value has been validated. */
-    readonly checked: boolean
-  ) {}
+    readonly checked: boolean,
+    /**
+     * Headers off the wire keep the flat `[name, value, ...]` list they came as, and make
+     * their arrays only when something needs more than a lookup: most responses are asked
+     * for two or three names, and a scan of a few lines costs less than building them.
+     */
+    readonly wire: ReadonlyArray<string> | undefined = undefined
+  ) {
+    this.builtKeys = keys
+    this.builtNames = names
+    this.builtValues = values
+  }
+
+  /** The lower-cased names. */
+  get keys(): ReadonlyArray<string> {
+    if (this.builtKeys === undefined) this.build()
+    return this.builtKeys!
+  }
+
+  /** The names as they are sent. */
+  get names(): ReadonlyArray<string> {
+    if (this.builtNames === undefined) this.build()
+    return this.builtNames!
+  }
+
+  /** The values of each name. */
+  get values(): ReadonlyArray<ReadonlyArray<string>> {
+    if (this.builtValues === undefined) this.build()
+    return this.builtValues!
+  }
+
+  private build(): void {
+    const { keys, names, push, values } = collector()
+    const wire = this.wire!
+    for (let n = 0; n + 1 < wire.length; n += 2) push(wire[n], wire[n + 1])
+    this.builtKeys = keys
+    this.builtNames = names
+    this.builtValues = values
+  }
+
+  /** Whether the arrays are not made yet: lookups scan `wire`. */
+  get unbuilt(): boolean {
+    return this.builtKeys === undefined
+  }
 
   get size(): number {
     return this.keys.length
@@ -328,10 +374,13 @@ export const fromInput = (input: Headers.Input): Either.Either<Headers.Headers, 
  *
  * @internal
  */
-export const fromFlat = (flat: ReadonlyArray<string>): Headers.Headers => {
-  const { push, keys, names, values } = collector()
-  for (let n = 0; n + 1 < flat.length; n += 2) push(flat[n], flat[n + 1])
-  return new HeadersImpl(keys, names, values, false)
+export const fromFlat = (flat: ReadonlyArray<string>): Headers.Headers =>
+  new HeadersImpl(undefined, undefined, undefined, false, flat)
+
+/** Whether the name at `at` of a wire list is `lower`, compared without case. */
+const wireNameIs = (wire: ReadonlyArray<string>, at: number, lower: string): boolean => {
+  const name = wire[at]
+  return name.length === lower.length && (name === lower || name.toLowerCase() === lower)
 }
 
 /** @internal */
@@ -347,7 +396,16 @@ export const get = dual<
   (self: Headers.Headers, name: string) => Option.Option<string>
 >(2, (self, name) => {
   const headers = impl(self)
-  const i = headers.find(name.toLowerCase())
+  const lower = name.toLowerCase()
+  if (headers.unbuilt) {
+    const wire = headers.wire!
+    let found: string | undefined
+    for (let n = 0; n + 1 < wire.length; n += 2) {
+      if (wireNameIs(wire, n, lower)) found = found === undefined ? wire[n + 1] : `${found}, ${wire[n + 1]}`
+    }
+    return found === undefined ? Option.none() : Option.some(found)
+  }
+  const i = headers.find(lower)
   return i === -1 ? Option.none() : Option.some(join(headers.values[i]))
 })
 
@@ -365,7 +423,16 @@ export const getAll = dual<
 export const has = dual<
   (name: string) => (self: Headers.Headers) => boolean,
   (self: Headers.Headers, name: string) => boolean
->(2, (self, name) => impl(self).find(name.toLowerCase()) !== -1)
+>(2, (self, name) => {
+  const headers = impl(self)
+  const lower = name.toLowerCase()
+  if (headers.unbuilt) {
+    const wire = headers.wire!
+    for (let n = 0; n + 1 < wire.length; n += 2) if (wireNameIs(wire, n, lower)) return true
+    return false
+  }
+  return headers.find(lower) !== -1
+})
 
 /** @internal */
 export const names = (self: Headers.Headers): ReadonlyArray<string> => impl(self).names

@@ -129,6 +129,15 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
     /** The key, context and pool configuration of each origin seen, under the current settings. */
     const keys = new Map<string, Known>()
     const maxCachedKeys = 4096
+    /**
+     * The same, by parsed URL: URLs are parsed once per string (`attempt.memoized`), so a
+     * program asking for the same URLs finds each origin's key by the URL value itself.
+     */
+    let byUrl = new WeakMap<Url.Url, Either.Either<Known, LocationValueError | URLSchemeUnknown>>()
+    const forgetKeys = () => {
+      keys.clear()
+      byUrl = new WeakMap()
+    }
 
     const closeEntry = (entry: Entry) =>
       Effect.suspend(() => {
@@ -302,6 +311,14 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
 
     /** The pool key of a URL's origin under the current settings, worked out once per origin. */
     const keyOf = (url: Url.Url) => {
+      const seen = byUrl.get(url)
+      if (seen !== undefined) return seen
+      const found = originKeyOf(url)
+      if (Either.isRight(found)) byUrl.set(url, found)
+      return found
+    }
+
+    const originKeyOf = (url: Url.Url) => {
       const scheme = url.scheme ?? "http"
       const host = url.host ?? ""
       if (host.length === 0) return Either.left(new LocationValueError({ message: "No host specified." }))
@@ -362,12 +379,12 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
         Effect.sync(() => {
           kw = f(kw)
           defaults = defaultsOf(kw)
-          keys.clear()
+          forgetKeys()
         }),
       setKeyFn: (scheme, fn) =>
         Effect.sync(() => {
           keyFns = { ...keyFns, [scheme.toLowerCase()]: fn }
-          keys.clear()
+          forgetKeys()
         }),
       setPoolClass: (scheme, factory) =>
         Effect.sync(() => {
