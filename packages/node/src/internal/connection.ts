@@ -168,7 +168,7 @@ const skipUnexpectedContinue = (socket: net.Socket): void => {
     }
     // undici's own 1xx path: onMessageComplete then resets the state for the next answer.
     this.statusCode = statusCode
-    this.headers = []
+    this.headers = Array.of()
     this.headersSize = 0
     // Skip the body (a 1xx has none).
     return 1

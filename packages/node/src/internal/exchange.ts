@@ -78,16 +78,17 @@ export class Exchange {
   /** When the head was parsed (`performance.now()`). */
   private headAt = 0
   private reason = ""
-  private headers: Array<string> = []
+  // `Array.of`, not `[]`: see `WholeResponse`.
+  private headers: Array<string> = Array.of()
   /** The read timeout; null when there is none. */
   private readonly deadline: Deadline | null
   // Preloaded body.
-  private chunks: Array<Buffer> = []
+  private chunks: Array<Buffer> = Array.of()
   /** A preloaded body's buffer, sized from its Content-Length, filled as chunks arrive; null when unused. */
   private sized: Buffer | null = null
   private length = 0
   // Streamed body.
-  private queue: Array<Buffer> = []
+  private queue: Array<Buffer> = Array.of()
   private queued = 0
   private paused = false
   private resumeParser: (() => void) | null = null
@@ -143,8 +144,8 @@ export class Exchange {
     this.headAt = performance.now()
     this.status = status
     this.reason = statusText
-    const headers = new Array<string>(rawHeaders.length)
-    for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i]!.toString("latin1")
+    const headers: Array<string> = Array.of()
+    for (let i = 0; i < rawHeaders.length; i++) headers.push(rawHeaders[i]!.toString("latin1"))
     this.headers = headers
     if (!this.request.preload) {
       this.resumeParser = resume
@@ -165,7 +166,7 @@ export class Exchange {
     if (this.ended && this.failure === null) {
       const queue = this.queue
       const body = queue.length === 1 ? queue[0]! : this.queued === 0 ? EMPTY : Buffer.concat(queue, this.queued)
-      this.queue = []
+      this.queue = Array.of()
       this.queued = 0
       this.settle(Effect.succeed(new WholeResponse(status, statusText, headers, body, this.headAt)))
       return
@@ -178,8 +179,8 @@ export class Exchange {
           headers,
           this.headAt,
           // What has arrived is taken at once; only a wait registers (and needs a canceler).
-          Effect.suspend(() => this.take() ?? this.waitRead),
-          Effect.suspend(() => this.takeAll() ?? this.waitReadMany),
+          Effect.suspend(() => this.take() ?? this.waitRead()),
+          Effect.suspend(() => this.takeAll() ?? this.waitReadMany()),
           Effect.sync(() => this.cancel())
         )
       )
@@ -229,7 +230,7 @@ export class Exchange {
     const sized = sizedBuffer(this.request.method, this.status, this.headers)
     if (sized === null || this.length > sized.length) return
     sized.set(this.chunks[0]!, 0)
-    this.chunks = []
+    this.chunks = Array.of()
     this.sized = sized
   }
 
@@ -248,7 +249,7 @@ export class Exchange {
             : this.length === 0
               ? EMPTY
               : Buffer.concat(this.chunks, this.length)
-      this.chunks = []
+      this.chunks.length = 0
       this.sized = null
       this.settle(Effect.succeed(new WholeResponse(this.status, this.reason, this.headers, body, this.headAt)))
       return
@@ -280,8 +281,8 @@ export class Exchange {
       return
     }
     this.failure = failure
-    this.chunks = []
-    this.queue = []
+    this.chunks = Array.of()
+    this.queue = Array.of()
     this.queued = 0
     this.wake()
   }
@@ -310,27 +311,29 @@ export class Exchange {
   }
 
   /** A read that waits for the next chunk (or the end, or a failure). */
-  private readonly waitRead = Connector.cancelable<Uint8Array | null, Connector.SendFailure>((resume) => {
-    // Checked again, so that the wait is right on its own.
-    const next = this.take()
-    if (next !== undefined) return resume(next)
-    this.reader = resume
-    return Effect.sync(() => {
-      if (this.reader === resume) this.reader = null
+  private waitRead(): Effect.Effect<Uint8Array | null, Connector.SendFailure> {
+    return Connector.cancelable((resume) => {
+      // Checked again, so that the wait is right on its own.
+      const next = this.take()
+      if (next !== undefined) return resume(next)
+      this.reader = resume
+      return Effect.sync(() => {
+        if (this.reader === resume) this.reader = null
+      })
     })
-  })
+  }
 
   /** `waitRead` for every chunk that arrives until the reader comes back. */
-  private readonly waitReadMany = Connector.cancelable<ReadonlyArray<Uint8Array> | null, Connector.SendFailure>(
-    (resume) => {
+  private waitReadMany(): Effect.Effect<ReadonlyArray<Uint8Array> | null, Connector.SendFailure> {
+    return Connector.cancelable((resume) => {
       const next = this.takeAll()
       if (next !== undefined) return resume(next)
       this.manyReader = resume
       return Effect.sync(() => {
         if (this.manyReader === resume) this.manyReader = null
       })
-    }
-  )
+    })
+  }
 
   /** The next read's outcome if one is ready. */
   private take(): Effect.Effect<Uint8Array | null, Connector.SendFailure> | undefined {
@@ -349,7 +352,7 @@ export class Exchange {
   private takeAll(): Effect.Effect<ReadonlyArray<Uint8Array> | null, Connector.SendFailure> | undefined {
     if (this.queue.length > 0) {
       const chunks = this.queue
-      this.queue = []
+      this.queue = Array.of()
       this.queued = 0
       this.unpause()
       return Effect.succeed(chunks)
@@ -409,7 +412,7 @@ export class Exchange {
     this.cancelled = true
     this.disarm()
     const unread = this.queue.length > 0
-    this.queue = []
+    this.queue = Array.of()
     this.queued = 0
     if (!this.finished || unread) {
       this.failure ??= new Connector.SendFailure({
