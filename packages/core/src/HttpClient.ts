@@ -6,9 +6,11 @@
  * Each request goes through `PoolManager.urlopen` with a streamed response: the body is read
  * from the pooled connection, which goes back to its pool once the body has been read to its
  * end, and is closed (never reused) when the body is abandoned: a read that is interrupted,
- * a stream stopped early, or the request's AbortSignal firing (which @effect/platform does
- * when the request fiber is interrupted, when an unread response is garbage collected, and
- * when the Scope of `HttpClient.withScope` closes).
+ * a stream stopped early, the request fiber interrupted, an unread response garbage
+ * collected, or the Scope of `HttpClient.withScope` closing. The client is built with
+ * @effect/platform's `HttpClient.makeWith`: it makes the same span as `HttpClient.make`
+ * (attributes, trace propagation, `withTracerDisabledWhen`, `SpanNameGenerator`), without an
+ * AbortController or a wrapper per request.
  *
  * Failures are @effect/platform's errors with httpool's tagged error as `cause`: a
  * `RequestError` with reason `"InvalidUrl"` for URL errors, `"Encode"` for a request that

@@ -7,12 +7,17 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
+import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as FiberId from "effect/FiberId"
+import { globalValue } from "effect/GlobalValue"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -28,6 +33,8 @@ import type * as internalHeaders from "./headers.js"
 import type * as HttpClient from "../HttpClient.js"
 import * as PoolManager from "../PoolManager.js"
 import type * as Response from "../Response.js"
+import type * as Retry from "../Retry.js"
+import type * as Timeout from "../Timeout.js"
 import * as response_ from "./response.js"
 
 // ---------------------------------------------------------------------------
@@ -393,29 +400,29 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
   const send = (
     request: HttpClientRequest.HttpClientRequest,
     url: URL,
-    signal: AbortSignal,
+    scoped: AbortSignal | null,
     traced: boolean,
     prepared: PreparedBody
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
     // A request that adds no header sends the client's own headers value, whose wire lines
     // each pool has cached.
-    let headers = hasOwnKeys(request.headers)
-      ? Headers.merge(baseHeaders, Object.entries(request.headers))
-      : baseHeaders
+    let headers = baseHeaders
+    if (hasOwnKeys(request.headers)) {
+      // Checked here, so that the merged value is checked as a whole and not again.
+      const own = Headers.fromInput(Object.entries(request.headers))
+      if (Either.isLeft(own)) return Effect.fail(requestError(request, own.left))
+      headers = Headers.merge(baseHeaders, own.right)
+    }
     if (prepared.contentType !== null) headers = Headers.set(headers, "Content-Type", prepared.contentType)
     if (prepared.contentLength !== undefined) {
       headers = Headers.set(headers, "Content-Length", String(prepared.contentLength))
     }
     const finalizers = new Finalizers()
-    const options: ConnectionPool.UrlopenOptions = {
-      ...baseOptions,
-      headers,
-      body: prepared.body,
-      preloadContent: false
-    }
+    const options = new RequestOptions(baseOptions, headers, prepared.body)
     // One step decides both endings, uninterruptibly: a failure closes what was leased; a
-    // response whose body is all here lets go of everything now, any other gets its abort
-    // listener before anything can interrupt.
+    // response whose body is all here lets go of everything now; any other is released when
+    // its body has been read, when the Scope of `HttpClient.withScope` closes, or when it is
+    // collected unread.
     return Effect.uninterruptibleMask((restore) =>
       Effect.matchCauseEffect(restore(open(request.method, url.href, options, finalizers)), {
         onFailure: (cause) =>
@@ -428,34 +435,106 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
           if (whole !== null) {
             return Effect.zipRight(finalizers.close, respond(request, response, Effect.void, whole, traced))
           }
+          if (scoped?.aborted === true) {
+            return Effect.zipRight(finalizers.close, respond(request, response, finalizers.close, null, traced))
+          }
           const onAbort = () => {
             Effect.runFork(finalizers.close)
           }
+          scoped?.addEventListener("abort", onAbort, { once: true })
           const release = Effect.suspend(() => {
-            signal.removeEventListener("abort", onAbort)
+            scoped?.removeEventListener("abort", onAbort)
+            unread.unregister(finalizers)
             return finalizers.close
           })
-          if (signal.aborted) return Effect.zipRight(release, respond(request, response, release, null, traced))
-          signal.addEventListener("abort", onAbort, { once: true })
-          return respond(request, response, release, null, traced)
+          return Effect.tap(respond(request, response, release, null, traced), (result) => {
+            unread.register(result, finalizers, finalizers)
+          })
         }
       })
     )
   }
 
-  return PlatformHttpClient.make((request, url, signal, fiber) => {
-    // httpool's own span attributes go only to a span a real tracer records.
-    const traced = fiber.getFiberRef(FiberRef.currentTracerEnabled) && fiber.currentTracer !== nativeTracer()
+  const start = (
+    request: HttpClientRequest.HttpClientRequest,
+    url: URL,
+    scoped: AbortSignal | null,
+    traced: boolean
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
     const prepared = prepareBody(request)
-    const sent = Effect.isEffect(prepared)
-      ? Effect.flatMap(prepared, (body) => send(request, url, signal, traced, body))
-      : send(request, url, signal, traced, prepared)
-    // @effect/platform's span has url.full with the URL's user and password: replace it.
-    return url.username === "" && url.password === ""
-      ? sent
-      : Effect.zipRight(Effect.annotateCurrentSpan("url.full", redactUrl(url.href)), sent)
-  })
+    return Effect.isEffect(prepared)
+      ? Effect.flatMap(prepared, (body) => send(request, url, scoped, traced, body))
+      : send(request, url, scoped, traced, prepared)
+  }
+
+  // What @effect/platform's `HttpClient.make` does around a request, without what httpool
+  // does itself: no AbortController per request (interruption, a body read to its end and
+  // an unread response collected all release the connection here) and no wrapper around
+  // each response. Its span, its attributes and trace propagation are the same.
+  const execute = (
+    request: HttpClientRequest.HttpClientRequest,
+    fiber: Fiber.RuntimeFiber<unknown, unknown>
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
+    const made = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+    if (made._tag === "Left") {
+      return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: made.left }))
+    }
+    const url = made.right
+    const scoped = scopedRequests.get(request)?.signal ?? null
+    if (
+      !fiber.getFiberRef(FiberRef.currentTracerEnabled) ||
+      fiber.getFiberRef(PlatformHttpClient.currentTracerDisabledWhen)(request)
+    ) {
+      return start(request, url, scoped, false)
+    }
+    // httpool's own span attributes go only to a span a real tracer records.
+    const traced = fiber.currentTracer !== nativeTracer()
+    const name = Context.get(fiber.currentContext, PlatformHttpClient.SpanNameGenerator)(request)
+    return Effect.useSpan(name, { kind: "client", captureStackTrace: false }, (span) => {
+      span.attribute("http.request.method", request.method)
+      span.attribute("server.address", url.origin)
+      if (url.port !== "") span.attribute("server.port", +url.port)
+      // Without the URL's user and password, unlike @effect/platform's own span.
+      span.attribute("url.full", url.username === "" && url.password === "" ? url.toString() : redactUrl(url.href))
+      span.attribute("url.path", url.pathname)
+      span.attribute("url.scheme", url.protocol.slice(0, -1))
+      const query = url.search.slice(1)
+      if (query !== "") span.attribute("url.query", query)
+      const redactedNames = fiber.getFiberRef(PlatformHeaders.currentRedactedNames)
+      const requestHeaders = PlatformHeaders.redact(request.headers, redactedNames)
+      for (const name in requestHeaders) span.attribute(`http.request.header.${name}`, String(requestHeaders[name]))
+      const sent = fiber.getFiberRef(PlatformHttpClient.currentTracerPropagation)
+        ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
+        : request
+      return Effect.tap(Effect.withParentSpan(start(sent, url, scoped, traced), span), (response) => {
+        span.attribute("http.response.status_code", response.status)
+        const responseHeaders = PlatformHeaders.redact(response.headers, redactedNames)
+        for (const name in responseHeaders) {
+          span.attribute(`http.response.header.${name}`, String(responseHeaders[name]))
+        }
+      })
+    })
+  }
+
+  return PlatformHttpClient.makeWith<HttpClientError.HttpClientError, never, HttpClientError.HttpClientError, never>(
+    (effect) => Effect.flatMap(effect, (request) => Effect.withFiberRuntime((fiber) => execute(request, fiber))),
+    Effect.succeed
+  )
 }
+
+/**
+ * The controllers @effect/platform's `HttpClient.withScope` gives requests, aborted when their
+ * Scope closes: its own map, found by the key it is registered under.
+ */
+const scopedRequests: WeakMap<HttpClientRequest.HttpClientRequest, AbortController> = globalValue(
+  "@effect/platform/HttpClient/scopedRequests",
+  () => new WeakMap()
+)
+
+/** A response whose body is never read gives its connection back when it is collected. */
+const unread = new FinalizationRegistry<Finalizers>((finalizers) => {
+  Effect.runFork(finalizers.close)
+})
 
 /** Effect's built-in tracer, whose spans nobody exports: httpool annotates no span of it. */
 let native: Tracer.Tracer | undefined
@@ -481,6 +560,25 @@ const openWith = (manager: PoolManager.Service) => {
         Scope.extend(manager.urlopen(method, url, { ...options, preloadContent: false }), scope)
       )
     )
+}
+
+/** The options of one request: the client's, its headers and body, streamed. A class, not a spread literal. */
+class RequestOptions implements ConnectionPool.UrlopenOptions {
+  readonly redirect?: boolean
+  readonly retries?: Retry.Input
+  readonly timeout?: Timeout.Input
+  readonly decodeContent?: boolean
+  readonly preloadContent = false
+  constructor(
+    base: ConnectionPool.UrlopenOptions,
+    readonly headers: Headers.Headers,
+    readonly body: ConnectionPool.Body
+  ) {
+    if (base.redirect !== undefined) this.redirect = base.redirect
+    if (base.retries !== undefined) this.retries = base.retries
+    if (base.timeout !== undefined) this.timeout = base.timeout
+    if (base.decodeContent !== undefined) this.decodeContent = base.decodeContent
+  }
 }
 
 /**

@@ -128,8 +128,22 @@ export const make = (settings: Settings): loop.Exchanger => {
   const { leases, metrics, counters, pool } = settings
   const defaults = limitsOf(settings.timeout, settings.poolTimeout)
 
+  // The limits of the last timeouts asked for: a client that passes its own on every call
+  // (the HttpClient layer does) passes the same values.
+  let lastTimeout: loop.Call["opts"]["timeout"]
+  let lastPoolTimeout: loop.Call["opts"]["poolTimeout"]
+  let lastLimits: Either.Either<Limits, HttpoolError> | undefined
   const limitsFor = (opts: loop.Call["opts"]): Either.Either<Limits, HttpoolError> => {
     if (opts.timeout === undefined && opts.poolTimeout === undefined) return Either.right(defaults)
+    if (lastLimits !== undefined && opts.timeout === lastTimeout && opts.poolTimeout === lastPoolTimeout) {
+      return lastLimits
+    }
+    lastTimeout = opts.timeout
+    lastPoolTimeout = opts.poolTimeout
+    lastLimits = limitsOfCall(opts)
+    return lastLimits
+  }
+  const limitsOfCall = (opts: loop.Call["opts"]): Either.Either<Limits, HttpoolError> => {
     let timeout = settings.timeout
     if (opts.timeout !== undefined) {
       const given = Timeout.from(opts.timeout, settings.timeout)
@@ -148,6 +162,7 @@ export const make = (settings: Settings): loop.Exchanger => {
     readonly hostLine: string
     readonly lists: [WireHeaders | undefined, WireHeaders | undefined]
   } | null = null
+  let lastUncached: Headers.Headers | null = null
   const wireFor = (outgoing: loop.Outgoing, chunked: boolean) => {
     const { method, hostLine } = outgoing
     const headers =
@@ -157,6 +172,13 @@ export const make = (settings: Settings): loop.Exchanger => {
       return wireHeaders(headers, method, prepared, chunked, hostLine)
     }
     if (wireCache === null || wireCache.headers !== outgoing.headers || wireCache.hostLine !== hostLine) {
+      // A headers value met once (a request's own, say with a trace header) is not cached:
+      // only one met twice in a row replaces the cache.
+      if (outgoing.headers !== lastUncached) {
+        lastUncached = outgoing.headers
+        return wireHeaders(headers, method, prepared, chunked, hostLine)
+      }
+      lastUncached = null
       wireCache = { headers: outgoing.headers, hostLine, lists: [undefined, undefined] }
     }
     const slot = METHODS_NOT_EXPECTING_BODY.has(method) ? 0 : 1
