@@ -20,6 +20,8 @@ import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import * as fs from "node:fs"
 import { Readable } from "node:stream"
+import * as v8 from "node:v8"
+import * as vm from "node:vm"
 import * as NodeHttpClient from "../src/NodeHttpClient.js"
 import * as Docs from "./docs/httpClient.js"
 import * as Proxy from "./utils/proxy.js"
@@ -71,6 +73,20 @@ const headerValue = (raw: ReadonlyArray<string>, name: string): string | undefin
   for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === name.toLowerCase()) return raw[i + 1]
   return undefined
 }
+
+/** Node's `gc`, which the test process is not started with: enabled at run time. */
+const gc: () => void = (() => {
+  v8.setFlagsFromString("--expose-gc")
+  return vm.runInNewContext("gc") as () => void
+})()
+
+/** Full collections, each followed by a turn of the loop in which finalizers run. */
+const collectGarbage = Effect.promise(async () => {
+  for (let i = 0; i < 3; i++) {
+    gc()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+})
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0
 
@@ -568,6 +584,22 @@ describe("HttpClient over httpool only", () => {
               Effect.map(HttpClient.withScope(client).get(server.url), (r) => r.status)
             )
             expect(status).toBe(200)
+            yield* server.waitForOpenSockets(0)
+          })
+        )
+      })
+    )
+
+    it.scopedLive("an unread response is closed when it is garbage collected", () =>
+      Effect.gen(function* () {
+        const { handler } = Servers.streamed(4 * 1024 * 1024)
+        const server = yield* Servers.http(handler)
+        yield* run((client) =>
+          Effect.gen(function* () {
+            const status = yield* Effect.map(client.get(server.url), (r) => r.status)
+            expect(status).toBe(200)
+            // Nothing refers to the response any more: once it is collected, its connection closes.
+            yield* collectGarbage
             yield* server.waitForOpenSockets(0)
           })
         )
