@@ -5,12 +5,17 @@
 //
 //   node packages/bench/prof/sockets.mjs              # W=httpool (default) or undici
 //   N=4000 node --cpu-prof packages/bench/prof/sockets.mjs
+//   W=floor C=64 node packages/bench/prof/sockets.mjs   # C: concurrency (16)
+//
+// W=floor is the least an Effect client over undici can do: one Effect.async per request
+// around Client.dispatch, the connection taken and given back in the handler's callbacks.
 import * as PoolManager from "@httpool/core/PoolManager"
 import * as NodePoolManager from "@httpool/node/NodePoolManager"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { constants, PerformanceObserver } from "node:perf_hooks"
 import { Client, Pool } from "undici"
 if (process.argv[2] === "server") {
   const http = await import("node:http")
@@ -110,12 +115,26 @@ if (process.argv[2] === "server") {
       )
   }
   await run(2000)
+  // Garbage collection during the run: young collections stay cheap while requests leave
+  // nothing behind; objects kept past them (promoted) make the old generation grow, and its
+  // full collections come often.
+  let gcMillis = 0
+  let majors = 0
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcMillis += entry.duration
+      if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++
+    }
+  })
+  observer.observe({ entryTypes: ["gc"] })
   const cpu = process.cpuUsage()
   const t = performance.now()
   await run(N)
   const used = process.cpuUsage(cpu)
+  await new Promise((resolve) => setImmediate(resolve))
+  observer.disconnect()
   console.log(
-    `${process.env.W ?? "httpool"} ${((used.user + used.system) / (N * C)).toFixed(1)} us CPU/req, ${((N * C) / ((performance.now() - t) / 1000)).toFixed(0)} req/s`
+    `${process.env.W ?? "httpool"} ${((used.user + used.system) / (N * C)).toFixed(1)} us CPU/req, ${((N * C) / ((performance.now() - t) / 1000)).toFixed(0)} req/s, GC ${((gcMillis * 1000) / (N * C)).toFixed(1)} us/req, ${majors} full collections`
   )
   child.kill()
   process.exit(0)
