@@ -4,6 +4,7 @@
 //
 //   node packages/bench/prof/stream.mjs              # W=both (default), httpool, undici
 //   PRELOAD=1 W=httpool node --cpu-prof packages/bench/prof/stream.mjs
+//   PRELOAD=1 C=4 node packages/bench/prof/stream.mjs   # four bodies at once
 import * as PoolManager from "@httpool/core/PoolManager"
 import * as NodePoolManager from "@httpool/node/NodePoolManager"
 import * as Effect from "effect/Effect"
@@ -28,16 +29,21 @@ if (process.argv[2] === "server") {
   const child = fork(fileURLToPath(import.meta.url), ["server"])
   const port = await new Promise((resolve) => child.once("message", resolve))
   const url = `http://127.0.0.1:${port}/`
+  /** Bodies read at once (`C`, default 1): the bench's 10 MiB scenarios read 4. */
+  const concurrency = Number(process.env.C ?? 1)
   const measure = async (name, once) => {
     for (let i = 0; i < 5; i++) await once()
     const cpu = process.cpuUsage()
     const started = performance.now()
-    for (let i = 0; i < rounds; i++) {
-      const length = await once()
-      if (length !== size) throw new Error(`${name}: ${length} bytes`)
+    const worker = async () => {
+      for (let i = 0; i < rounds; i++) {
+        const length = await once()
+        if (length !== size) throw new Error(`${name}: ${length} bytes`)
+      }
     }
+    await Promise.all(Array.from({ length: concurrency }, worker))
     const used = process.cpuUsage(cpu)
-    const mib = (rounds * size) / 1048576
+    const mib = (concurrency * rounds * size) / 1048576
     console.log(
       `${name}: ${((used.user + used.system) / mib).toFixed(0)} us CPU per MiB, ${(mib / ((performance.now() - started) / 1000)).toFixed(0)} MiB/s`
     )
