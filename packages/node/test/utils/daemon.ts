@@ -1,17 +1,20 @@
 /**
  * A Debian daemon (danted, squid, tinyproxy) as a scoped resource: found on PATH or in the sbin
  * directories, given a temp directory and a free 127.0.0.1 port, started in a process group
- * of its own (`detached`), ready once its port accepts a connection (or its own test says
- * so), and stopped by its process group when the Scope closes: SIGTERM, a bounded wait until
- * no process of the group is left (forked children linger as zombies for a moment), then
- * SIGKILL. Its directory is removed afterwards. A start that fails is retried on another
+ * of its own (`detached`), ready once what it printed or logged says so (checked whenever it
+ * prints or a file of its directory changes: no clock), and stopped by its process group when
+ * the Scope closes: SIGTERM, its own exit awaited, then a bounded wait until no process of the
+ * group is left (forked children are not ours to wait for, and linger as zombies for a moment),
+ * then SIGKILL. Its directory is removed afterwards. A start that fails is retried on another
  * port twice, then is a defect carrying the daemon's output.
  *
  * @example
  * const daemon = yield* Daemon.start({
  *   name: "danted",
  *   binary: Daemon.findBinary("danted")!,
- *   args: ({ dir, port }) => { fs.writeFileSync(...); return ["-f", path.join(dir, "d.conf")] }
+ *   args: ({ dir, port }) => { fs.writeFileSync(...); return ["-f", path.join(dir, "d.conf")] },
+ *   logs: ["danted.log"],
+ *   ready: (output) => (output.includes(" running") ? "ready" : "waiting")
  * })
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -70,11 +73,15 @@ export interface Spec {
   /** Files in `dir` whose text is appended to a failure's message (the daemon's log). */
   readonly logs?: ReadonlyArray<string>
   /**
-   * Whether it is up, from what it printed and logged so far (`output()`); `"fatal"` gives up
-   * on this port at once. Default: its port accepts a TCP connection (a probe the daemon
-   * sees; a daemon that logs every connection, such as squid, says so in its log instead).
+   * Whether it is up, from what it printed and logged so far (`output()`), checked whenever
+   * it prints or a file in its directory changes; `"fatal"` gives up on this port at once.
    */
-  readonly ready?: (output: string, port: number) => "ready" | "waiting" | "fatal"
+  readonly ready: (output: string, port: number) => "ready" | "waiting" | "fatal"
+  /**
+   * The signal that stops it (default SIGTERM, followed by SIGKILL when it does not end in 3 s);
+   * SIGKILL for a daemon whose orderly shutdown takes long and keeps nothing a test reads.
+   */
+  readonly stopSignal?: "SIGTERM" | "SIGKILL"
   /** Who owns the directory (a daemon that drops root privileges writes its files as that user). */
   readonly owner?: { readonly uid: number; readonly gid: number } | null
 }
@@ -108,7 +115,10 @@ const signalGroup = (pgid: number, signal: NodeJS.Signals) => {
   }
 }
 
-/** Polls every 20 ms until `done` or `ms` have passed; tells which. */
+/**
+ * Polls every 20 ms until `done` or `ms` have passed; tells which. Only for the processes of a
+ * group that are not our children (what a daemon forked): nothing tells us when they are gone.
+ */
 const waitUntil = (done: () => boolean, ms: number): Effect.Effect<boolean> =>
   Effect.gen(function* () {
     const deadline = Date.now() + ms
@@ -119,28 +129,67 @@ const waitUntil = (done: () => boolean, ms: number): Effect.Effect<boolean> =>
     return true
   })
 
-/** SIGTERM to the group, up to 3 s for it to be gone, then SIGKILL and up to 2 s more. Never fails. */
-const stopGroup = (pgid: number): Effect.Effect<void> =>
+/** Waits for the child's exit event, up to `ms`; tells whether it exited. */
+const exitOf = (child: ChildProcess, ms: number): Effect.Effect<boolean> =>
+  Effect.async<boolean>((resume) => {
+    if (exited(child)) return resume(Effect.succeed(true))
+    const onExit = () => resume(Effect.succeed(true))
+    child.once("exit", onExit)
+    return Effect.sync(() => child.off("exit", onExit))
+  }).pipe(Effect.timeoutTo({ duration: ms, onSuccess: (done) => done, onTimeout: () => false }))
+
+/**
+ * `signal` (SIGTERM) to the group; up to 3 s for the daemon to exit and the rest of its group
+ * to be gone, then SIGKILL and up to 2 s more. Never fails.
+ */
+const stopGroup = (child: ChildProcess, pgid: number, signal: NodeJS.Signals = "SIGTERM"): Effect.Effect<void> =>
   Effect.gen(function* () {
-    signalGroup(pgid, "SIGTERM")
-    if (yield* waitUntil(() => !groupAlive(pgid), 3000)) return
+    signalGroup(pgid, signal)
+    const deadline = Date.now() + 3000
+    if ((yield* exitOf(child, 3000)) && (yield* waitUntil(() => !groupAlive(pgid), deadline - Date.now()))) return
     signalGroup(pgid, "SIGKILL")
+    yield* exitOf(child, 2000)
     yield* waitUntil(() => !groupAlive(pgid), 2000)
   }).pipe(Effect.catchAllCause(() => Effect.void))
 
-/** Whether something accepts TCP connections on 127.0.0.1:port (the probe closes at once). */
-const accepts = (port: number): Effect.Effect<boolean> =>
-  Effect.async<boolean>((resume) => {
-    const socket = net.connect({ host: "127.0.0.1", port })
-    socket.once("connect", () => {
-      socket.destroy()
-      resume(Effect.succeed(true))
-    })
-    socket.once("error", () => {
-      socket.destroy()
-      resume(Effect.succeed(false))
-    })
-  })
+/**
+ * Waits until `ready` says so, checked now and whenever the child prints, a file in `dir`
+ * changes or the child exits; up to 10 s. Gives the last state, or "exited".
+ */
+const readiness = (
+  child: ChildProcess,
+  dir: string,
+  check: () => "ready" | "waiting" | "fatal"
+): Effect.Effect<"ready" | "waiting" | "fatal" | "exited"> =>
+  Effect.async<"ready" | "waiting" | "fatal" | "exited">((resume) => {
+    let watcher: fs.FSWatcher | null = null
+    const stop = () => {
+      child.stdout?.off("data", recheck)
+      child.stderr?.off("data", recheck)
+      child.off("exit", onExit)
+      watcher?.close()
+    }
+    const finish = (state: "ready" | "fatal" | "exited") => {
+      stop()
+      resume(Effect.succeed(state))
+    }
+    function recheck() {
+      const state = check()
+      if (state !== "waiting") finish(state)
+    }
+    function onExit() {
+      finish(check() === "ready" ? "ready" : "exited")
+    }
+    child.stdout?.on("data", recheck)
+    child.stderr?.on("data", recheck)
+    child.once("exit", onExit)
+    watcher = fs.watch(dir, recheck)
+    // What it wrote before the watch began.
+    recheck()
+    return Effect.sync(stop)
+  }).pipe(
+    Effect.timeoutTo({ duration: "10 seconds", onSuccess: (state) => state, onTimeout: () => "waiting" as const })
+  )
 
 const readText = (file: string): string => {
   try {
@@ -184,21 +233,11 @@ const launch = (spec: Spec, dir: string): Effect.Effect<Running, string> =>
     // If the test process dies without closing the Scope, the daemon must not outlive it.
     const killOnExit = () => signalGroup(pid, "SIGKILL")
     process.once("exit", killOnExit)
-    const check = spec.ready
-    const isReady: Effect.Effect<"ready" | "waiting" | "fatal"> =
-      check === undefined
-        ? Effect.map(accepts(port), (up) => (up ? "ready" : "waiting"))
-        : Effect.sync(() => check(output(), port))
-    const deadline = Date.now() + 10_000
-    while (true) {
-      const state = yield* isReady
-      if (state === "ready") break
-      if (state === "fatal" || exited(child) || Date.now() > deadline) {
-        yield* stopGroup(pid)
-        process.off("exit", killOnExit)
-        return yield* Effect.fail(`${spec.name} did not start on 127.0.0.1:${port} (${state})\n${output()}`)
-      }
-      yield* Effect.sleep("20 millis")
+    const state = yield* readiness(child, dir, () => spec.ready(output(), port))
+    if (state !== "ready") {
+      yield* stopGroup(child, pid)
+      process.off("exit", killOnExit)
+      return yield* Effect.fail(`${spec.name} did not start on 127.0.0.1:${port} (${state})\n${output()}`)
     }
     return { child, pid, port, output, killOnExit }
   })
@@ -220,9 +259,9 @@ export const start = (spec: Spec): Effect.Effect<Daemon, never, Scope.Scope> =>
         Effect.retry({ times: 2 }),
         Effect.orDieWith((message) => new Error(message))
       ),
-      ({ pid, killOnExit }) =>
+      ({ child, pid, killOnExit }) =>
         Effect.zipRight(
-          stopGroup(pid),
+          stopGroup(child, pid, spec.stopSignal),
           Effect.sync(() => process.off("exit", killOnExit))
         )
     )
