@@ -116,8 +116,9 @@ const signalGroup = (pgid: number, signal: NodeJS.Signals) => {
 }
 
 /**
- * Polls every 20 ms until `done` or `ms` have passed; tells which. Only for the processes of a
- * group that are not our children (what a daemon forked): nothing tells us when they are gone.
+ * Polls every 20 ms until `done` or `ms` have passed; tells which. Only where nothing tells
+ * us: the processes of a group that are not our children (what a daemon forked), a socket
+ * that starts listening.
  */
 const waitUntil = (done: () => boolean, ms: number): Effect.Effect<boolean> =>
   Effect.gen(function* () {
@@ -151,6 +152,26 @@ const stopGroup = (child: ChildProcess, pgid: number, signal: NodeJS.Signals = "
     yield* exitOf(child, 2000)
     yield* waitUntil(() => !groupAlive(pgid), 2000)
   }).pipe(Effect.catchAllCause(() => Effect.void))
+
+/**
+ * Whether something listens on 127.0.0.1:port (or any address) per /proc/net/tcp, without a
+ * connection the daemon would see; true where that file cannot be read (not Linux).
+ */
+const listensOn = (port: number): boolean => {
+  let table: string
+  try {
+    table = fs.readFileSync("/proc/net/tcp", "latin1")
+  } catch {
+    return true
+  }
+  const wanted = port.toString(16).toUpperCase().padStart(4, "0")
+  return table.split("\n").some((line) => {
+    const [, local = "", , state = ""] = line.trim().split(/\s+/)
+    return (
+      local.endsWith(`:${wanted}`) && (local.startsWith("0100007F") || local.startsWith("00000000")) && state === "0A"
+    )
+  })
+}
 
 /**
  * Waits until `ready` says so, checked now and whenever the child prints, a file in `dir`
@@ -233,7 +254,10 @@ const launch = (spec: Spec, dir: string): Effect.Effect<Running, string> =>
     // If the test process dies without closing the Scope, the daemon must not outlive it.
     const killOnExit = () => signalGroup(pid, "SIGKILL")
     process.once("exit", killOnExit)
-    const state = yield* readiness(child, dir, () => spec.ready(output(), port))
+    let state = yield* readiness(child, dir, () => spec.ready(output(), port))
+    // A daemon may say it accepts connections a turn of its loop before its socket listens
+    // (squid does), and nothing tells when it does: up to 2 s more, looking, not connecting.
+    if (state === "ready" && !(yield* waitUntil(() => listensOn(port), 2000))) state = "waiting"
     if (state !== "ready") {
       yield* stopGroup(child, pid)
       process.off("exit", killOnExit)
