@@ -1,5 +1,3 @@
-import * as http from "node:http"
-import * as net from "node:net"
 import { Metrics, PoolManager, ProxyManager } from "@httpool/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -7,13 +5,12 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
 import * as Scope from "effect/Scope"
-import { createProxy } from "proxy"
 import * as NodeConnector from "../src/NodeConnector.js"
 import * as Certs from "./utils/certs.js"
 import * as Fibers from "./utils/fibers.js"
 import * as Origins from "./utils/origins.js"
+import * as Proxy from "./utils/proxy.js"
 import * as Servers from "./utils/servers.js"
-import * as Watch from "./utils/watch.js"
 
 const gauge = (metric: Metrics.Gauge) => Effect.map(Metric.value(metric), (state) => state.value)
 
@@ -146,45 +143,10 @@ describe("maxTotalConnections", () => {
     Effect.gen(function* () {
       const certs = yield* Certs.certs
       const origins = yield* Effect.forEach(Array.from({ length: 6 }), () => Servers.https(Servers.echo))
-      // A real CONNECT proxy counting the sockets its clients keep open.
-      const proxy = yield* Effect.acquireRelease(
-        Effect.async<{
-          readonly server: http.Server
-          readonly open: () => number
-          readonly max: () => number
-          readonly watch: Watch.Watch
-        }>((resume) => {
-          const server = createProxy(http.createServer())
-          let open = 0
-          let max = 0
-          const watch = Watch.make(() => `${open} tunnels open`)
-          server.on("connection", (socket: net.Socket) => {
-            open++
-            max = Math.max(max, open)
-            let counted = true
-            const gone = () => {
-              if (counted) {
-                counted = false
-                open--
-                watch.changed()
-              }
-            }
-            socket.once("end", gone)
-            socket.once("close", gone)
-          })
-          server.listen(0, "127.0.0.1", () =>
-            resume(Effect.succeed({ server, open: () => open, max: () => max, watch }))
-          )
-        }),
-        ({ server }) =>
-          Effect.async<void>((resume) => {
-            server.closeAllConnections()
-            server.close(() => resume(Effect.void))
-          }).pipe(Effect.timeout("2 seconds"), Effect.ignore)
-      )
-      const port = (proxy.server.address() as net.AddressInfo).port
+      // A real CONNECT proxy, counting the sockets its clients keep open.
+      const proxy = yield* Proxy.start()
       const scope = yield* Scope.make()
-      const manager = yield* ProxyManager.make(`http://127.0.0.1:${port}`, {
+      const manager = yield* ProxyManager.make(proxy.url, {
         maxTotalConnections: 2,
         connectionPoolKw: { caCerts: certs.ca.certPath }
       }).pipe(Scope.extend(scope), Effect.provide(NodeConnector.layer))
@@ -194,7 +156,7 @@ describe("maxTotalConnections", () => {
       // closed first, so the proxy never holds more than 2 of its clients' sockets.
       const sequential = yield* Effect.forEach([...origins, ...origins], get)
       expect(sequential).toEqual(Array.from({ length: 12 }, () => 200))
-      expect(proxy.max()).toBe(2)
+      expect(proxy.maxOpenClients()).toBe(2)
       // Six at once through two tunnels: they wait their turn and all complete. (Several
       // tunnels replaced in one turn of the event loop can reach this same-process proxy's
       // accept before the end of the ones closed for them, so its count is read above only.)
@@ -202,7 +164,7 @@ describe("maxTotalConnections", () => {
       expect(concurrent).toEqual(Array.from({ length: 12 }, () => 200))
       expect(yield* gauge(Metrics.connectionLimitOpen)).toBe(2)
       yield* Scope.close(scope, Exit.void)
-      yield* proxy.watch.until(() => proxy.open() === 0, "every tunnel is closed")
+      yield* proxy.waitUntil(() => proxy.openClients() === 0, "every tunnel is closed")
     })
   )
 })

@@ -267,6 +267,44 @@ export const raw = (
   ).pipe(Effect.map(({ rawServer }) => rawServer))
 }
 
+/** A raw server that reads HTTP requests (see `rawHttp`). */
+export interface RawHttpServer extends RawServer {
+  /** Whole requests read so far, over every socket. */
+  readonly requestsRead: () => number
+}
+
+/**
+ * A raw TCP server that reads whole requests (a head, and a Content-Length body) and calls
+ * `answer` for each with its socket, its head and its ordinal number on that socket; what to
+ * write back (or not), and whether to close, is `answer`'s.
+ */
+export const rawHttp = (
+  answer: (socket: net.Socket, head: string, index: number) => void,
+  options: { readonly host?: LoopbackHost } = {}
+): Effect.Effect<RawHttpServer, never, Scope.Scope> => {
+  let read = 0
+  return Effect.map(
+    raw((socket) => {
+      let buffer = Buffer.alloc(0)
+      let index = 0
+      socket.on("data", (chunk: Buffer) => {
+        buffer = Buffer.concat([buffer, chunk])
+        for (;;) {
+          const end = buffer.indexOf("\r\n\r\n")
+          if (end < 0) return
+          const head = buffer.subarray(0, end).toString("latin1")
+          const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0)
+          if (buffer.length < end + 4 + length) return
+          buffer = buffer.subarray(end + 4 + length)
+          read++
+          answer(socket, head, index++)
+        }
+      })
+    }, options),
+    (server) => ({ ...server, requestsRead: () => read })
+  )
+}
+
 /**
  * A port on 127.0.0.1 where nothing listens (it was bound, then released), for
  * connection-refused cases.
