@@ -19,8 +19,9 @@ import projects from "./vitest.workspace.js"
  * vitest recycles them between projects, and the second end of the same worker fails the run
  * with "Terminating worker thread".
  *
- * Measured on the 2-core machine (user+sys CPU time of `npm test`): 148 s with a fresh process
- * per file, 89 s with shared threads, and less once the 2,000-origin run moved to `stress`.
+ * Measured on the 2-core machine, back to back while other work kept its load at 5 to 7:
+ * `npm test` took 124 s (156 s of CPU time) with a fresh process for every file and four of
+ * them at once, 42 s (74 s of CPU time) as it is now (with the 2,000-origin run in `stress`).
  */
 const workers = Math.max(3, availableParallelism())
 
