@@ -97,14 +97,35 @@ export interface Daemon {
 
 const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null
 
-/** Whether any process of the group `pgid` is left (a zombie counts). */
+/**
+ * Whether a process of the group `pgid` is still running. A zombie does not count: it holds
+ * no socket, and the children a daemon forked wait as zombies until whoever inherited them
+ * reaps them (in a container that can take seconds). Read from /proc; where it cannot be
+ * read, any process of the group counts.
+ */
 const groupAlive = (pgid: number): boolean => {
+  let pids: Array<string>
   try {
-    process.kill(-pgid, 0)
-    return true
+    pids = fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name))
   } catch {
-    return false
+    try {
+      process.kill(-pgid, 0)
+      return true
+    } catch {
+      return false
+    }
   }
+  return pids.some((pid) => {
+    let stat: string
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, "latin1")
+    } catch {
+      return false
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return Number(pgrp) === pgid && state !== "Z" && state !== "X"
+  })
 }
 
 const signalGroup = (pgid: number, signal: NodeJS.Signals) => {
