@@ -195,6 +195,20 @@ const listensOn = (port: number): boolean => {
 }
 
 /**
+ * Calls `changed` whenever a file in `dir` changes (inotify); where a watch cannot be had (the
+ * system's limit of watches reached), every 20 ms instead. Gives the function that stops it.
+ */
+export const watchDir = (dir: string, changed: () => void): (() => void) => {
+  try {
+    const watcher = fs.watch(dir, () => changed())
+    return () => watcher.close()
+  } catch {
+    const timer = setInterval(changed, 20)
+    return () => clearInterval(timer)
+  }
+}
+
+/**
  * Waits until `ready` says so, checked now and whenever the child prints, a file in `dir`
  * changes or the child exits; up to 10 s. Gives the last state, or "exited".
  */
@@ -204,12 +218,12 @@ const readiness = (
   check: () => "ready" | "waiting" | "fatal"
 ): Effect.Effect<"ready" | "waiting" | "fatal" | "exited"> =>
   Effect.async<"ready" | "waiting" | "fatal" | "exited">((resume) => {
-    let watcher: fs.FSWatcher | null = null
+    let stopWatching = () => {}
     const stop = () => {
       child.stdout?.off("data", recheck)
       child.stderr?.off("data", recheck)
       child.off("exit", onExit)
-      watcher?.close()
+      stopWatching()
     }
     const finish = (state: "ready" | "fatal" | "exited") => {
       stop()
@@ -220,12 +234,12 @@ const readiness = (
       if (state !== "waiting") finish(state)
     }
     function onExit() {
-      finish(check() === "ready" ? "ready" : "exited")
+      finish("exited")
     }
     child.stdout?.on("data", recheck)
     child.stderr?.on("data", recheck)
     child.once("exit", onExit)
-    watcher = fs.watch(dir, recheck)
+    stopWatching = watchDir(dir, recheck)
     // What it wrote before the watch began.
     recheck()
     return Effect.sync(stop)

@@ -183,16 +183,17 @@ export const start: Effect.Effect<Option.Option<Squid>, never, Scope.Scope> = Ef
     accessLog,
     waitForAccessLog: (n, timeout = "5 seconds") =>
       Effect.async<ReadonlyArray<AccessLogLine>>((resume) => {
+        let done = false
         const check = () => {
           const lines = parseAccessLog(readText(path.join(dir, "access.log")))
-          if (lines.length < n) return false
-          watcher.close()
+          if (done || lines.length < n) return
+          done = true
+          stop()
           resume(Effect.succeed(lines))
-          return true
         }
-        const watcher = fs.watch(dir, check)
+        const stop = Daemon.watchDir(dir, check)
         check()
-        return Effect.sync(() => watcher.close())
+        return Effect.sync(stop)
       }).pipe(
         Effect.timeoutFail({
           duration: timeout,
