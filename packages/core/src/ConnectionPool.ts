@@ -260,6 +260,10 @@ export interface RequestOptions extends UrlopenOptions {
  * the union: a `Response` or a `StreamingResponse` (tell them apart with
  * `Response.isStreamingResponse`), in a Scope in case it streams.
  *
+ * A literal `retries: false` (retries and redirects off) takes `MaxRetryError` out of `E`:
+ * such a call fails with the error itself, and a redirect or a retryable status is returned
+ * as the response. Any other `retries` (a policy, a count, a forwarded value) keeps `E`.
+ *
  * @example
  * import { ConnectionPool, PoolManager } from "@httpool/core"
  * import { Effect } from "effect"
@@ -268,10 +272,31 @@ export interface RequestOptions extends UrlopenOptions {
  * const get = (url: string, options?: ConnectionPool.RequestOptions) =>
  *   Effect.flatMap(PoolManager.PoolManager, (manager) => manager.request("GET", url, options))
  *
+ * // retries off: a refused connection fails as itself, never as a MaxRetryError
+ * const once = (url: string) =>
+ *   Effect.flatMap(PoolManager.PoolManager, (manager) => manager.request("GET", url, { retries: false })).pipe(
+ *     Effect.catchTag("NewConnectionError", () => Effect.succeed(null))
+ *   )
+ *
  * @since 0.1.0
  * @category models
  */
 export interface RequestMethod<O, E = HttpoolError> {
+  (
+    method: string,
+    url: string,
+    options: O & { readonly preloadContent: false; readonly retries: false }
+  ): Effect.Effect<Response.StreamingResponse, Exclude<E, MaxRetryError>, Scope.Scope>
+  (
+    method: string,
+    url: string,
+    options: O & { readonly preloadContent?: true; readonly retries: false }
+  ): Effect.Effect<Response.Response, Exclude<E, MaxRetryError>>
+  (
+    method: string,
+    url: string,
+    options: O & { readonly preloadContent?: boolean; readonly retries: false }
+  ): Effect.Effect<Response.Response | Response.StreamingResponse, Exclude<E, MaxRetryError>, Scope.Scope>
   (
     method: string,
     url: string,

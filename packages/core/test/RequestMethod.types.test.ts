@@ -2,9 +2,10 @@
 // Forwarding a `RequestOptions` value, or a `preloadContent` that is a plain boolean, used to
 // fail overload resolution (TS2769).
 import { describe, expect, expectTypeOf, it } from "@effect/vitest"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as ConnectionPool from "../src/ConnectionPool.js"
+import type * as Errors from "../src/Errors.js"
 import type * as PoolManager from "../src/PoolManager.js"
 import * as Response from "../src/Response.js"
 
@@ -35,6 +36,41 @@ describe("RequestMethod", () => {
     expectTypeOf(streamed).returns.toEqualTypeOf<
       Effect.Effect<Response.StreamingResponse, PoolManager.UrlopenError, Scope.Scope>
     >()
+  })
+
+  it("retries: false takes MaxRetryError out of the channel; other or forwarded retries keep it", () => {
+    type WithoutMax = Exclude<PoolManager.UrlopenError, Errors.MaxRetryError>
+    const preloaded = (manager: Manager) => manager.request("GET", "/", { retries: false, timeout: 1 })
+    const streamed = (manager: Manager) => manager.request("GET", "/", { retries: false, preloadContent: false })
+    const withFlag = (manager: Manager, preloadContent: boolean) =>
+      manager.request("GET", "/", { retries: false, preloadContent })
+    const onPool = (pool: ConnectionPool.ConnectionPool) => pool.urlopen("GET", "/", { retries: false })
+    expectTypeOf(preloaded).returns.toEqualTypeOf<Effect.Effect<Response.Response, WithoutMax>>()
+    expectTypeOf(streamed).returns.toEqualTypeOf<Effect.Effect<Response.StreamingResponse, WithoutMax, Scope.Scope>>()
+    expectTypeOf(withFlag).returns.toEqualTypeOf<
+      Effect.Effect<Response.Response | Response.StreamingResponse, WithoutMax, Scope.Scope>
+    >()
+    expectTypeOf(onPool).returns.toEqualTypeOf<
+      Effect.Effect<Response.Response, Exclude<ConnectionPool.UrlopenError, Errors.MaxRetryError>>
+    >()
+    // the cause is caught by its own tag; a handler for MaxRetryError does not compile
+    const refused = (manager: Manager) =>
+      manager
+        .request("GET", "/", { retries: false })
+        .pipe(Effect.catchTag("NewConnectionError", (error) => Effect.succeed(error.message)))
+    expectTypeOf(refused).returns.toEqualTypeOf<
+      Effect.Effect<Response.Response | string, Exclude<WithoutMax, Errors.NewConnectionError>>
+    >()
+    const maxRetry = (manager: Manager) =>
+      // @ts-expect-error MaxRetryError is not in the channel of a call with retries off
+      manager.request("GET", "/", { retries: false }).pipe(Effect.catchTag("MaxRetryError", () => Effect.void))
+    expect(typeof maxRetry).toBe("function")
+    // a policy, a count or a forwarded value keeps MaxRetryError
+    const counted = (manager: Manager) => manager.request("GET", "/", { retries: 0 })
+    const forwarded = (manager: Manager, retries: ConnectionPool.RequestOptions["retries"]) =>
+      manager.request("GET", "/", { retries })
+    expectTypeOf(counted).returns.toEqualTypeOf<Effect.Effect<Response.Response, PoolManager.UrlopenError>>()
+    expectTypeOf(forwarded).returns.toEqualTypeOf<Effect.Effect<Response.Response, PoolManager.UrlopenError>>()
   })
 
   it("tells the two kinds of response apart", () => {

@@ -31,7 +31,7 @@ interface Server {
   readonly requests: Array<Seen>
   /** TCP connections open now. */
   readonly openSockets: () => number
-  /** Waits (polling, up to 5 s) until `openSockets()` is `n`. */
+  /** Waits (on the sockets' close events, up to 5 s) until `openSockets()` is `n`. */
   readonly waitForOpenSockets: (n: number) => Effect.Effect<void>
 }
 
@@ -67,6 +67,11 @@ const server = (name: string) =>
       const requests: Array<Seen> = []
       const dropped = new Set<string>()
       let open = 0
+      // Checked whenever a socket opens or closes: what waitForOpenSockets waits on.
+      const waiters = new Set<() => void>()
+      const changed = () => {
+        for (const waiter of waiters) waiter()
+      }
       const s = http.createServer((req, res) => {
         const chunks: Array<Buffer> = []
         req.on("data", (chunk: Buffer) => chunks.push(chunk))
@@ -82,15 +87,26 @@ const server = (name: string) =>
       })
       s.on("connection", (socket) => {
         open++
-        socket.on("close", () => open--)
+        changed()
+        socket.on("close", () => {
+          open--
+          changed()
+        })
       })
       s.listen(0, "127.0.0.1", () => {
         const { port } = s.address() as AddressInfo
         const openSockets = () => open
         const waitForOpenSockets = (n: number): Effect.Effect<void> =>
-          Effect.suspend(() =>
-            open === n ? Effect.void : Effect.zipRight(Effect.sleep(10), waitForOpenSockets(n))
-          ).pipe(
+          Effect.async<void>((resume) => {
+            if (open === n) return resume(Effect.void)
+            const waiter = () => {
+              if (open !== n) return
+              waiters.delete(waiter)
+              resume(Effect.void)
+            }
+            waiters.add(waiter)
+            return Effect.sync(() => waiters.delete(waiter))
+          }).pipe(
             Effect.timeoutFail({
               duration: "5 seconds",
               onTimeout: () => new Error(`${open} sockets open, expected ${n}`)

@@ -19,11 +19,11 @@
  * @since 0.1.0
  */
 import type * as PlatformHttpClient from "@effect/platform/HttpClient"
-import * as HttpClient from "@httpool/core/HttpClient"
+import type * as HttpClient from "@httpool/core/HttpClient"
 import type * as Errors from "@httpool/core/Errors"
-import type * as PoolManager from "@httpool/core/PoolManager"
 import type * as ProxyManager from "@httpool/core/ProxyManager"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
+import { clientDefaults, withClient } from "./internal/layers.js"
 import * as NodePoolManager from "./NodePoolManager.js"
 import * as NodeProxyManager from "./NodeProxyManager.js"
 
@@ -63,25 +63,7 @@ export const defaults: {
   readonly maxsize: number
   /** `"gzip, deflate, br"`: what `NodeContentDecoder` decodes. The core adapter's default is `identity`. */
   readonly acceptEncoding: string
-} = { maxsize: 10, acceptEncoding: "gzip, deflate, br" }
-
-const split = <O extends HttpClient.Options & { readonly connectionPoolKw?: PoolManager.ConnectionPoolKw | undefined }>(
-  options: O
-): { readonly client: HttpClient.Options; readonly manager: Omit<O, keyof HttpClient.Options> } => {
-  const { followRedirects, retries, timeout, decodeContent, acceptEncoding, ...rest } = options
-  const client: { -readonly [K in keyof HttpClient.Options]: HttpClient.Options[K] } = {
-    acceptEncoding: acceptEncoding === undefined ? defaults.acceptEncoding : acceptEncoding
-  }
-  if (followRedirects !== undefined) client.followRedirects = followRedirects
-  if (retries !== undefined) client.retries = retries
-  if (timeout !== undefined) client.timeout = timeout
-  if (decodeContent !== undefined) client.decodeContent = decodeContent
-  const manager = {
-    ...rest,
-    connectionPoolKw: { maxsize: defaults.maxsize, ...rest.connectionPoolKw }
-  } as Omit<O, keyof HttpClient.Options>
-  return { client, manager }
-}
+} = clientDefaults
 
 /**
  * Provides @effect/platform's `HttpClient` over a `NodePoolManager` of its own, closed with
@@ -101,8 +83,7 @@ export function layer(
 ): Layer.Layer<PlatformHttpClient.HttpClient>
 export function layer(options: Options): Layer.Layer<PlatformHttpClient.HttpClient, Errors.ValueError>
 export function layer(options: Options = {}): Layer.Layer<PlatformHttpClient.HttpClient, Errors.ValueError> {
-  const { client, manager } = split(options)
-  return HttpClient.layer(client).pipe(Layer.provide(NodePoolManager.layer(manager)))
+  return withClient(options, NodePoolManager.layer)
 }
 
 /**
@@ -124,8 +105,7 @@ export function layerProxy(
   proxyUrl: string,
   options: ProxyOptions = {}
 ): Layer.Layer<PlatformHttpClient.HttpClient, ProxyManager.ProxyConfigError | Errors.ValueError> {
-  const { client, manager } = split(options)
-  return HttpClient.layer(client).pipe(Layer.provide(NodeProxyManager.layer(proxyUrl, manager)))
+  return withClient(options, (manager) => NodeProxyManager.layer(proxyUrl, manager))
 }
 
 /**
@@ -145,6 +125,5 @@ export function layerFromEnv(
 export function layerFromEnv(
   options: ProxyOptions = {}
 ): Layer.Layer<PlatformHttpClient.HttpClient, ProxyManager.ProxyConfigError | Errors.ValueError> {
-  const { client, manager } = split(options)
-  return HttpClient.layer(client).pipe(Layer.provide(NodeProxyManager.layerFromEnv(manager)))
+  return withClient(options, NodeProxyManager.layerFromEnv)
 }

@@ -2,7 +2,7 @@
 // PoolManager.ConnectionFromError happens, against real loopback peers; the type of each
 // failure is the method's declared error channel (ErrorChannels.types.test.ts in core pins
 // the channels themselves).
-import { ConnectionPool, PoolManager, type Response } from "@httpool/core"
+import { ConnectionPool, type Errors, PoolManager, type Response } from "@httpool/core"
 import { describe, expect, expectTypeOf, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -182,6 +182,41 @@ describe("PoolManager.UrlopenError: a manager's request methods", () => {
         expect(target.requests.length).toBe(1)
       })
     )
+  )
+})
+
+describe("retries: false, whose type leaves MaxRetryError out", () => {
+  it.scopedLive(
+    "nothing ends in MaxRetryError: errors come as themselves, redirects and retryable statuses as responses",
+    () =>
+      provide(
+        Effect.gen(function* () {
+          const looping = yield* Servers.http((_req, res) => {
+            res.writeHead(302, { Location: "/again" })
+            res.end()
+          })
+          const busy = yield* Servers.http((_req, res) => {
+            res.writeHead(503, { "Retry-After": "0", "Content-Length": 4 })
+            res.end("busy")
+          })
+          const port = yield* Servers.closedPort
+          const manager = yield* PoolManager.make({
+            connectionPoolKw: { retries: { total: 3, statusForcelist: [503], backoffFactor: 0 } }
+          })
+          const refused = manager.request("GET", `http://127.0.0.1:${port}/`, { retries: false })
+          expectTypeOf(refused).toEqualTypeOf<
+            Effect.Effect<Response.Response, Exclude<PoolManager.UrlopenError, Errors.MaxRetryError>>
+          >()
+          expect(yield* tagOf(refused)).toBe("NewConnectionError")
+          expect((yield* manager.request("GET", `${looping.url}/`, { retries: false })).status).toBe(302)
+          expect((yield* manager.request("GET", `${busy.url}/`, { retries: false })).status).toBe(503)
+          expect(looping.requests.length).toBe(1)
+          expect(busy.requests.length).toBe(1)
+          // the same calls with the manager's policy end in MaxRetryError
+          expect(yield* tagOf(manager.request("GET", `${busy.url}/`))).toBe("MaxRetryError")
+          expect(yield* tagOf(manager.request("GET", `${looping.url}/`))).toBe("MaxRetryError")
+        })
+      )
   )
 })
 

@@ -2,7 +2,6 @@
  * Peers that close what they answered on, unsolicited 1xx answers, and managers closed under
  * requests in flight (issue 14, items 2, 3 and 6).
  */
-import type * as net from "node:net"
 import { ConnectionPool, PoolManager, ProxyManager } from "@httpool/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
@@ -12,60 +11,40 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as NodeConnector from "../src/NodeConnector.js"
+import * as Fibers from "./utils/fibers.js"
 import * as Servers from "./utils/servers.js"
 import * as Tinyproxy from "./utils/tinyproxy.js"
 
 const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, NodeConnector.layer)
 
-/** Fails the test (rather than hanging it) when `effect` takes longer than `seconds`. */
-const within = <A, E, R>(seconds: number, effect: Effect.Effect<A, E, R>) =>
-  Effect.timeoutFail(effect, {
-    duration: `${seconds} seconds`,
-    onTimeout: () => new Error(`still running after ${seconds} s: the request hangs`)
-  })
+const { within } = Fibers
 
-/**
- * Calls `onRequest` for each whole request (head, and a Content-Length body) arriving on
- * `socket`, with the socket's ordinal request number.
- */
-const onRequests = (socket: net.Socket, onRequest: (head: string, index: number) => void): void => {
-  let buffer = Buffer.alloc(0)
-  let index = 0
-  socket.on("data", (chunk: Buffer) => {
-    buffer = Buffer.concat([buffer, chunk])
-    for (;;) {
-      const end = buffer.indexOf("\r\n\r\n")
-      if (end < 0) return
-      const head = buffer.subarray(0, end).toString("latin1")
-      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0)
-      if (buffer.length < end + 4 + length) return
-      buffer = buffer.subarray(end + 4 + length)
-      onRequest(head, index++)
-    }
-  })
-}
+/** Sends `send(i)` for each i below `count`, one after another, each within 5 s; gives the answers. */
+const inTurn = <A, E, R>(count: number, send: (i: number) => Effect.Effect<A, E, R>) =>
+  Effect.forEach(
+    Array.from({ length: count }, (_, i) => i),
+    (i) => within(5, send(i))
+  )
+
+/** `count` times `value`, to compare the answers of `inTurn` with. */
+const times = <A>(count: number, value: A): Array<A> => Array.from({ length: count }, () => value)
 
 const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+/** A pool of one connection on `server`. */
+const poolOn = (server: { readonly port: number }) =>
+  ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
 
 describe("a connection the server closed after answering is not reused", () => {
   it.scopedLive("30 POSTs to a server that closes each connection after its answer all succeed", () =>
     provide(
       Effect.gen(function* () {
-        let processed = 0
         // Answers and closes, without Connection: close (as tinyproxy 1.11 does).
-        const server = yield* Servers.raw((socket) =>
-          onRequests(socket, () => {
-            processed++
-            socket.end(OK)
-          })
-        )
-        const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
-        for (let i = 0; i < 30; i++) {
-          const response = yield* within(5, pool.request("POST", "/", { body: `post ${i}`, retries: false }))
-          expect(response.status).toBe(200)
-          expect(response.text).toBe("ok")
-        }
-        expect(processed).toBe(30)
+        const server = yield* Servers.rawHttp((socket) => socket.end(OK))
+        const pool = yield* poolOn(server)
+        const responses = yield* inTurn(30, (i) => pool.request("POST", "/", { body: `post ${i}`, retries: false }))
+        expect(responses.map((r) => [r.status, r.text])).toEqual(times(30, [200, "ok"]))
+        expect(server.requestsRead()).toBe(30)
         expect(server.socketsOpened()).toBe(30)
       })
     )
@@ -76,20 +55,11 @@ describe("a connection the server closed after answering is not reused", () => {
     () =>
       provide(
         Effect.gen(function* () {
-          let processed = 0
-          const server = yield* Servers.raw((socket) =>
-            onRequests(socket, () => {
-              processed++
-              socket.end(OK)
-            })
-          )
-          const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
-          for (let i = 0; i < 30; i++) {
-            const response = yield* within(5, pool.request("GET", `/${i}`, { retries: false }))
-            expect(response.status).toBe(200)
-            expect(response.text).toBe("ok")
-          }
-          expect(processed).toBe(30)
+          const server = yield* Servers.rawHttp((socket) => socket.end(OK))
+          const pool = yield* poolOn(server)
+          const responses = yield* inTurn(30, (i) => pool.request("GET", `/${i}`, { retries: false }))
+          expect(responses.map((r) => [r.status, r.text])).toEqual(times(30, [200, "ok"]))
+          expect(server.requestsRead()).toBe(30)
           expect(server.socketsOpened()).toBe(30)
         })
       )
@@ -98,30 +68,18 @@ describe("a connection the server closed after answering is not reused", () => {
   it.scopedLive("30 streamed GETs through a manager to that server all succeed", () =>
     provide(
       Effect.gen(function* () {
-        let processed = 0
-        const server = yield* Servers.raw((socket) =>
-          onRequests(socket, () => {
-            processed++
-            socket.end(OK)
-          })
-        )
+        const server = yield* Servers.rawHttp((socket) => socket.end(OK))
         const manager = yield* PoolManager.make({ connectionPoolKw: { maxsize: 1 } })
-        for (let i = 0; i < 30; i++) {
-          const text = yield* within(
-            5,
-            Effect.scoped(
-              Effect.flatMap(
-                manager.request("GET", `http://127.0.0.1:${server.port}/${i}`, {
-                  preloadContent: false,
-                  retries: false
-                }),
-                (response) => response.text
-              )
+        const texts = yield* inTurn(30, (i) =>
+          Effect.scoped(
+            Effect.flatMap(
+              manager.request("GET", `http://127.0.0.1:${server.port}/${i}`, { preloadContent: false, retries: false }),
+              (response) => response.text
             )
           )
-          expect(text).toBe("ok")
-        }
-        expect(processed).toBe(30)
+        )
+        expect(texts).toEqual(times(30, "ok"))
+        expect(server.requestsRead()).toBe(30)
       })
     )
   )
@@ -129,21 +87,15 @@ describe("a connection the server closed after answering is not reused", () => {
   it.scopedLive("GETs on a socket reused before go out at once and are replayed when the server closed it", () =>
     provide(
       Effect.gen(function* () {
-        let processed = 0
         // Keeps each connection for three answers, then closes it right after the third.
-        const server = yield* Servers.raw((socket) =>
-          onRequests(socket, (_head, index) => {
-            processed++
-            if (index < 2) socket.write(OK)
-            else socket.end(OK, () => socket.destroy())
-          })
-        )
-        const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
-        for (let i = 0; i < 30; i++) {
-          const response = yield* within(5, pool.request("GET", `/${i}`, { retries: false }))
-          expect(response.status).toBe(200)
-        }
-        expect(processed).toBe(30)
+        const server = yield* Servers.rawHttp((socket, _head, index) => {
+          if (index < 2) socket.write(OK)
+          else socket.end(OK, () => socket.destroy())
+        })
+        const pool = yield* poolOn(server)
+        const responses = yield* inTurn(30, (i) => pool.request("GET", `/${i}`, { retries: false }))
+        expect(responses.map((r) => r.status)).toEqual(times(30, 200))
+        expect(server.requestsRead()).toBe(30)
         expect(server.socketsOpened()).toBe(10)
         // Each closed socket took one GET that went out before its end of stream was read.
         const stats = yield* pool.stats
@@ -155,20 +107,14 @@ describe("a connection the server closed after answering is not reused", () => {
   it.scopedLive("30 POSTs to a server that only half-closes after its answer all succeed, each processed once", () =>
     provide(
       Effect.gen(function* () {
-        let processed = 0
         // Ends its side after the answer and goes on reading (and counting) what arrives.
-        const server = yield* Servers.raw((socket) =>
-          onRequests(socket, () => {
-            processed++
-            if (!socket.writableEnded) socket.end(OK)
-          })
-        )
-        const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
-        for (let i = 0; i < 30; i++) {
-          const response = yield* within(5, pool.request("POST", "/", { body: `post ${i}`, retries: false }))
-          expect(response.status).toBe(200)
-        }
-        expect(processed).toBe(30)
+        const server = yield* Servers.rawHttp((socket) => {
+          if (!socket.writableEnded) socket.end(OK)
+        })
+        const pool = yield* poolOn(server)
+        const responses = yield* inTurn(30, (i) => pool.request("POST", "/", { body: `post ${i}`, retries: false }))
+        expect(responses.map((r) => r.status)).toEqual(times(30, 200))
+        expect(server.requestsRead()).toBe(30)
         expect(server.socketsOpened()).toBe(30)
       })
     )
@@ -177,12 +123,10 @@ describe("a connection the server closed after answering is not reused", () => {
   it.scopedLive("a keep-alive server's connection is still reused", () =>
     provide(
       Effect.gen(function* () {
-        const server = yield* Servers.raw((socket) => onRequests(socket, () => socket.write(OK)))
-        const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
-        for (let i = 0; i < 30; i++) {
-          const response = yield* within(5, pool.request("POST", "/", { body: `post ${i}`, retries: false }))
-          expect(response.status).toBe(200)
-        }
+        const server = yield* Servers.rawHttp((socket) => socket.write(OK))
+        const pool = yield* poolOn(server)
+        const responses = yield* inTurn(30, (i) => pool.request("POST", "/", { body: `post ${i}`, retries: false }))
+        expect(responses.map((r) => r.status)).toEqual(times(30, 200))
         expect(server.socketsOpened()).toBe(1)
       })
     )
@@ -198,14 +142,12 @@ describe.skipIf(!Tinyproxy.available)("through tinyproxy, which closes after eac
         const manager = yield* ProxyManager.make(tinyproxy.url, { connectionPoolKw: { timeout: 5 } })
         const get = yield* within(5, manager.request("GET", `${origin.url}/first`, { retries: false }))
         expect(get.status).toBe(200)
-        for (let i = 0; i < 30; i++) {
-          const response = yield* within(
-            5,
-            manager.request("POST", `${origin.url}/post`, { body: `post ${i}`, retries: false })
-          )
-          expect(response.status).toBe(200)
-          expect(Servers.echoedOf(response.text).body).toBe(`post ${i}`)
-        }
+        const responses = yield* inTurn(30, (i) =>
+          manager.request("POST", `${origin.url}/post`, { body: `post ${i}`, retries: false })
+        )
+        expect(responses.map((r) => [r.status, Servers.echoedOf(r.text).body])).toEqual(
+          responses.map((_, i) => [200, `post ${i}`])
+        )
         expect(origin.requests.filter((request) => request.method === "POST").map((r) => r.body.length)).toHaveLength(
           30
         )
@@ -218,15 +160,11 @@ describe("an unsolicited 1xx answer is skipped", () => {
   it.scopedLive("a 100 Continue nobody asked for before the answer: GET and POST get the final answer", () =>
     provide(
       Effect.gen(function* () {
-        let processed = 0
-        const server = yield* Servers.raw((socket) =>
-          onRequests(socket, () => {
-            processed++
-            socket.write("HTTP/1.1 100 Continue\r\n\r\n")
-            socket.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal")
-          })
-        )
-        const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
+        const server = yield* Servers.rawHttp((socket) => {
+          socket.write("HTTP/1.1 100 Continue\r\n\r\n")
+          socket.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal")
+        })
+        const pool = yield* poolOn(server)
         const get = yield* within(5, pool.request("GET", "/", { retries: false }))
         expect(get.status).toBe(200)
         expect(get.text).toBe("final")
@@ -235,7 +173,7 @@ describe("an unsolicited 1xx answer is skipped", () => {
         expect(post.text).toBe("final")
         const streamed = yield* within(5, pool.request("GET", "/", { retries: false, preloadContent: false }))
         expect(streamed.status).toBe(200)
-        expect(processed).toBe(3)
+        expect(server.requestsRead()).toBe(3)
       })
     )
   )
@@ -243,20 +181,15 @@ describe("an unsolicited 1xx answer is skipped", () => {
   it.scopedLive("a 100 Continue and a 103 in one packet with the answer", () =>
     provide(
       Effect.gen(function* () {
-        const server = yield* Servers.raw((socket) =>
-          onRequests(socket, () =>
-            socket.write(
-              "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n" +
-                "HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone"
-            )
+        const server = yield* Servers.rawHttp((socket) =>
+          socket.write(
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n" +
+              "HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone"
           )
         )
-        const pool = yield* ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
-        for (let i = 0; i < 3; i++) {
-          const response = yield* within(5, pool.request("POST", "/", { body: "x", retries: false }))
-          expect(response.status).toBe(201)
-          expect(response.text).toBe("done")
-        }
+        const pool = yield* poolOn(server)
+        const responses = yield* inTurn(3, () => pool.request("POST", "/", { body: "x", retries: false }))
+        expect(responses.map((r) => [r.status, r.text])).toEqual(times(3, [201, "done"]))
         expect(server.socketsOpened()).toBe(1)
       })
     )
@@ -290,8 +223,8 @@ describe("closing a pool or manager ends its in-flight requests", () => {
     provide(
       Effect.gen(function* () {
         // Sends a head and part of the body, then nothing.
-        const stalling = yield* Servers.raw((socket) =>
-          onRequests(socket, () => socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart"))
+        const stalling = yield* Servers.rawHttp((socket) =>
+          socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart")
         )
         const scope = yield* Scope.make()
         const pool = yield* Scope.extend(

@@ -13,17 +13,13 @@ import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as NodeConnector from "../src/NodeConnector.js"
 import * as Proxy from "./utils/proxy.js"
+import * as Fibers from "./utils/fibers.js"
 import * as Origins from "./utils/origins.js"
 import * as Servers from "./utils/servers.js"
 
 const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, NodeConnector.layer)
 
-/** Fails the test (rather than hanging it) when `effect` takes longer than `seconds`. */
-const within = <A, E, R>(seconds: number, effect: Effect.Effect<A, E, R>) =>
-  Effect.timeoutFail(effect, {
-    duration: `${seconds} seconds`,
-    onTimeout: () => new Error(`still running after ${seconds} s: the request hangs`)
-  })
+const { within } = Fibers
 
 describe("timeouts merge over the pool's", () => {
   it.scopedLive("a request timeout without connect keeps the pool's connect timeout (a silent TLS peer)", () =>

@@ -2,8 +2,10 @@ import * as Connector from "@httpool/core/Connector"
 import * as ContentDecoder from "@httpool/core/ContentDecoder"
 import type * as Errors from "@httpool/core/Errors"
 import { describe, expect, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as os from "node:os"
 import type * as tls from "node:tls"
@@ -90,7 +92,10 @@ const expectTag = (error: Errors.HttpoolError, tag: Errors.HttpoolError["_tag"])
   expect(error._tag, error.message).toBe(tag)
 }
 
-/** Polls until `condition` holds (up to 5 s). */
+/**
+ * Polls until `condition` holds (up to 5 s): only for the client's own view of its socket,
+ * which tells nothing when it changes (the server's side has `waitUntil`).
+ */
 const eventually = (condition: () => boolean, what: string) =>
   Effect.gen(function* () {
     const deadline = Date.now() + 5_000
@@ -279,7 +284,7 @@ describe("NodeConnector", () => {
         // Larger than what the loopback socket buffers can hold, so a server that got ahead of
         // the reader could only do so through an unbounded client-side buffer.
         const size = 48 * MiB
-        const { handler, progress } = Servers.streamed(size)
+        const { handler, progress, untilDone } = Servers.streamed(size)
         const server = yield* Servers.http(handler)
         const { connection } = yield* open(targetOf(server))
         const response = yield* connection.send(get("/big", { preload: false }))
@@ -304,7 +309,7 @@ describe("NodeConnector", () => {
         }
         expect(ok).toBe(true)
         expect(total).toBe(size)
-        yield* eventually(() => progress().done, "the server finished writing")
+        yield* untilDone
       })
     )
 
@@ -606,7 +611,7 @@ describe("NodeConnector", () => {
         const server = yield* Servers.http(Servers.silent)
         const { connection } = yield* open(targetOf(server))
         const fiber = yield* Effect.fork(connection.send(get("/wait")))
-        yield* eventually(() => server.requests.length === 1, "the server got the request")
+        yield* server.waitUntil(() => server.requests.length === 1, "the server got the request")
         expect(server.openSockets()).toBe(1)
         yield* Fiber.interrupt(fiber)
         yield* server.waitForOpenSockets(0)
@@ -619,7 +624,7 @@ describe("NodeConnector", () => {
         const silent = yield* Servers.raw()
         const { connection } = yield* open(targetOf(silent, { scheme: "https", tls: noTls }))
         const fiber = yield* Effect.fork(connection.send(get()))
-        yield* eventually(() => silent.socketsOpened() === 1, "the server accepted the socket")
+        yield* silent.waitUntil(() => silent.socketsOpened() === 1, "the server accepted the socket")
         yield* Fiber.interrupt(fiber)
         yield* silent.waitForOpenSockets(0)
       })
@@ -628,16 +633,17 @@ describe("NodeConnector", () => {
     it.scopedLive("interrupting a preloading send mid-body aborts it", () =>
       Effect.gen(function* () {
         // Sends the head and part of the body, then nothing; `flushed` once that part is sent.
-        let flushed = false
+        const flushed = yield* Deferred.make<void>()
         const server = yield* Servers.http((_req, res) => {
           res.writeHead(200, { "Content-Length": "100" })
-          res.write("first,", () => {
-            flushed = true
-          })
+          res.write("first,", () => Deferred.unsafeDone(flushed, Exit.void))
         })
         const { connection } = yield* open(targetOf(server))
         const fiber = yield* Effect.fork(connection.send(get()))
-        yield* eventually(() => flushed, "the server sent part of the body")
+        yield* Deferred.await(flushed).pipe(
+          Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "the server never sent part of the body" }),
+          Effect.orDie
+        )
         yield* Fiber.interrupt(fiber)
         yield* server.waitForOpenSockets(0)
       })
@@ -666,7 +672,7 @@ describe("NodeConnector", () => {
         const server = yield* Servers.http(Servers.silent)
         const { connection } = yield* open(targetOf(server))
         const fiber = yield* Effect.fork(Effect.flip(connection.send(get())))
-        yield* eventually(() => server.requests.length === 1, "the server got the request")
+        yield* server.waitUntil(() => server.requests.length === 1, "the server got the request")
         yield* connection.close
         const failure = yield* Fiber.join(fiber)
         expectTag(failure.error, "ClosedPoolError")

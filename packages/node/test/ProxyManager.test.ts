@@ -1,6 +1,3 @@
-import * as http from "node:http"
-import * as https from "node:https"
-import type { AddressInfo } from "node:net"
 import { inspect } from "node:util"
 import { Errors, PoolManager, ProxyManager } from "@httpool/core"
 import { describe, expect, it } from "@effect/vitest"
@@ -9,77 +6,11 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { createProxy } from "proxy"
 import * as NodeConnector from "../src/NodeConnector.js"
 import * as NodeProxyManager from "../src/NodeProxyManager.js"
 import * as Certs from "./utils/certs.js"
 import * as Proxy from "./utils/proxy.js"
 import * as Servers from "./utils/servers.js"
-
-/**
- * An HTTPS proxy: the `proxy` package behind node:https with the test CA's certificate.
- * It also forwards absolute-form `https://` requests (for `useForwardingForHttps`), which
- * the package itself refuses, by fetching them with node:https and the test CA.
- */
-const startHttpsProxy = Effect.gen(function* () {
-  const certs = yield* Certs.certs
-  return yield* Effect.acquireRelease(
-    Effect.async<{ readonly proxy: Proxy.TestProxy; readonly server: https.Server }>((resume) => {
-      const server = https.createServer({ key: certs.server.key, cert: certs.server.cert })
-      const seen: Array<string> = []
-      const headers: Array<http.IncomingHttpHeaders> = []
-      let connects = 0
-      server.on("connect", (req: http.IncomingMessage) => {
-        connects++
-        seen.push(`CONNECT ${req.url}`)
-        headers.push(req.headers)
-      })
-      createProxy(server)
-      // The package answers every request; absolute https:// ones are taken over here first.
-      const packageListeners = server.listeners("request") as Array<(...args: Array<unknown>) => void>
-      server.removeAllListeners("request")
-      server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-        seen.push(`${req.method} ${req.url}`)
-        headers.push(req.headers)
-        if (!(req.url ?? "").startsWith("https://")) {
-          for (const listener of packageListeners) listener.call(server, req, res)
-          return
-        }
-        const upstream = https.request(
-          req.url!,
-          { method: req.method, headers: req.headers, ca: certs.ca.cert },
-          (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers)
-            answer.pipe(res)
-          }
-        )
-        upstream.on("error", () => res.destroy())
-        req.pipe(upstream)
-      })
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as AddressInfo
-        resume(
-          Effect.succeed({
-            server,
-            proxy: {
-              url: `https://localhost:${port}`,
-              port,
-              seen,
-              headers,
-              connects: () => connects,
-              dropTunnels: () => {}
-            }
-          })
-        )
-      })
-    }),
-    ({ server }) =>
-      Effect.async<void>((resume) => {
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      }).pipe(Effect.timeout("2 seconds"), Effect.ignore)
-  ).pipe(Effect.map(({ proxy }) => proxy))
-})
 
 const { headerOf, echoedOf: echoed } = Servers
 
@@ -276,7 +207,7 @@ describe("ProxyManager", () => {
   it.scopedLive("an https proxy: TLS to the proxy, TLS inside TLS to https targets, or forwarding https", () =>
     Effect.gen(function* () {
       const certs = yield* Certs.certs
-      const proxy = yield* startHttpsProxy
+      const proxy = yield* Proxy.startHttps
       const plain = yield* Servers.http(Servers.echo)
       const secure = yield* Servers.https(Servers.echo)
       const options = { proxyCaCerts: certs.ca.certPath, connectionPoolKw: { caCerts: certs.ca.certPath } }
@@ -319,7 +250,7 @@ describe("ProxyManager", () => {
   it.scopedLive("a TLS failure talking to the proxy is ProxyError caused by SSLError", () =>
     Effect.gen(function* () {
       const certs = yield* Certs.certs
-      const proxy = yield* startHttpsProxy
+      const proxy = yield* Proxy.startHttps
       yield* withManager(proxy.url, { proxyCaCerts: certs.selfSigned.certPath }, (manager) =>
         Effect.gen(function* () {
           for (const target of ["http://127.0.0.1:9/", "https://localhost:9/"]) {
@@ -907,7 +838,7 @@ describe("ProxyManager", () => {
   it.scopedLive("with useForwardingForHttps, https targets share the https proxy's one pool with http targets", () =>
     Effect.gen(function* () {
       const certs = yield* Certs.certs
-      const proxy = yield* startHttpsProxy
+      const proxy = yield* Proxy.startHttps
       const plain = yield* Servers.http(Servers.echo)
       const secureA = yield* Servers.https(Servers.echo)
       const secureB = yield* Servers.https(Servers.echo)

@@ -15,6 +15,7 @@ import * as NodeConnector from "../src/NodeConnector.js"
 import * as NodeHttpClient from "../src/NodeHttpClient.js"
 import * as Certs from "./utils/certs.js"
 import * as Servers from "./utils/servers.js"
+import * as Watch from "./utils/watch.js"
 
 const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.flatMap(Effect.either(effect), (result) =>
@@ -28,6 +29,8 @@ interface UnixServer {
   readonly requests: Array<{ readonly url: string; readonly host: string | undefined; readonly servername: unknown }>
   readonly socketsOpened: () => number
   readonly openSockets: () => number
+  /** Waits (on the sockets' close events, up to 5 s) until `openSockets()` is `n`. */
+  readonly waitForOpenSockets: (n: number) => Effect.Effect<void>
 }
 
 /** A node:http(s) server listening on a Unix domain socket in a temp dir of its own; removed with its Scope. */
@@ -46,12 +49,16 @@ const unixServer = (
         const socketPath = path.join(dir, "api.sock")
         const server = tlsOptions === null ? http.createServer() : https.createServer(tlsOptions)
         const sockets = new Set<net.Socket>()
+        const watch = Watch.make(() => `${sockets.size} open sockets`)
         let opened = 0
         const requests: UnixServer["requests"] = []
         server.on(tlsOptions === null ? "connection" : "secureConnection", (socket: net.Socket) => {
           opened++
           sockets.add(socket)
-          socket.on("close", () => sockets.delete(socket))
+          socket.on("close", () => {
+            sockets.delete(socket)
+            watch.changed()
+          })
         })
         server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
           requests.push({
@@ -71,7 +78,8 @@ const unixServer = (
                 origin: `http+unix://${encodeURIComponent(socketPath)}`,
                 requests,
                 socketsOpened: () => opened,
-                openSockets: () => sockets.size
+                openSockets: () => sockets.size,
+                waitForOpenSockets: (n) => watch.until(() => sockets.size === n, `the server has ${n} open sockets`)
               }
             })
           )
@@ -154,8 +162,7 @@ describe("Unix domain sockets", () => {
             expect(server.openSockets()).toBe(1)
           })
         )
-        for (let i = 0; i < 200 && server.openSockets() > 0; i++) yield* Effect.sleep("10 millis")
-        expect(server.openSockets()).toBe(0)
+        yield* server.waitForOpenSockets(0)
       })
     )
   })

@@ -127,7 +127,9 @@ export const start = (options: Options = {}): Effect.Effect<Option.Option<Dante>
               NSS_WRAPPER_SHADOW: path.join(dir, "shadow")
             })
           }),
-      logs: ["danted.log"]
+      logs: ["danted.log"],
+      // dante logs this once it listens (a probe connection would be a failed client in its log).
+      ready: (output) => (/Dante\/server\S* v[\d.]+ running/.test(output) ? "ready" : "waiting")
     })
     return Option.some({
       port: daemon.port,

@@ -10,3 +10,10 @@ export const untilBlocked = <A, E>(fiber: Fiber.RuntimeFiber<A, E>): Effect.Effe
   Effect.flatMap(Fiber.status(fiber), (status) =>
     status._tag === "Running" ? Effect.zipRight(Effect.yieldNow(), untilBlocked(fiber)) : Effect.void
   )
+
+/** Fails the test (rather than hanging it) when `effect` takes longer than `seconds`. */
+export const within = <A, E, R>(seconds: number, effect: Effect.Effect<A, E, R>) =>
+  Effect.timeoutFail(effect, {
+    duration: `${seconds} seconds`,
+    onTimeout: () => new Error(`still running after ${seconds} s: the request hangs`)
+  })

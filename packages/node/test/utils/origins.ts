@@ -1,8 +1,8 @@
 /**
  * Many origins for the tests of what a manager keeps per origin: `manyPorts` (one node:http
- * server on many ports), `throughNumPools` and `originsLeaveNothing`, which PoolManager.test.ts
- * and Lifecycle.test.ts run at a size `npm test` affords and Scale.test.ts (the stress
- * project) at full size.
+ * server on many ports), `throughNumPools`, `throughConnectionCap` and `originsLeaveNothing`,
+ * which PoolManager.test.ts, ConnectionLimit.test.ts and Lifecycle.test.ts run at a size
+ * `npm test` affords and Scale.test.ts (the stress project) at full size.
  */
 import * as http from "node:http"
 import * as net from "node:net"
@@ -17,6 +17,7 @@ import * as Metric from "effect/Metric"
 import * as Scope from "effect/Scope"
 import * as NodeConnector from "../../src/NodeConnector.js"
 import * as Servers from "./servers.js"
+import * as Watch from "./watch.js"
 
 v8.setFlagsFromString("--expose-gc")
 const gc = vm.runInNewContext("gc") as () => void
@@ -28,81 +29,128 @@ const heapAfterGc = (): number => {
   return process.memoryUsage().heapUsed
 }
 
+/** One node:http server on many loopback ports (see `manyPorts`). */
+export interface ManyPorts {
+  readonly ports: ReadonlyArray<number>
+  /** `http://127.0.0.1:port` for each port. */
+  readonly origins: ReadonlyArray<string>
+  /** Sockets accepted since the server started, over every port. */
+  readonly socketsOpened: () => number
+  /** Sockets not closed yet. */
+  readonly openSockets: () => number
+  /** Sockets neither ended by the client nor closed: what the client still holds. */
+  readonly liveSockets: () => number
+  /** The most sockets live at once (counted as each was accepted). */
+  readonly maxLive: () => number
+  /** The most sockets still live when a request arrived. */
+  readonly maxLiveAtRequest: () => number
+  /** Request paths in the order they arrived. */
+  readonly seen: ReadonlyArray<string>
+  /** Answers the oldest request held by a `/hold` path with "held". */
+  readonly answerHeld: () => void
+  /**
+   * Waits until `condition` holds, checked whenever a socket opens, ends or closes or a
+   * request arrives (no clock); fails the test naming `what` after 5 s.
+   */
+  readonly waitUntil: (condition: () => boolean, what: string) => Effect.Effect<void>
+  /** `waitUntil` the server has `count` open sockets. */
+  readonly waitForOpenSockets: (count: number) => Effect.Effect<void>
+}
+
 /**
  * One node:http server reachable on `n` distinct loopback ports (one net.Server per port
  * hands its sockets to the single http.Server), so a test gets many distinct pool keys
- * without many processes or servers. It counts sockets the way `Servers` does, plus the
- * most sockets that were still live (not yet ended by the client) when a request arrived.
+ * without many processes or servers. It answers every request with "ok", except a path
+ * starting with `/hold`, answered by `answerHeld`; it counts sockets the way `Servers` does,
+ * plus those the client still holds (`liveSockets`), and records the paths requested.
  */
-export const manyPorts = (n: number) =>
-  Effect.acquireRelease(
-    Effect.gen(function* () {
-      const app = http.createServer((req, res) => {
-        maxLiveAtRequest = Math.max(maxLiveAtRequest, live.size)
-        req.resume()
-        req.on("end", () => {
+export const manyPorts = (n: number): Effect.Effect<ManyPorts, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const open = new Set<net.Socket>()
+    const live = new Set<net.Socket>()
+    const seen: Array<string> = []
+    const held: Array<http.ServerResponse> = []
+    // Told of every socket and request event: what `waitUntil` waits on.
+    const watch = Watch.make(() => `${open.size} open, ${live.size} live, ${seen.length} requests`)
+    const changed = watch.changed
+    let opened = 0
+    let maxLive = 0
+    let maxLiveAtRequest = 0
+    const app = http.createServer((req, res) => {
+      maxLiveAtRequest = Math.max(maxLiveAtRequest, live.size)
+      const url = req.url ?? ""
+      seen.push(url)
+      req.resume()
+      req.on("end", () => {
+        if (url.startsWith("/hold")) {
+          held.push(res)
+        } else {
           res.writeHead(200, { "Content-Length": 2 })
           res.end("ok")
-        })
-      })
-      app.keepAliveTimeout = 60_000
-      const open = new Set<net.Socket>()
-      const live = new Set<net.Socket>()
-      let opened = 0
-      let maxLiveAtRequest = 0
-      const listeners: Array<net.Server> = []
-      const ports = yield* Effect.forEach(
-        Array.from({ length: n }, (_, i) => i),
-        () =>
-          Effect.async<number>((resume) => {
-            const listener = net.createServer((socket) => {
-              opened++
-              open.add(socket)
-              live.add(socket)
-              socket.on("end", () => live.delete(socket))
-              socket.on("close", () => {
-                live.delete(socket)
-                open.delete(socket)
-              })
-              app.emit("connection", socket)
-            })
-            listeners.push(listener)
-            listener.listen(0, "127.0.0.1", () => {
-              const address = listener.address()
-              resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0))
-            })
-          }),
-        { concurrency: 50 }
-      )
-      return {
-        ports,
-        listeners,
-        open,
-        socketsOpened: () => opened,
-        openSockets: () => open.size,
-        maxLiveAtRequest: () => maxLiveAtRequest,
-        waitForOpenSockets: (count: number) =>
-          Effect.gen(function* () {
-            const deadline = Date.now() + 5000
-            while (open.size !== count) {
-              if (Date.now() > deadline) return yield* Effect.dieMessage(`expected ${count} open, got ${open.size}`)
-              yield* Effect.sleep("10 millis")
-            }
-          })
-      }
-    }),
-    ({ listeners, open }) =>
-      Effect.async<void>((resume) => {
-        for (const socket of open) socket.destroy()
-        let pending = listeners.length
-        if (pending === 0) return resume(Effect.void)
-        for (const listener of listeners) {
-          listener.close(() => {
-            if (--pending === 0) resume(Effect.void)
-          })
         }
-      }).pipe(Effect.timeoutTo({ duration: "3 seconds", onSuccess: () => undefined, onTimeout: () => undefined }))
-  )
+      })
+      changed()
+    })
+    app.keepAliveTimeout = 60_000
+    const onSocket = (socket: net.Socket) => {
+      opened++
+      open.add(socket)
+      live.add(socket)
+      maxLive = Math.max(maxLive, live.size)
+      socket.on("error", () => {})
+      socket.once("end", () => {
+        live.delete(socket)
+        changed()
+      })
+      socket.once("close", () => {
+        live.delete(socket)
+        open.delete(socket)
+        changed()
+      })
+      app.emit("connection", socket)
+      changed()
+    }
+    const listeners = yield* Effect.acquireRelease(
+      Effect.forEach(
+        Array.from({ length: n }, () => net.createServer(onSocket)),
+        (listener) =>
+          Effect.async<net.Server>((resume) => {
+            listener.listen(0, "127.0.0.1", () => resume(Effect.succeed(listener)))
+          }),
+        { concurrency: 100 }
+      ),
+      (listeners) =>
+        Effect.async<void>((resume) => {
+          for (const socket of open) socket.destroy()
+          let pending = listeners.length
+          if (pending === 0) return resume(Effect.void)
+          for (const listener of listeners) {
+            listener.close(() => {
+              if (--pending === 0) resume(Effect.void)
+            })
+          }
+        }).pipe(Effect.timeoutTo({ duration: "5 seconds", onSuccess: () => undefined, onTimeout: () => undefined }))
+    )
+    const ports = listeners.map((listener) => (listener.address() as net.AddressInfo).port)
+    const waitUntil = (condition: () => boolean, what: string) => watch.until(condition, what)
+    return {
+      ports,
+      origins: ports.map((port) => `http://127.0.0.1:${port}`),
+      socketsOpened: () => opened,
+      openSockets: () => open.size,
+      liveSockets: () => live.size,
+      maxLive: () => maxLive,
+      maxLiveAtRequest: () => maxLiveAtRequest,
+      seen,
+      answerHeld: () => {
+        const res = held.shift()
+        res?.writeHead(200, { "Content-Length": 4 })
+        res?.end("held")
+      },
+      waitUntil,
+      waitForOpenSockets: (count) => waitUntil(() => open.size === count, `the server has ${count} open sockets`)
+    }
+  })
 
 /**
  * `count` origins, one request each, in turn, through a manager with `numPools` 10: never more
@@ -130,6 +178,35 @@ export const throughNumPools = (count: number) =>
     yield* Scope.close(scope, Exit.void)
     expect((yield* manager.pools).size).toBe(0)
     yield* origins.waitForOpenSockets(0)
+  })
+
+/**
+ * `count` origins, one request each, 200 at a time, through a manager capped at 32
+ * connections (`maxTotalConnections`): never more than 32 sockets held at the server, every
+ * request answered, each origin on a connection of its own (the cap closed idle connections
+ * of other pools to make room), every socket closed with the manager's Scope.
+ */
+export const throughConnectionCap = (count: number) =>
+  Effect.gen(function* () {
+    const servers = yield* manyPorts(count)
+    const scope = yield* Scope.make()
+    const manager = yield* PoolManager.make({ maxTotalConnections: 32, numPools: 2 * count }).pipe(Scope.extend(scope))
+    const limitGauge = (metric: Metrics.Gauge) => Effect.map(Metric.value(metric), (state) => state.value)
+    const statuses = yield* Effect.forEach(
+      servers.origins,
+      (origin, i) => Effect.map(manager.request("GET", `${origin}/${i}`), (response) => response.status),
+      { concurrency: 200 }
+    )
+    expect(statuses.filter((status) => status === 200)).toHaveLength(count)
+    expect(servers.seen).toHaveLength(count)
+    expect(servers.maxLive()).toBeLessThanOrEqual(32)
+    expect(servers.maxLive()).toBeGreaterThan(1)
+    expect(servers.socketsOpened()).toBe(count)
+    expect(yield* limitGauge(Metrics.connectionLimitOpen)).toBe(servers.liveSockets())
+    expect(yield* limitGauge(Metrics.connectionLimitWaiting)).toBe(0)
+    yield* Scope.close(scope, Exit.void)
+    yield* servers.waitUntil(() => servers.liveSockets() === 0, "every socket is closed")
+    expect(yield* limitGauge(Metrics.connectionLimitOpen)).toBe(0)
   })
 
 /**

@@ -3,8 +3,8 @@
  * 127.0.0.1 (or ::1) port 0, records what it receives and how many sockets it saw, and is
  * closed with every socket it accepted when its Scope closes.
  *
- * Use them from `it.scopedLive` (real clock): `waitForOpenSockets` waits on the sockets' open and
- * close events, with a real-clock timeout.
+ * Use them from `it.scopedLive` (real clock): `waitForOpenSockets` and `waitUntil` wait on the
+ * sockets' open and close events and the requests' arrival, with a real-clock timeout.
  *
  * @example
  * it.scopedLive("reuses the socket", () =>
@@ -22,6 +22,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Certs from "./certs.js"
+import * as Watch from "./watch.js"
 
 /** Loopback addresses only, ever. */
 export type LoopbackHost = "127.0.0.1" | "::1"
@@ -54,8 +55,13 @@ export interface SocketCounts {
   readonly socketsOpened: () => number
   /** TCP connections open right now. */
   readonly openSockets: () => number
-  /** Waits (polling every 10 ms, up to `timeout`, default 5 s) until `openSockets()` is `n`. */
+  /** Waits (on the sockets' events, up to `timeout`, default 5 s) until `openSockets()` is `n`. */
   readonly waitForOpenSockets: (n: number, timeout?: Duration.DurationInput) => Effect.Effect<void>
+  /**
+   * Waits until `condition` holds, checked whenever a socket opens or closes or a request has
+   * arrived (no clock); fails the test naming `what` after `timeout` (default 5 s).
+   */
+  readonly waitUntil: (condition: () => boolean, what: string, timeout?: Duration.DurationInput) => Effect.Effect<void>
 }
 
 /** A running http or https test server. */
@@ -98,45 +104,31 @@ const trackSockets = (server: net.Server) => {
   const sockets = new Set<net.Socket>()
   // Socket ids by remote address and port, which a TLS socket shares with its TCP socket.
   const ids = new Map<string, number>()
-  // Called whenever a socket opens or closes: what `waitForOpenSockets` waits on.
-  const onChange = new Set<() => void>()
+  // Told whenever a socket opens or closes or a request arrives: what the waits wait on.
+  const watch = Watch.make(() => `${sockets.size} open sockets, ${opened} accepted`)
   let opened = 0
   server.on("connection", (socket: net.Socket) => {
     const id = ++opened
     const key = `${socket.remoteAddress}:${socket.remotePort}`
     ids.set(key, id)
     sockets.add(socket)
-    for (const notify of onChange) notify()
+    watch.changed()
     socket.on("close", () => {
       sockets.delete(socket)
       if (ids.get(key) === id) {
         ids.delete(key)
       }
-      for (const notify of onChange) notify()
+      watch.changed()
     })
   })
   const counts: SocketCounts = {
     socketsOpened: () => opened,
     openSockets: () => sockets.size,
     waitForOpenSockets: (n, timeout = "5 seconds") =>
-      Effect.async<void>((resume) => {
-        if (sockets.size === n) return resume(Effect.void)
-        const notify = () => {
-          if (sockets.size !== n) return
-          onChange.delete(notify)
-          resume(Effect.void)
-        }
-        onChange.add(notify)
-        return Effect.sync(() => onChange.delete(notify))
-      }).pipe(
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => `expected ${n} open sockets, the server has ${sockets.size}`
-        }),
-        Effect.orDieWith((message) => new Error(message))
-      )
+      watch.until(() => sockets.size === n, `the server has ${n} open sockets`, timeout),
+    waitUntil: watch.until
   }
-  return { sockets, ids, counts }
+  return { sockets, ids, counts, changed: watch.changed }
 }
 
 const listen = (server: net.Server, host: LoopbackHost): Effect.Effect<number> =>
@@ -176,7 +168,7 @@ const serve = (
       if (options.keepAliveTimeout !== undefined) {
         server.keepAliveTimeout = options.keepAliveTimeout
       }
-      const { sockets, ids, counts } = trackSockets(server)
+      const { sockets, ids, counts, changed } = trackSockets(server)
       const requests: Array<ReceivedRequest> = []
       server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
         const chunks: Array<Buffer> = []
@@ -195,6 +187,7 @@ const serve = (
             socketId: ids.get(`${socket.remoteAddress}:${socket.remotePort}`) ?? 0
           }
           requests.push(received)
+          changed()
           try {
             handler(req, res, received)
           } catch (error) {
@@ -272,6 +265,44 @@ export const raw = (
     }),
     ({ server, sockets }) => shutdown(server, sockets)
   ).pipe(Effect.map(({ rawServer }) => rawServer))
+}
+
+/** A raw server that reads HTTP requests (see `rawHttp`). */
+export interface RawHttpServer extends RawServer {
+  /** Whole requests read so far, over every socket. */
+  readonly requestsRead: () => number
+}
+
+/**
+ * A raw TCP server that reads whole requests (a head, and a Content-Length body) and calls
+ * `answer` for each with its socket, its head and its ordinal number on that socket; what to
+ * write back (or not), and whether to close, is `answer`'s.
+ */
+export const rawHttp = (
+  answer: (socket: net.Socket, head: string, index: number) => void,
+  options: { readonly host?: LoopbackHost } = {}
+): Effect.Effect<RawHttpServer, never, Scope.Scope> => {
+  let read = 0
+  return Effect.map(
+    raw((socket) => {
+      let buffer = Buffer.alloc(0)
+      let index = 0
+      socket.on("data", (chunk: Buffer) => {
+        buffer = Buffer.concat([buffer, chunk])
+        for (;;) {
+          const end = buffer.indexOf("\r\n\r\n")
+          if (end < 0) return
+          const head = buffer.subarray(0, end).toString("latin1")
+          const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0)
+          if (buffer.length < end + 4 + length) return
+          buffer = buffer.subarray(end + 4 + length)
+          read++
+          answer(socket, head, index++)
+        }
+      })
+    }, options),
+    (server) => ({ ...server, requestsRead: () => read })
+  )
 }
 
 /**
@@ -384,10 +415,16 @@ export interface StreamProgress {
 export const streamed = (
   size: number,
   chunkSize = 64 * 1024
-): { readonly handler: Handler; readonly progress: () => StreamProgress } => {
+): {
+  readonly handler: Handler
+  readonly progress: () => StreamProgress
+  /** Waits (on the last write's callback, up to 5 s) until the whole body was flushed. */
+  readonly untilDone: Effect.Effect<void>
+} => {
   const body = patternBytes(size)
   let flushed = 0
   let done = false
+  const watch = Watch.make(() => `${flushed} of ${size} bytes flushed`)
   const handler: Handler = (_req, res) => {
     res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": size })
     let offset = 0
@@ -406,11 +443,16 @@ export const streamed = (
       }
       res.end(() => {
         done = true
+        watch.changed()
       })
     }
     pump()
   }
-  return { handler, progress: () => ({ flushed, done }) }
+  return {
+    handler,
+    progress: () => ({ flushed, done }),
+    untilDone: watch.until(() => done, "the server flushed the whole body")
+  }
 }
 
 /** Waits `delayMs` before answering like `fixed`. */

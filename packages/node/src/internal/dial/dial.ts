@@ -57,6 +57,74 @@ export const andThen =
   }
 
 /**
+ * What a hop listens to on its socket while it waits: an error, an early close, the bytes of
+ * a handshake, an event that says the socket is ready. `begin` runs once they are attached.
+ *
+ * @internal
+ */
+export interface Listening<S extends net.Socket> {
+  readonly socket: S
+  readonly onError: (error: Error) => void
+  readonly onClose: () => void
+  readonly onData?: (chunk: Buffer) => void
+  readonly ready?: { readonly event: "connect" | "secureConnect"; readonly listener: () => void }
+  readonly begin?: () => void
+}
+
+/**
+ * One hop waiting on its socket, settled exactly once. `listen` gets `finish` and `settled`
+ * and gives the socket and its listeners, which are attached now and detached when the hop
+ * settles. `finish(null)` calls back with the socket; `finish(error)` destroys the socket and
+ * `over` (the socket the hop runs over, when it made another) and calls back with the error;
+ * cancelling finishes with the reason. A throw of `listen` (options that cannot be used)
+ * fails the hop with `mapThrow`'s error on the next microtask.
+ *
+ * @internal
+ */
+export const listening =
+  <S extends net.Socket>(options: {
+    readonly listen: (finish: (error: Error | null) => void, settled: () => boolean) => Listening<S>
+    readonly over: net.Socket | null
+    readonly mapThrow: (error: unknown) => Error
+  }): Dial =>
+  (callback) => {
+    let settled = false
+    let attached: Listening<S> | null = null
+    const finish = (error: Error | null) => {
+      if (settled) return
+      settled = true
+      const listeners = attached
+      if (listeners !== null) {
+        const socket = listeners.socket
+        socket.off("error", listeners.onError)
+        socket.off("close", listeners.onClose)
+        if (listeners.onData !== undefined) socket.off("data", listeners.onData)
+        if (listeners.ready !== undefined) socket.off(listeners.ready.event, listeners.ready.listener)
+      }
+      if (error !== null) {
+        abandon(listeners?.socket ?? null)
+        abandon(options.over)
+        callback(error, null)
+      } else {
+        callback(null, listeners?.socket ?? null)
+      }
+    }
+    try {
+      const listeners = options.listen(finish, () => settled)
+      attached = listeners
+      const socket = listeners.socket
+      socket.on("error", listeners.onError)
+      socket.once("close", listeners.onClose)
+      if (listeners.onData !== undefined) socket.on("data", listeners.onData)
+      if (listeners.ready !== undefined) socket.once(listeners.ready.event, listeners.ready.listener)
+      listeners.begin?.()
+    } catch (error) {
+      queueMicrotask(() => finish(options.mapThrow(error)))
+    }
+    return (reason) => finish(reason)
+  }
+
+/**
  * The wait of one hop for its socket to be ready (`connect` for TCP, `secureConnect` for
  * TLS): calls back once, with the socket when `verify` finds nothing wrong, else with the
  * error; an error or an early close of the socket is mapped by `mapError`, a throw of `start`
@@ -64,50 +132,30 @@ export const andThen =
  *
  * @internal
  */
-export const handshake =
-  <S extends net.Socket>(options: {
-    readonly start: () => S
-    readonly ready: "connect" | "secureConnect"
-    readonly mapError: (error: unknown) => Error
-    readonly mapStartError: (error: unknown) => Error
-    readonly verify: (socket: S) => Error | null
-    readonly over: net.Socket | null
-  }): Dial =>
-  (callback) => {
-    let settled = false
-    let socket: S | null = null
-    const finish = (error: Error | null) => {
-      if (settled) return
-      settled = true
-      if (socket !== null) {
-        socket.off("error", onError)
-        socket.off("close", onClose)
-        socket.off(options.ready, onReady)
-      }
-      if (error !== null) {
-        abandon(socket)
-        abandon(options.over)
-        callback(error, null)
-      } else {
-        callback(null, socket)
+export const handshake = <S extends net.Socket>(options: {
+  readonly start: () => S
+  readonly ready: "connect" | "secureConnect"
+  readonly mapError: (error: unknown) => Error
+  readonly mapStartError: (error: unknown) => Error
+  readonly verify: (socket: S) => Error | null
+  readonly over: net.Socket | null
+}): Dial =>
+  listening({
+    over: options.over,
+    // Options that cannot be used (a bad source address, unreadable certificates) fail at once.
+    mapThrow: options.mapStartError,
+    listen: (finish) => {
+      const socket = options.start()
+      return {
+        socket,
+        onError: (error) => finish(options.mapError(error)),
+        onClose: () =>
+          finish(
+            options.mapError(
+              Object.assign(new Error("The connection was closed before it was established"), { code: "ECONNRESET" })
+            )
+          ),
+        ready: { event: options.ready, listener: () => finish(options.verify(socket)) }
       }
     }
-    const onError = (error: unknown) => finish(options.mapError(error))
-    const onClose = () =>
-      finish(
-        options.mapError(
-          Object.assign(new Error("The connection was closed before it was established"), { code: "ECONNRESET" })
-        )
-      )
-    const onReady = () => finish(options.verify(socket!))
-    try {
-      socket = options.start()
-      socket.on("error", onError)
-      socket.once("close", onClose)
-      socket.once(options.ready, onReady)
-    } catch (error) {
-      // Options that cannot be used (a bad source address, unreadable certificates) fail at once.
-      queueMicrotask(() => finish(options.mapStartError(error)))
-    }
-    return (reason) => finish(reason)
-  }
+  })

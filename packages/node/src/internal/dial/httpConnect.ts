@@ -2,8 +2,7 @@ import type * as Connector from "@httpool/core/Connector"
 import * as Errors from "@httpool/core/Errors"
 import * as Url from "@httpool/core/Url"
 import type * as net from "node:net"
-import type { Dial } from "./dial.js"
-import { abandon } from "./dial.js"
+import { type Dial, listening } from "./dial.js"
 
 const HEAD_END = Buffer.from("\r\n\r\n")
 /** The most a proxy may send before the end of its CONNECT answer's head. */
@@ -15,6 +14,8 @@ interface ConnectAnswer {
   readonly reason: string
   readonly proxyAuthenticate: string | undefined
 }
+
+const proxyError = (message: string) => new Errors.ProxyError({ message, error: null })
 
 const parseHead = (head: string): ConnectAnswer | null => {
   const lines = head.split("\r\n")
@@ -39,60 +40,50 @@ const parseHead = (head: string): ConnectAnswer | null => {
  *
  * @internal
  */
-export const httpConnect =
-  (socket: net.Socket, hop: Connector.HttpConnectHop, host: string, port: number): Dial =>
-  (callback) => {
-    let settled = false
-    const chunks: Array<Buffer> = []
-    let received = 0
-    const finish = (error: Error | null) => {
-      if (settled) return
-      settled = true
-      socket.off("data", onData)
-      socket.off("error", onError)
-      socket.off("close", onClose)
-      if (error !== null) {
-        abandon(socket)
-        callback(error, null)
-      } else {
-        callback(null, socket)
+export const httpConnect = (socket: net.Socket, hop: Connector.HttpConnectHop, host: string, port: number): Dial =>
+  listening({
+    over: null,
+    mapThrow: (error) => proxyError(`The CONNECT to the proxy could not be sent: ${String(error)}`),
+    listen: (finish) => {
+      const chunks: Array<Buffer> = []
+      let received = 0
+      const onData = (chunk: Buffer) => {
+        chunks.push(chunk)
+        received += chunk.length
+        const all = Buffer.concat(chunks)
+        const end = all.indexOf(HEAD_END)
+        if (end === -1) {
+          if (received > MAX_HEAD) finish(proxyError("The proxy's answer to CONNECT is too long"))
+          return
+        }
+        socket.pause()
+        const answer = parseHead(all.subarray(0, end).toString("latin1"))
+        if (answer === null) return finish(proxyError("The proxy's answer to CONNECT is not HTTP"))
+        if (answer.status < 200 || answer.status >= 300) {
+          return finish(
+            new Errors.ProxyError({
+              message: `Tunnel connection failed: ${answer.status} ${answer.reason}`.trimEnd(),
+              error: null,
+              status: answer.status,
+              ...(answer.proxyAuthenticate === undefined ? {} : { proxyAuthenticate: answer.proxyAuthenticate })
+            })
+          )
+        }
+        const rest = all.subarray(end + HEAD_END.length)
+        if (rest.length > 0) socket.unshift(rest)
+        finish(null)
+      }
+      return {
+        socket,
+        onData,
+        onError: finish,
+        onClose: () => finish(proxyError("The proxy closed the connection before answering CONNECT")),
+        begin: () => {
+          const where = Url.hostPort(host, port)
+          let head = `CONNECT ${where} HTTP/1.1\r\nHost: ${where}\r\n`
+          for (let i = 0; i + 1 < hop.headers.length; i += 2) head += `${hop.headers[i]}: ${hop.headers[i + 1]}\r\n`
+          socket.write(`${head}\r\n`)
+        }
       }
     }
-    const proxyError = (message: string) => new Errors.ProxyError({ message, error: null })
-    const onError = (cause: Error) => finish(cause)
-    const onClose = () => finish(proxyError("The proxy closed the connection before answering CONNECT"))
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk)
-      received += chunk.length
-      const all = Buffer.concat(chunks)
-      const end = all.indexOf(HEAD_END)
-      if (end === -1) {
-        if (received > MAX_HEAD) finish(proxyError("The proxy's answer to CONNECT is too long"))
-        return
-      }
-      socket.pause()
-      const answer = parseHead(all.subarray(0, end).toString("latin1"))
-      if (answer === null) return finish(proxyError("The proxy's answer to CONNECT is not HTTP"))
-      if (answer.status < 200 || answer.status >= 300) {
-        return finish(
-          new Errors.ProxyError({
-            message: `Tunnel connection failed: ${answer.status} ${answer.reason}`.trimEnd(),
-            error: null,
-            status: answer.status,
-            ...(answer.proxyAuthenticate === undefined ? {} : { proxyAuthenticate: answer.proxyAuthenticate })
-          })
-        )
-      }
-      const rest = all.subarray(end + HEAD_END.length)
-      if (rest.length > 0) socket.unshift(rest)
-      finish(null)
-    }
-    socket.on("data", onData)
-    socket.on("error", onError)
-    socket.once("close", onClose)
-    const where = Url.hostPort(host, port)
-    let head = `CONNECT ${where} HTTP/1.1\r\nHost: ${where}\r\n`
-    for (let i = 0; i + 1 < hop.headers.length; i += 2) head += `${hop.headers[i]}: ${hop.headers[i + 1]}\r\n`
-    socket.write(`${head}\r\n`)
-    return (reason) => finish(reason)
-  }
+  })

@@ -4,8 +4,7 @@ import * as Url from "@httpool/core/Url"
 import * as dns from "node:dns"
 import * as net from "node:net"
 import { mapConnectError } from "../errors.js"
-import type { Dial } from "./dial.js"
-import { abandon } from "./dial.js"
+import { type Dial, type Listening, listening } from "./dial.js"
 
 /** SOCKS5 reply codes (RFC 1928 section 6), with PySocks' texts, which urllib3 shows. */
 const SOCKS5_REPLIES: ReadonlyMap<number, readonly [Errors.SocksReason, string]> = new Map([
@@ -70,173 +69,172 @@ const withoutZone = (host: string) => {
  *
  * @internal
  */
-export const socks =
-  (socket: net.Socket, hop: Connector.SocksHop, host: string, port: number): Dial =>
-  (callback) => {
-    let settled = false
-    let buffer: Buffer = Buffer.alloc(0)
-    /** What the next bytes from the proxy answer; null while nothing is awaited. */
-    let step: ((buffer: Buffer) => number | null) | null = null
-    const version = hop.version
-    const where = Url.hostPort(host, port)
-    const finish = (error: Error | null) => {
-      if (settled) return
-      settled = true
-      socket.off("data", onData)
-      socket.off("error", onError)
-      socket.off("close", onClose)
-      if (error !== null) {
-        abandon(socket)
-        callback(error, null)
-      } else {
-        callback(null, socket)
-      }
-    }
-    const refuse = (reason: Errors.SocksReason, reply: number | null, text: string) => {
-      const cause = new Errors.NewConnectionError({
-        message: `Failed to establish a new connection to ${where}: ${text}`
-      })
-      finish(
-        new Errors.ProxyError({
-          message: `Unable to connect to proxy: SOCKS${version} proxy ${Url.hostPort(hop.host, hop.port)}: ${text}`,
-          error: cause,
-          socks: { version, reason, reply }
-        })
-      )
-    }
-    const malformed = () => refuse("MalformedReply", null, `SOCKS${version} proxy server sent invalid data`)
-    const onError = (error: Error) => finish(error)
-    const onClose = () => refuse("ClosedBeforeReply", null, "Connection closed unexpectedly")
-    const onData = (chunk: Buffer) => {
-      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk])
-      // Each step takes the bytes it needs and may set the next one; null: not enough yet.
-      while (!settled && step !== null) {
-        const used = step(buffer)
-        if (used === null) return
-        buffer = buffer.subarray(used)
-      }
-      if (!settled && step === null && buffer.length > 0) malformed()
-    }
-    const expect = (next: (buffer: Buffer) => number | null) => {
-      step = next
-    }
-    const send = (bytes: Buffer) => {
-      if (!settled) socket.write(bytes)
-    }
+export const socks = (socket: net.Socket, hop: Connector.SocksHop, host: string, port: number): Dial =>
+  listening({
+    over: null,
+    mapThrow: (error) =>
+      new Errors.ProxyError({
+        message: `Unable to connect to proxy: SOCKS${hop.version} proxy ${Url.hostPort(hop.host, hop.port)}: ${String(error)}`,
+        error: null
+      }),
+    listen: (finish, isSettled) => talk(socket, hop, host, port, finish, isSettled)
+  })
 
-    // SOCKS5 -----------------------------------------------------------------
-    const socks5 = (destination: Destination) => {
-      const auth = hop.username !== null
-      send(Buffer.from(auth ? [0x05, 0x02, 0x00, 0x02] : [0x05, 0x01, 0x00]))
-      expect((b) => {
-        if (b.length < 2) return null
-        step = null
-        if (b[0] !== 0x05) {
-          malformed()
-          return 2
-        }
-        const method = b[1]
-        if (method === 0xff) {
-          refuse("NoAcceptableMethods", method, "All offered authentication methods were rejected")
-        } else if (method === 0x00) {
-          request5(destination)
-        } else if (method === 0x02 && auth) {
-          const user = Buffer.from(hop.username ?? "", "utf8")
-          const password = Buffer.from(hop.password ?? "", "utf8")
-          send(Buffer.concat([Buffer.from([0x01, user.length]), user, Buffer.from([password.length]), password]))
-          expect((a) => {
-            if (a.length < 2) return null
-            step = null
-            if (a[0] !== 0x01) malformed()
-            else if (a[1] !== 0x00) refuse("AuthenticationFailed", a[1], "SOCKS5 authentication failed")
-            else request5(destination)
-            return 2
-          })
-        } else {
-          malformed()
-        }
+/** The SOCKS conversation of `socks`: its listeners, and `begin`, which starts it. */
+const talk = (
+  socket: net.Socket,
+  hop: Connector.SocksHop,
+  host: string,
+  port: number,
+  finish: (error: Error | null) => void,
+  isSettled: () => boolean
+): Listening<net.Socket> => {
+  let buffer: Buffer = Buffer.alloc(0)
+  /** What the next bytes from the proxy answer; null while nothing is awaited. */
+  let step: ((buffer: Buffer) => number | null) | null = null
+  const version = hop.version
+  const where = Url.hostPort(host, port)
+  const refuse = (reason: Errors.SocksReason, reply: number | null, text: string) => {
+    const cause = new Errors.NewConnectionError({
+      message: `Failed to establish a new connection to ${where}: ${text}`
+    })
+    finish(
+      new Errors.ProxyError({
+        message: `Unable to connect to proxy: SOCKS${version} proxy ${Url.hostPort(hop.host, hop.port)}: ${text}`,
+        error: cause,
+        socks: { version, reason, reply }
+      })
+    )
+  }
+  const malformed = () => refuse("MalformedReply", null, `SOCKS${version} proxy server sent invalid data`)
+  const onClose = () => refuse("ClosedBeforeReply", null, "Connection closed unexpectedly")
+  const onData = (chunk: Buffer) => {
+    buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk])
+    // Each step takes the bytes it needs and may set the next one; null: not enough yet.
+    while (!isSettled() && step !== null) {
+      const used = step(buffer)
+      if (used === null) return
+      buffer = buffer.subarray(used)
+    }
+    if (!isSettled() && step === null && buffer.length > 0) malformed()
+  }
+  const expect = (next: (buffer: Buffer) => number | null) => {
+    step = next
+  }
+  const send = (bytes: Buffer) => {
+    if (!isSettled()) socket.write(bytes)
+  }
+
+  // SOCKS5 -----------------------------------------------------------------
+  const socks5 = (destination: Destination) => {
+    const auth = hop.username !== null
+    send(Buffer.from(auth ? [0x05, 0x02, 0x00, 0x02] : [0x05, 0x01, 0x00]))
+    expect((b) => {
+      if (b.length < 2) return null
+      step = null
+      if (b[0] !== 0x05) {
+        malformed()
         return 2
-      })
-    }
-    const request5 = (destination: Destination) => {
-      const address =
-        destination._tag === "Ip4"
-          ? Buffer.concat([Buffer.from([0x01]), destination.bytes])
-          : destination._tag === "Ip6"
-            ? Buffer.concat([Buffer.from([0x04]), destination.bytes])
-            : Buffer.concat([Buffer.from([0x03, destination.name.length]), destination.name])
-      const portBytes = Buffer.alloc(2)
-      portBytes.writeUInt16BE(port)
-      send(Buffer.concat([Buffer.from([0x05, 0x01, 0x00]), address, portBytes]))
-      expect((b) => {
-        if (b.length < 2) return null
-        if (b[0] !== 0x05) {
-          malformed()
-          return 2
-        }
-        const reply = b[1]
-        if (reply !== 0x00) {
+      }
+      const method = b[1]
+      if (method === 0xff) {
+        refuse("NoAcceptableMethods", method, "All offered authentication methods were rejected")
+      } else if (method === 0x00) {
+        request5(destination)
+      } else if (method === 0x02 && auth) {
+        const user = Buffer.from(hop.username ?? "", "utf8")
+        const password = Buffer.from(hop.password ?? "", "utf8")
+        send(Buffer.concat([Buffer.from([0x01, user.length]), user, Buffer.from([password.length]), password]))
+        expect((a) => {
+          if (a.length < 2) return null
           step = null
-          const known = SOCKS5_REPLIES.get(reply)
-          refuse(known?.[0] ?? "UnknownReply", reply, `${hex(reply)}: ${known?.[1] ?? "Unknown error"}`)
+          if (a[0] !== 0x01) malformed()
+          else if (a[1] !== 0x00) refuse("AuthenticationFailed", a[1], "SOCKS5 authentication failed")
+          else request5(destination)
           return 2
-        }
-        if (b.length < 5) return null
-        const length = b[3] === 0x01 ? 4 : b[3] === 0x04 ? 16 : b[3] === 0x03 ? 1 + b[4] : -1
-        if (b[2] !== 0x00 || length === -1) {
-          malformed()
-          return 2
-        }
-        const total = 4 + length + 2
-        if (b.length < total) return null
+        })
+      } else {
+        malformed()
+      }
+      return 2
+    })
+  }
+  const request5 = (destination: Destination) => {
+    const address =
+      destination._tag === "Ip4"
+        ? Buffer.concat([Buffer.from([0x01]), destination.bytes])
+        : destination._tag === "Ip6"
+          ? Buffer.concat([Buffer.from([0x04]), destination.bytes])
+          : Buffer.concat([Buffer.from([0x03, destination.name.length]), destination.name])
+    const portBytes = Buffer.alloc(2)
+    portBytes.writeUInt16BE(port)
+    send(Buffer.concat([Buffer.from([0x05, 0x01, 0x00]), address, portBytes]))
+    expect((b) => {
+      if (b.length < 2) return null
+      if (b[0] !== 0x05) {
+        malformed()
+        return 2
+      }
+      const reply = b[1]
+      if (reply !== 0x00) {
         step = null
-        granted(b.subarray(total))
-        return b.length
-      })
-    }
-
-    // SOCKS4 -----------------------------------------------------------------
-    const socks4 = (destination: Destination) => {
-      const portBytes = Buffer.alloc(2)
-      portBytes.writeUInt16BE(port)
-      const userid = Buffer.from(hop.username ?? "", "utf8")
-      const ip = destination._tag === "Ip4" ? destination.bytes : Buffer.from([0, 0, 0, 1])
-      const name = destination._tag === "Name" ? Buffer.concat([destination.name, Buffer.from([0])]) : Buffer.alloc(0)
-      send(Buffer.concat([Buffer.from([0x04, 0x01]), portBytes, ip, userid, Buffer.from([0]), name]))
-      expect((b) => {
-        if (b.length < 8) return null
-        step = null
-        if (b[0] !== 0x00) {
-          malformed()
-          return 8
-        }
-        const reply = b[1]
-        if (reply === 0x5a) {
-          granted(b.subarray(8))
-          return b.length
-        }
-        const known = SOCKS4_REPLIES.get(reply)
+        const known = SOCKS5_REPLIES.get(reply)
         refuse(known?.[0] ?? "UnknownReply", reply, `${hex(reply)}: ${known?.[1] ?? "Unknown error"}`)
+        return 2
+      }
+      if (b.length < 5) return null
+      const length = b[3] === 0x01 ? 4 : b[3] === 0x04 ? 16 : b[3] === 0x03 ? 1 + b[4] : -1
+      if (b[2] !== 0x00 || length === -1) {
+        malformed()
+        return 2
+      }
+      const total = 4 + length + 2
+      if (b.length < total) return null
+      step = null
+      granted(b.subarray(total))
+      return b.length
+    })
+  }
+
+  // SOCKS4 -----------------------------------------------------------------
+  const socks4 = (destination: Destination) => {
+    const portBytes = Buffer.alloc(2)
+    portBytes.writeUInt16BE(port)
+    const userid = Buffer.from(hop.username ?? "", "utf8")
+    const ip = destination._tag === "Ip4" ? destination.bytes : Buffer.from([0, 0, 0, 1])
+    const name = destination._tag === "Name" ? Buffer.concat([destination.name, Buffer.from([0])]) : Buffer.alloc(0)
+    send(Buffer.concat([Buffer.from([0x04, 0x01]), portBytes, ip, userid, Buffer.from([0]), name]))
+    expect((b) => {
+      if (b.length < 8) return null
+      step = null
+      if (b[0] !== 0x00) {
+        malformed()
         return 8
-      })
-    }
+      }
+      const reply = b[1]
+      if (reply === 0x5a) {
+        granted(b.subarray(8))
+        return b.length
+      }
+      const known = SOCKS4_REPLIES.get(reply)
+      refuse(known?.[0] ?? "UnknownReply", reply, `${hex(reply)}: ${known?.[1] ?? "Unknown error"}`)
+      return 8
+    })
+  }
 
-    const granted = (rest: Buffer) => {
-      socket.pause()
-      if (rest.length > 0) socket.unshift(rest)
-      finish(null)
-    }
+  const granted = (rest: Buffer) => {
+    socket.pause()
+    if (rest.length > 0) socket.unshift(rest)
+    finish(null)
+  }
 
-    const start = (destination: Destination) => {
-      if (settled) return
-      if (version === 5) socks5(destination)
-      else socks4(destination)
-    }
+  const start = (destination: Destination) => {
+    if (isSettled()) return
+    if (version === 5) socks5(destination)
+    else socks4(destination)
+  }
 
-    socket.on("data", onData)
-    socket.on("error", onError)
-    socket.once("close", onClose)
-
+  const begin = () => {
     const literal = withoutZone(host)
     const family = net.isIP(literal)
     if (family === 4) {
@@ -253,7 +251,7 @@ export const socks =
       }
     } else {
       dns.lookup(host, { all: true, family: version === 4 ? 4 : 0 }, (error, addresses) => {
-        if (settled) return
+        if (isSettled()) return
         if (error !== null) {
           const resolution = mapConnectError(error, host, port, false)
           return finish(
@@ -274,5 +272,6 @@ export const socks =
         )
       })
     }
-    return (reason) => finish(reason)
   }
+  return { socket, onData, onError: finish, onClose, begin }
+}
