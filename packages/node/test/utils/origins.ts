@@ -40,10 +40,8 @@ export interface ManyPorts {
   readonly openSockets: () => number
   /** Sockets neither ended by the client nor closed: what the client still holds. */
   readonly liveSockets: () => number
-  /** The most sockets live at once (counted as each was accepted). */
+  /** The most sockets live at once (counted as each was accepted, once the loop has read what came before it). */
   readonly maxLive: () => number
-  /** The most sockets still live when a request arrived. */
-  readonly maxLiveAtRequest: () => number
   /** Request paths in the order they arrived. */
   readonly seen: ReadonlyArray<string>
   /** Answers the oldest request held by a `/hold` path with "held". */
@@ -75,9 +73,7 @@ export const manyPorts = (n: number): Effect.Effect<ManyPorts, never, Scope.Scop
     const changed = watch.changed
     let opened = 0
     let maxLive = 0
-    let maxLiveAtRequest = 0
     const app = http.createServer((req, res) => {
-      maxLiveAtRequest = Math.max(maxLiveAtRequest, live.size)
       const url = req.url ?? ""
       seen.push(url)
       req.resume()
@@ -96,7 +92,11 @@ export const manyPorts = (n: number): Effect.Effect<ManyPorts, never, Scope.Scop
       opened++
       open.add(socket)
       live.add(socket)
-      maxLive = Math.max(maxLive, live.size)
+      // Counted after this turn's reads: a socket the client closed before it opened this one
+      // has sent its end first, which the server may read in the same turn, after the accept.
+      setImmediate(() => {
+        maxLive = Math.max(maxLive, live.size)
+      })
       socket.on("error", () => {})
       socket.once("end", () => {
         live.delete(socket)
@@ -140,7 +140,6 @@ export const manyPorts = (n: number): Effect.Effect<ManyPorts, never, Scope.Scop
       openSockets: () => open.size,
       liveSockets: () => live.size,
       maxLive: () => maxLive,
-      maxLiveAtRequest: () => maxLiveAtRequest,
       seen,
       answerHeld: () => {
         const res = held.shift()
@@ -166,12 +165,14 @@ export const throughNumPools = (count: number) =>
       const response = yield* manager.request("GET", `http://127.0.0.1:${port}/`)
       expect(response.status).toBe(200)
       maxPools = Math.max(maxPools, (yield* manager.pools).size)
+      // maxsize 1 (the default): one socket per pool, so at most 10 live sockets once the
+      // evicted pool's close has reached the server. (At the moment a request arrives, the
+      // close of the pool evicted for it may still be on its way: the server can read the new
+      // socket's request before the old one's end, so that count may be 11.)
+      yield* origins.waitUntil(() => origins.liveSockets() <= 10, "at most 10 live sockets")
     }
     expect(origins.socketsOpened()).toBe(count)
     expect(maxPools).toBe(10)
-    // maxsize 1 (the default): one socket per pool, so at most 10 live sockets at any
-    // request the server received...
-    expect(origins.maxLiveAtRequest()).toBeLessThanOrEqual(10)
     // ... and, once the evicted pools' closes reached the server, 10 open.
     yield* origins.waitForOpenSockets(10)
     expect((yield* manager.pools).size).toBe(10)

@@ -12,7 +12,8 @@ import {
   isConnectTimeoutError,
   type PoolInfo,
   ReadTimeoutError,
-  unableToConnectToProxy
+  unableToConnectToProxy,
+  type ValueError
 } from "../../Errors.js"
 import * as Headers from "../../Headers.js"
 import type * as Response from "../../Response.js"
@@ -160,7 +161,10 @@ export const make = (settings: Settings): loop.Exchanger => {
   let wireCache: {
     readonly headers: Headers.Headers
     readonly hostLine: string
-    readonly lists: [WireHeaders | undefined, WireHeaders | undefined]
+    readonly lists: [
+      Either.Either<WireHeaders, ValueError> | undefined,
+      Either.Either<WireHeaders, ValueError> | undefined
+    ]
   } | null = null
   let lastUncached: Headers.Headers | null = null
   const wireFor = (outgoing: loop.Outgoing, chunked: boolean) => {
@@ -183,9 +187,9 @@ export const make = (settings: Settings): loop.Exchanger => {
     }
     const slot = METHODS_NOT_EXPECTING_BODY.has(method) ? 0 : 1
     const cached = wireCache.lists[slot]
-    if (cached !== undefined) return Either.right(cached)
+    if (cached !== undefined) return cached
     const built = wireHeaders(headers, method, prepared, chunked, hostLine)
-    if (Either.isRight(built)) wireCache.lists[slot] = built.right
+    if (Either.isRight(built)) wireCache.lists[slot] = built
     return built
   }
 

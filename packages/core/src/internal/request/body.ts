@@ -25,6 +25,8 @@ const encoder = new TextEncoder()
 /** No body. @internal */
 export const none: PreparedBody = { next: () => Either.right(null), length: null, isStream: false }
 
+const preparedNone: Either.Either<PreparedBody, ValueError> = Either.right(none)
+
 // A request's body is a class instance, not an object literal (see attempt.ts).
 
 /** Bytes, sent again as they are. */
@@ -70,7 +72,7 @@ const isAsyncIterable = (u: unknown): u is AsyncIterable<Uint8Array> =>
 
 /** @internal */
 export const prepare = (body: ConnectionPool.Body | undefined): Either.Either<PreparedBody, ValueError> => {
-  if (body === undefined || body === null) return Either.right(none)
+  if (body === undefined || body === null) return preparedNone
   if (typeof body === "string") return Either.right(new Bytes(encoder.encode(body)))
   if (body instanceof Uint8Array) return Either.right(new Bytes(body))
   if (Stream.StreamTypeId in body) return Either.right(new Streamed(body as Stream.Stream<Uint8Array, unknown>))
