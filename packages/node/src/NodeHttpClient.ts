@@ -23,7 +23,7 @@ import type * as HttpClient from "@httpool/core/HttpClient"
 import type * as Errors from "@httpool/core/Errors"
 import type * as ProxyManager from "@httpool/core/ProxyManager"
 import type * as Layer from "effect/Layer"
-import { clientDefaults, withClient } from "./internal/layers.js"
+import { clientDefaults, withClient } from "./internal/clientLayers.js"
 import * as NodePoolManager from "./NodePoolManager.js"
 import * as NodeProxyManager from "./NodeProxyManager.js"
 
