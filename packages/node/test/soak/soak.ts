@@ -115,6 +115,9 @@ export const run = (options: SoakOptions = {}): Effect.Effect<SoakReport> =>
 
     const samples: Array<Sample> = []
     const sample = Effect.gen(function* () {
+      // One turn of the loop first: the servers count a socket the client closed only once
+      // they have read its end, which may have arrived and not yet been read.
+      yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
       const pools = (yield* manager.pools).size
       const memory = process.memoryUsage()
       const taken: Sample = {

@@ -14,6 +14,7 @@
  *     expect(server.socketsOpened()).toBe(1)
  *   }))
  */
+import * as fs from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
 import * as net from "node:net"
@@ -306,16 +307,41 @@ export const rawHttp = (
 }
 
 /**
- * A port on 127.0.0.1 where nothing listens (it was bound, then released), for
- * connection-refused cases.
+ * The first port of the kernel's ephemeral range: every server of the tests (in every test
+ * process at once) listens on port 0, so it gets a port from that range, never one below it.
  */
-export const closedPort: Effect.Effect<number> = Effect.async<number>((resume) => {
-  const server = net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
+const ephemeralLow = (): number => {
+  try {
+    const low = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0])
+    return Number.isInteger(low) && low > 2048 ? low : 32768
+  } catch {
+    return 32768
+  }
+}
+
+/** Whether a connection to `port` on 127.0.0.1 is refused (nothing listens there). */
+const refuses = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1")
+    socket.once("connect", () => {
+      socket.destroy()
+      resolve(false)
+    })
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED"))
   })
+
+/**
+ * A port on 127.0.0.1 where nothing listens, for connection-refused cases: one below the
+ * ephemeral range, where no test server can be given a port (a port bound and released in the
+ * range could be handed to a server of another test file running at the same time).
+ */
+export const closedPort: Effect.Effect<number> = Effect.promise(async () => {
+  const low = ephemeralLow()
+  for (let tries = 0; tries < 20; tries++) {
+    const port = low - 1 - Math.floor(Math.random() * Math.min(10_000, low - 2048))
+    if (await refuses(port)) return port
+  }
+  throw new Error("no refused port found below the ephemeral range")
 })
 
 // ---------------------------------------------------------------------------
