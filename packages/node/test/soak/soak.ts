@@ -59,12 +59,18 @@ const MiB = 2 ** 20
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`
 
 /**
- * Upper bounds of a healthy soak. The client holds at most `fibers` busy connections plus
- * `numPools * maxsize` idle ones; memory may grow past its first sample by warm-up and
- * fragmentation, not by an amount that keeps rising with the requests sent.
+ * Upper bounds of a healthy soak. While requests run, at most `fibers` connections are busy,
+ * and a pool keeps at most `maxsize` (4) idle ones. An evicted pool keeps its connections
+ * until its last lease ends (eviction never breaks a request in flight), so besides the
+ * `numPools` (4) live pools, up to one evicted pool per running request holds idle ones too:
+ * at most `fibers + (fibers + numPools) * maxsize` sockets. Once the load has stopped, only the
+ * live pools' idle connections remain: `numPools * maxsize`. Memory may grow past its first
+ * sample by warm-up and fragmentation, not by an amount that keeps rising with the requests
+ * sent.
  */
 const limits = (fibers: number) => ({
-  sockets: fibers + 4 * 4,
+  sockets: fibers + (fibers + 4) * 4,
+  socketsAtRest: 4 * 4,
   heapGrowth: (first: number) => Math.max(32 * MiB, first * 0.5),
   rssGrowth: (first: number) => Math.max(128 * MiB, first * 0.5)
 })
@@ -148,6 +154,7 @@ export const run = (options: SoakOptions = {}): Effect.Effect<SoakReport> =>
       Effect.zipRight(sampler, Effect.never)
     )
     yield* sample
+    const atRest = samples[samples.length - 1]
     yield* Scope.close(clientScope, Exit.void)
     // The origins see each closed socket a moment later.
     yield* Effect.sleep("200 millis")
@@ -166,6 +173,9 @@ export const run = (options: SoakOptions = {}): Effect.Effect<SoakReport> =>
       if (first !== undefined && s.rss - first.rss > bound.rssGrowth(first.rss)) {
         failures.push(`RSS grew from ${mib(first.rss)} to ${mib(s.rss)} by ${s.seconds} s`)
       }
+    }
+    if (atRest !== undefined && atRest.sockets > bound.socketsAtRest) {
+      failures.push(`${atRest.sockets} sockets open once the load stopped (at most ${bound.socketsAtRest})`)
     }
     if (samples.length < 2) failures.push("fewer than two samples: run longer, or sample more often")
     if (socketsAfterClose !== 0) failures.push(`${socketsAfterClose} sockets still open after the Scope closed`)
