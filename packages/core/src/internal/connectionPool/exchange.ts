@@ -203,8 +203,6 @@ export const make = (settings: Settings): loop.Exchanger => {
     return error
   }
 
-  const makeGuard = (lease: leasing.Lease): Guard => new LeaseGuard(leases, lease)
-
   const timedOutIdle = (res: Connector.WireResponse, lease: leasing.Lease, fresh: boolean): boolean =>
     res.status === 408 && lease.reused && !fresh
 
@@ -253,7 +251,7 @@ export const make = (settings: Settings): loop.Exchanger => {
                   : Effect.as(leases.release(lease, true), new Sent(res, lease, null))
             })
           }
-          const guard = makeGuard(lease)
+          const guard = new LeaseGuard(leases, lease)
           return Effect.zipRight(
             holder.add(guard.release(false)),
             Effect.matchCauseEffect(send, {
@@ -303,12 +301,7 @@ export const make = (settings: Settings): loop.Exchanger => {
 
   /** The raw body of a streamed response, read from its connection, which goes back when the body ends. */
   const sourceOf = (res: Connector.WireResponse, guard: Guard): response.BodySource =>
-    res.body === null ? readFrom(res, guard) : heldWhole(res.body, guard)
-
-  const heldWhole = (bytes: Uint8Array, guard: Guard): response.BodySource => new HeldWhole(bytes, guard)
-
-  const readFrom = (res: Connector.WireResponse, guard: Guard): response.BodySource =>
-    new ReadFrom(res, guard, attachPool)
+    res.body === null ? new ReadFrom(res, guard, attachPool) : new HeldWhole(res.body, guard)
 
   /**
    * A preloaded request on a warm connection as one `Effect.async`: the idle connection is
@@ -355,7 +348,7 @@ export const make = (settings: Settings): loop.Exchanger => {
           const next = then.onSuccess(exchangedOf(new Sent(res, lease, null), call.preload))
           return back === null ? next : Effect.zipRight(back, next)
         }
-        const guard = makeGuard(lease)
+        const guard = new LeaseGuard(leases, lease)
         if (holder.addNow?.(guard.release(false)) !== true) {
           // The holder closed while the request was out: the response is not wanted any more.
           return Effect.zipRight(guard.release(false), Effect.interrupt)
