@@ -7,6 +7,7 @@
 //   W=pool node --cpu-prof packages/bench/prof/core.mjs   # then open the .cpuprofile
 //   COUNT=1 node packages/bench/prof/core.mjs      # also Effect instructions and bytes allocated per request
 //   COUNT=1 HIST=1 node packages/bench/prof/core.mjs   # and which instructions, most frequent first
+//   COUNT=1 ALLOC=1 node packages/bench/prof/core.mjs  # and where the bytes are allocated, most first
 //
 // It prints microseconds per request (wall time, one fiber, so also CPU time). Only the
 // real suite (`npm run bench`) measures httpool against its peers; this isolates the part
@@ -189,11 +190,22 @@ const counted = (request, count) =>
     const { profile } = yield* Effect.promise(() => session.post("HeapProfiler.stopSampling"))
     session.disconnect()
     let bytes = 0
+    const sites = new Map()
     const walk = (node) => {
       bytes += node.selfSize
+      if (node.selfSize > 0) {
+        const { functionName, url, lineNumber } = node.callFrame
+        const site = `${functionName || "(anonymous)"} ${url.split("/").slice(-2).join("/")}:${lineNumber + 1}`
+        sites.set(site, (sites.get(site) ?? 0) + node.selfSize)
+      }
       for (const child of node.children ?? []) walk(child)
     }
     walk(profile.head)
+    if (process.env.ALLOC === "1") {
+      for (const [site, n] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+        console.log(`${(n / count).toFixed(0).padStart(6)} B ${site}`)
+      }
+    }
     if (counter.hist !== null) {
       for (const [what, n] of [...counter.hist].sort((a, b) => b[1] - a[1])) {
         console.log(`${(n / count).toFixed(2).padStart(6)} ${what}`)

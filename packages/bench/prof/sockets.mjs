@@ -3,9 +3,10 @@
 // pinned: for profiles, not for ratios; `npm run bench` measures those). Run after
 // `npm run build`:
 //
-//   node packages/bench/prof/sockets.mjs              # W=httpool (default) or undici
+//   node packages/bench/prof/sockets.mjs              # W=httpool (default), pool, undici or floor
 //   N=4000 node --cpu-prof packages/bench/prof/sockets.mjs
 //   W=floor C=64 node packages/bench/prof/sockets.mjs   # C: concurrency (16)
+//   PIN=1 node packages/bench/prof/sockets.mjs   # client and server pinned to a core each
 //
 // W=floor is the least an Effect client over undici can do: one Effect.async per request
 // around Client.dispatch, the connection taken and given back in the handler's callbacks.
@@ -13,7 +14,7 @@ import * as PoolManager from "@httpool/core/PoolManager"
 import * as NodePoolManager from "@httpool/node/NodePoolManager"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
-import { fork } from "node:child_process"
+import { execFileSync, fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { constants, PerformanceObserver } from "node:perf_hooks"
 import { Client, Pool } from "undici"
@@ -28,6 +29,11 @@ if (process.argv[2] === "server") {
 } else {
   const child = fork(fileURLToPath(import.meta.url), ["server"])
   const port = await new Promise((resolve) => child.once("message", resolve))
+  if (process.env.PIN === "1") {
+    // The client on core 0, the server on core 1: steadier figures on a quiet machine.
+    execFileSync("taskset", ["-a", "-p", "-c", "0", String(process.pid)], { stdio: "ignore" })
+    execFileSync("taskset", ["-a", "-p", "-c", "1", String(child.pid)], { stdio: "ignore" })
+  }
   const url = `http://127.0.0.1:${port}/x`
   const N = Number(process.env.N ?? 3000)
   const C = Number(process.env.C ?? 16)
@@ -101,7 +107,11 @@ if (process.argv[2] === "server") {
   } else {
     const rt = ManagedRuntime.make(NodePoolManager.layer({ connectionPoolKw: { maxsize: C } }))
     const pm = await rt.runPromise(PoolManager.PoolManager)
-    const one = pm.request("GET", url)
+    // W=pool: the ConnectionPool the manager keeps for the origin, asked directly.
+    const one =
+      process.env.W === "pool"
+        ? (await rt.runPromise(pm.connectionFromUrl(url).pipe(Effect.scoped))).request("GET", "/x")
+        : pm.request("GET", url)
     const worker = (n) =>
       Effect.gen(function* () {
         for (let i = 0; i < n; i++) yield* one

@@ -5,11 +5,12 @@
 //   node packages/bench/prof/stream.mjs              # W=both (default), httpool, undici
 //   PRELOAD=1 W=httpool node --cpu-prof packages/bench/prof/stream.mjs
 //   PRELOAD=1 C=4 node packages/bench/prof/stream.mjs   # four bodies at once
+//   PIN=1 PRELOAD=1 C=4 node packages/bench/prof/stream.mjs   # client and server pinned as the bench pins them
 import * as PoolManager from "@httpool/core/PoolManager"
 import * as NodePoolManager from "@httpool/node/NodePoolManager"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { fork } from "node:child_process"
+import { execFileSync, fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { Pool } from "undici"
 
@@ -28,6 +29,11 @@ if (process.argv[2] === "server") {
 } else {
   const child = fork(fileURLToPath(import.meta.url), ["server"])
   const port = await new Promise((resolve) => child.once("message", resolve))
+  if (process.env.PIN === "1") {
+    // The client on core 1, the server on core 0, as `npm run bench` pins them.
+    execFileSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" })
+    execFileSync("taskset", ["-a", "-p", "-c", "0", String(child.pid)], { stdio: "ignore" })
+  }
   const url = `http://127.0.0.1:${port}/`
   /** Bodies read at once (`C`, default 1): the bench's 10 MiB scenarios read 4. */
   const concurrency = Number(process.env.C ?? 1)

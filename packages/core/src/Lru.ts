@@ -242,10 +242,11 @@ export interface LruRef<K, V> {
   readonly getOrCreate: <E, R>(key: K, create: Effect.Effect<V, E, R>) => Effect.Effect<V, E, R>
   /**
    * A lookup in one step, without the lock: when the key is present its recency is refreshed
-   * and `acquire` runs on the value in that same step; `undefined` when it is missing (then
-   * `getOrCreateWith` creates it). The hot path of a PoolManager request.
+   * and `acquire` runs on the value in that same step; when it is missing, `miss` runs
+   * instead (`undefined` without one: then `getOrCreateWith` creates it). The hot path of a
+   * PoolManager request.
    */
-  readonly hitWith: <A>(key: K, acquire: (value: V) => A) => Effect.Effect<A | undefined>
+  readonly hitWith: <A, B = undefined>(key: K, acquire: (value: V) => A, miss?: () => B) => Effect.Effect<A | B>
   /**
    * As `getOrCreate`, and `acquire` runs on the value in the same synchronous step that
    * finds or stores it: before anything this call evicted is disposed and before any other

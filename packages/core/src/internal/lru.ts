@@ -278,10 +278,10 @@ export const makeRef = <K, V>(options: Lru.RefOptions<K, V>): Effect.Effect<Lru.
       )
     }
 
-    const hitWith = <A>(key: K, acquire: (value: V) => A): Effect.Effect<A | undefined> =>
-      Ref.modify(state, (lru): readonly [A | undefined, Lru.Lru<K, V>] => {
+    const hitWith = <A, B = undefined>(key: K, acquire: (value: V) => A, miss?: () => B): Effect.Effect<A | B> =>
+      Ref.modify(state, (lru): readonly [A | B, Lru.Lru<K, V>] => {
         const [found, refreshed] = get(lru, key)
-        return Option.isSome(found) ? [acquire(found.value), refreshed] : [undefined, lru]
+        return Option.isSome(found) ? [acquire(found.value), refreshed] : [miss?.() as B, lru]
       })
 
     const getOrMakeWith = <A, E>(

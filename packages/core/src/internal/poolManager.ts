@@ -343,11 +343,11 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       const routed = routing.prepare(next)
       const routeOf = (entry: Entry): loop.Route =>
         new loop.RouteOf(entry.exchanger, routed.target, routed.headers, () => unleaseNow(entry))
-      // A pool found is leased in the lookup's own step; a missing one is created.
-      return Effect.flatMap(lru.hitWith(key, lease), (entry) =>
-        entry === undefined
-          ? Effect.map(leaseEntry(key, context, found.right), routeOf)
-          : Effect.succeed(routeOf(entry))
+      // A pool found is leased and routed to in the lookup's own step; a missing one is created.
+      return lru.hitWith(
+        key,
+        (entry) => routeOf(lease(entry)),
+        () => Effect.map(leaseEntry(key, context, found.right), routeOf)
       )
     }
 

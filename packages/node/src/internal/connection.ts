@@ -198,6 +198,11 @@ export class NodeConnection implements Connector.Connection {
   /** A request held back until `readyAt`; null when none. */
   private waiting: Exchange | null = null
   private readonly servername: string
+  /** The Host undici writes itself when a request gives none (its `host: ` line for our origin); null until the client is made. */
+  private ownHost: string | null = null
+  /** The header list last sent and what undici was given for it (see `sentHeaders`). */
+  private lastHeaders: ReadonlyArray<string> | null = null
+  private lastSent: Array<string> = Array.of()
 
   constructor(
     private readonly target: Connector.ConnectionTarget,
@@ -247,7 +252,10 @@ export class NodeConnection implements Connector.Connection {
     if (this.closed) return closedError()
     const { scheme, host, port } = this.target
     try {
-      this.client = new Client(`${scheme}://${Url.hostPort(host, port)}`, {
+      const origin = `${scheme}://${Url.hostPort(host, port)}`
+      const parsed = new URL(origin)
+      this.ownHost = parsed.port.length > 0 ? `${parsed.hostname}:${parsed.port}` : parsed.hostname
+      this.client = new Client(origin, {
         connect: this.connect,
         pipelining: 1,
         keepAliveTimeout: this.settings.keepAliveTimeout,
@@ -314,7 +322,7 @@ export class NodeConnection implements Connector.Connection {
     const options = new Dispatched(
       request.method,
       request.path,
-      wireHeaders(request.headers),
+      this.sentHeaders(request.headers),
       // undici sends strings, bytes and (async) iterables; its types only list the first two.
       request.body as Exclude<Dispatcher.DispatchOptions["body"], undefined>,
       this.servername,
@@ -325,6 +333,24 @@ export class NodeConnection implements Connector.Connection {
     } catch (error) {
       exchange.onError(error instanceof Error ? error : new Error(String(error)))
     }
+  }
+
+  /**
+   * The header list undici is given for `headers`: without a Host equal to the one undici
+   * writes itself when none is given (the same `host: ` line, first, either way; undici then
+   * validates one header less), and see `wireHeaders`. A pool sends the same list object on
+   * every request, so the last one is remembered.
+   */
+  private sentHeaders(headers: ReadonlyArray<string>): Array<string> {
+    if (headers === this.lastHeaders) return this.lastSent
+    let sent = wireHeaders(headers)
+    const name = sent[0]
+    if (name !== undefined && name.length === 4 && sent[1] === this.ownHost && name.toLowerCase() === "host") {
+      sent = sent.slice(2)
+    }
+    this.lastHeaders = headers
+    this.lastSent = sent
+    return sent
   }
 
   /** Called by an exchange when undici starts writing it on the current socket. */

@@ -18,7 +18,7 @@ import {
 import * as Headers from "../../Headers.js"
 import type * as Response from "../../Response.js"
 import * as Timeout from "../../Timeout.js"
-import { cancelable } from "../cancelable.js"
+import { cancelable, cancelableIn } from "../cancelable.js"
 import * as internalHeaders from "../headers.js"
 import type * as leasing from "../leasing.js"
 import type * as Metrics from "../metrics.js"
@@ -315,16 +315,17 @@ export const make = (settings: Settings): loop.Exchanger => {
     wire: WireHeaders,
     call: loop.Call,
     limits: Limits,
-    then: loop.Then<A>
-  ): Effect.Effect<A, HttpoolError> =>
-    cancelable<A, HttpoolError>((resume) => {
+    then: loop.Then<A>,
+    held: loop.Held | null
+  ): Effect.Effect<A, HttpoolError> => {
+    const register = (resume: (effect: Effect.Effect<A, HttpoolError>) => void): Effect.Effect<void> | undefined => {
       const lease = leases.tryAcquire()
       const begin = lease?.slot.connection.begin
       if (lease === null || begin === undefined) {
         const back = lease === null ? null : leases.releaseNow(lease, true)
-        const general = Effect.matchEffect(sendOnce(outgoing, wire, outgoing.body, call, limits, false), then)
+        const general = loop.matchThen(sendOnce(outgoing, wire, outgoing.body, call, limits, false), then)
         resume(back === null ? general : Effect.zipRight(back, general))
-        return
+        return undefined
       }
       const payload = outgoing.body.next()
       const request = new WireRequestOf(
@@ -364,9 +365,9 @@ export const make = (settings: Settings): loop.Exchanger => {
         const failure = Exit.isSuccess(exit) ? null : Cause.failureOption(exit.cause)
         const next =
           failure === null
-            ? Effect.matchEffect(decide(stale, outgoing, wire, outgoing.body, call, limits, false), then)
+            ? loop.matchThen(decide(stale, outgoing, wire, outgoing.body, call, limits, false), then)
             : Option.isSome(failure)
-              ? Effect.matchEffect(
+              ? loop.matchThen(
                   decide(
                     { _tag: "Failed", failure: failure.value, lease },
                     outgoing,
@@ -397,19 +398,24 @@ export const make = (settings: Settings): loop.Exchanger => {
         const interrupted = cancel ?? Effect.void
         return Effect.zipRight(interrupted, leases.release(lease, false))
       })
-    })
+    }
+    // Under a caller's mask (`held`), the wait shares it, and the caller's lease is given back after.
+    return held === null ? cancelable(register) : cancelableIn(held.restore, register, held)
+  }
 
   const exchangeThen = <A>(
     outgoing: loop.Outgoing,
     call: loop.Call,
-    then: loop.Then<A>
+    then: loop.Then<A>,
+    held: loop.Held | null = null
   ): Effect.Effect<A, HttpoolError> => {
     const limits = limitsFor(call.opts)
-    if (Either.isLeft(limits)) return then.onFailure(limits.left)
+    if (Either.isLeft(limits))
+      return held === null ? then.onFailure(limits.left) : held.around(then.onFailure(limits.left))
     const wire = wireFor(outgoing, call.chunked)
-    if (Either.isLeft(wire)) return then.onFailure(wire.left)
+    if (Either.isLeft(wire)) return held === null ? then.onFailure(wire.left) : held.around(then.onFailure(wire.left))
     if ((call.preload || call.holder?.addNow !== undefined) && !outgoing.body.isStream && limits.right.total === null) {
-      return warm(outgoing, wire.right, call, limits.right, then)
+      return warm(outgoing, wire.right, call, limits.right, then, held)
     }
     const sent = sendOnce(outgoing, wire.right, outgoing.body, call, limits.right, false)
     const bounded =
@@ -424,10 +430,14 @@ export const make = (settings: Settings): loop.Exchanger => {
                 reason: `Read timed out. (total timeout=${Duration.format(limits.right.timeout.total!)})`
               })
           })
-    return Effect.matchEffect(bounded, then)
+    const ran = loop.matchThen(bounded, then)
+    return held === null ? ran : held.around(ran)
   }
 
-  const plain: loop.Then<loop.Exchanged> = { onSuccess: Effect.succeed, onFailure: Effect.fail }
+  const plain: loop.Then<loop.Exchanged> = {
+    onSuccess: (exchanged) => Effect.succeed(exchanged),
+    onFailure: (error) => Effect.fail(error)
+  }
 
   const exchange = (outgoing: loop.Outgoing, call: loop.Call): Effect.Effect<loop.Exchanged, HttpoolError> =>
     Effect.suspend(() => exchangeThen(outgoing, call, plain))

@@ -24,6 +24,7 @@ import * as redirect from "./redirect.js"
 import { logAnnotations, redactUrl } from "../errors.js"
 import { methodError } from "./wire.js"
 import * as trace from "./trace.js"
+import { type Releasable, releasing } from "../cancelable.js"
 
 /** The settings of one call, fixed over its attempts. @internal */
 export interface Call {
@@ -102,10 +103,51 @@ export interface Exchanger {
   readonly exchange: (outgoing: Outgoing, call: Call) => Effect.Effect<Exchanged, HttpoolError>
   /**
    * `exchange` going on with `then` (`Effect.matchEffect` of it): a pool that settles a warm
-   * request in its completion callback resumes straight into `then.onSuccess`.
+   * request in its completion callback resumes straight into `then.onSuccess`. With `held`
+   * (a preloaded call whose route holds a manager's lease, called uninterruptibly), the
+   * exchange restores interruptibility only where it waits, and gives the lease back itself,
+   * exactly once, however it ends: the manager's lease and the pool's wait share one mask.
    */
-  readonly exchangeThen?: <A>(outgoing: Outgoing, call: Call, then: Then<A>) => Effect.Effect<A, HttpoolError>
+  readonly exchangeThen?: <A>(
+    outgoing: Outgoing,
+    call: Call,
+    then: Then<A>,
+    held?: Held | null
+  ) => Effect.Effect<A, HttpoolError>
 }
+
+/**
+ * A lease taken by the caller of an exchange in its own uninterruptible region, for the
+ * exchange to give back (see `Exchanger.exchangeThen`). @internal
+ */
+export class Held implements Releasable {
+  private released = false
+  constructor(
+    /** Restores the interruptibility the caller had before its mask. */
+    readonly restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
+    private readonly giveBack: () => Effect.Effect<void> | null
+  ) {}
+  /** Gives the lease back, the first time only: what is left to do (closing an evicted pool), or null. */
+  release(): Effect.Effect<void> | null {
+    if (this.released) return null
+    this.released = true
+    return this.giveBack()
+  }
+  /** `effect` run interruptibly (as the caller was), the lease given back when it ends however it ends. */
+  around<A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> {
+    return releasing(this.restore, effect, this)
+  }
+}
+
+/** `Effect.matchEffect(effect, then)` for a `Then` whose handlers are methods. @internal */
+export const matchThen = <A>(
+  effect: Effect.Effect<Exchanged, HttpoolError>,
+  then: Then<A>
+): Effect.Effect<A, HttpoolError> =>
+  Effect.matchEffect(effect, {
+    onFailure: (error) => then.onFailure(error),
+    onSuccess: (exchanged) => then.onSuccess(exchanged)
+  })
 
 /** What follows an exchange. @internal */
 export interface Then<A> {
@@ -148,7 +190,7 @@ class OutgoingOf implements Outgoing {
   ) {}
 }
 
-/** What follows the exchange of `attempt` on `pool`. */
+/** What follows the exchange of `attempt` on `pool` (methods: called as `then.onSuccess(...)`, see `matchThen`). */
 class AfterExchange implements Then<AnyResponse> {
   constructor(
     readonly router: Router,
@@ -156,10 +198,12 @@ class AfterExchange implements Then<AnyResponse> {
     readonly attempt: Attempt,
     readonly pool: Exchanger
   ) {}
-  readonly onFailure = (error: HttpoolError): Effect.Effect<AnyResponse, HttpoolError> =>
-    afterError(this.router, this.call, this.attempt, this.pool, error)
-  readonly onSuccess = (exchanged: Exchanged): Effect.Effect<AnyResponse, HttpoolError> =>
-    afterResponse(this.router, this.call, this.attempt, this.pool, exchanged)
+  onFailure(error: HttpoolError): Effect.Effect<AnyResponse, HttpoolError> {
+    return afterError(this.router, this.call, this.attempt, this.pool, error)
+  }
+  onSuccess(exchanged: Exchanged): Effect.Effect<AnyResponse, HttpoolError> {
+    return afterResponse(this.router, this.call, this.attempt, this.pool, exchanged)
+  }
 }
 
 /** Where one attempt goes: the pool, the target and headers as that pool sends them, and the lease to give back. @internal */
@@ -186,12 +230,16 @@ export class RouteOf implements Route {
 }
 
 /**
- * Turns a attempt into a route: at once (a pool routing to itself, a manager's pool found), or as
- * an Effect (a pool to create). Runs uninterruptibly: what it leases, the loop releases.
+ * Turns an attempt into a route: at once (a pool routing to itself), or as an Effect of the
+ * route (a manager's pool found, in the one step of its lookup) or of an Effect making it (a
+ * pool to create). Runs uninterruptibly: what it leases, the loop releases.
  *
  * @internal
  */
-export type Router = (attempt: Attempt, call: Call) => Route | Effect.Effect<Route, HttpoolError>
+export type Router = (
+  attempt: Attempt,
+  call: Call
+) => Route | Effect.Effect<Route | Effect.Effect<Route, HttpoolError>, HttpoolError>
 
 /** What a call starts from when the caller gives no headers or retries. @internal */
 export interface Defaults {
@@ -214,7 +262,7 @@ const final = (error: HttpoolError): boolean =>
 
 const EMPTY = new Uint8Array(0)
 
-const isRoute = (u: Route | Effect.Effect<Route, HttpoolError>): u is Route => !Effect.isEffect(u)
+const isRoute = <A>(u: Route | A): u is Route => u instanceof RouteOf
 
 /**
  * Validates a call and makes its first attempt. `firstAttempt` builds the URL and target from the
@@ -276,11 +324,15 @@ const step = (router: Router, call: Call, attempt: Attempt): Effect.Effect<AnyRe
   if (isRoute(routed)) {
     // Routed at once: with nothing to release, the exchange needs no mask of its own.
     return routed.release === null
-      ? exchange(router, call, attempt, routed)
+      ? exchange(router, call, attempt, routed, null)
       : Effect.uninterruptibleMask((restore) => leased(router, call, attempt, routed, restore))
   }
   return Effect.uninterruptibleMask((restore) =>
-    Effect.flatMap(routed, (route) => leased(router, call, attempt, route, restore))
+    Effect.flatMap(routed, (route) =>
+      isRoute(route)
+        ? leased(router, call, attempt, route, restore)
+        : Effect.flatMap(route, (made) => leased(router, call, attempt, made, restore))
+    )
   )
 }
 
@@ -293,32 +345,27 @@ const leased = (
   restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 ): Effect.Effect<AnyResponse, HttpoolError> => {
   const release = route.release
-  const exchanged = restore(exchange(router, call, attempt, route))
-  if (release === null) return exchanged
+  if (release === null) return restore(exchange(router, call, attempt, route, null))
   const holder = call.holder
-  if (holder !== null) {
-    const later = Effect.suspend(() => release() ?? Effect.void)
-    return holder.addNow?.(later) === true ? exchanged : Effect.zipRight(holder.add(later), exchanged)
+  if (holder === null) {
+    const held = new Held(restore, release)
+    // A pool that takes the lease waits for its connection in this mask and gives it back.
+    return route.pool.exchangeThen === undefined
+      ? held.around(exchange(router, call, attempt, route, null))
+      : exchange(router, call, attempt, route, held)
   }
-  // Already uninterruptible here: the release is paired without `ensuring`'s own mask.
-  return Effect.matchCauseEffect(exchanged, {
-    onFailure: (cause) => {
-      const left = release()
-      return left === null ? Effect.failCause(cause) : Effect.zipRight(left, Effect.failCause(cause))
-    },
-    onSuccess: (response) => {
-      const left = release()
-      return left === null ? Effect.succeed(response) : Effect.as(left, response)
-    }
-  })
+  const exchanged = restore(exchange(router, call, attempt, route, null))
+  const later = Effect.suspend(() => release() ?? Effect.void)
+  return holder.addNow?.(later) === true ? exchanged : Effect.zipRight(holder.add(later), exchanged)
 }
 
-/** The exchange of a attempt on its route, and what follows from its outcome. */
+/** The exchange of an attempt on its route, and what follows from its outcome. */
 const exchange = (
   router: Router,
   call: Call,
   attempt: Attempt,
-  route: Route
+  route: Route,
+  held: Held | null
 ): Effect.Effect<AnyResponse, HttpoolError> => {
   const pool = route.pool
   call.last = pool
@@ -332,8 +379,8 @@ const exchange = (
   )
   const then = new AfterExchange(router, call, attempt, pool)
   return pool.exchangeThen === undefined
-    ? Effect.matchEffect(pool.exchange(outgoing, call), then)
-    : pool.exchangeThen(outgoing, call, then)
+    ? matchThen(pool.exchange(outgoing, call), then)
+    : pool.exchangeThen(outgoing, call, then, held)
 }
 
 const afterError = (
