@@ -3,13 +3,15 @@
 // pinned: for profiles, not for ratios; `npm run bench` measures those). Run after
 // `npm run build`:
 //
-//   node packages/bench/prof/sockets.mjs              # W=httpool (default), pool, undici or floor
+//   node packages/bench/prof/sockets.mjs              # W=httpool (default), pool, undici, floor or raw
 //   N=4000 node --cpu-prof packages/bench/prof/sockets.mjs
 //   W=floor C=64 node packages/bench/prof/sockets.mjs   # C: concurrency (16)
 //   PIN=1 node packages/bench/prof/sockets.mjs   # client and server pinned to a core each
 //
 // W=floor is the least an Effect client over undici can do: one Effect.async per request
 // around Client.dispatch, the connection taken and given back in the handler's callbacks.
+// W=raw is beneath any client: the same bytes on plain sockets, the answer cut by its
+// Content-Length (what undici's own parsing and bookkeeping cost is the gap to W=floor).
 import * as PoolManager from "@httpool/core/PoolManager"
 import * as NodePoolManager from "@httpool/node/NodePoolManager"
 import * as Effect from "effect/Effect"
@@ -47,6 +49,41 @@ if (process.argv[2] === "server") {
       }
     }
     run = (n) => Promise.all(Array.from({ length: C }, () => worker(n)))
+  } else if (process.env.W === "raw") {
+    // No HTTP client at all: each of C sockets writes the bytes httpool sends (urllib3's
+    // default headers) and reads the answer by its Content-Length. Not a client (no parser
+    // worth the name, no errors handled): the cost of the sockets themselves, beneath undici.
+    const net = await import("node:net")
+    const head = `GET /x HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nAccept-Encoding: identity\r\nUser-Agent: python-urllib3/2.7.0\r\n\r\n`
+    const sockets = await Promise.all(
+      Array.from(
+        { length: C },
+        () =>
+          new Promise((resolve) => {
+            const socket = net.connect(port, "127.0.0.1", () => resolve(socket))
+            socket.setNoDelay(true)
+          })
+      )
+    )
+    const one = (socket) =>
+      new Promise((resolve) => {
+        let received = null
+        const onData = (chunk) => {
+          received = received === null ? chunk : Buffer.concat([received, chunk])
+          const end = received.indexOf("\r\n\r\n")
+          if (end < 0) return
+          const length = Number(/content-length: *(\d+)/i.exec(received.latin1Slice(0, end))[1])
+          if (received.length < end + 4 + length) return
+          socket.off("data", onData)
+          resolve(received.subarray(end + 4, end + 4 + length))
+        }
+        socket.on("data", onData)
+        socket.write(head, "latin1")
+      })
+    const worker = async (socket, n) => {
+      for (let i = 0; i < n; i++) await one(socket)
+    }
+    run = (n) => Promise.all(sockets.map((socket) => worker(socket, n)))
   } else if (process.env.W === "floor") {
     // The floor of an Effect client over undici: one Effect.async per request around
     // Client.dispatch on one of 16 connections, the lease taken and given back synchronously
