@@ -1,6 +1,9 @@
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricKey from "effect/MetricKey"
+import type * as MetricHook from "effect/MetricHook"
+import type * as MetricKeyType from "effect/MetricKeyType"
 import { errorType } from "./errors.js"
 import { hostPort } from "./url.js"
 import * as MetricLabel from "effect/MetricLabel"
@@ -10,20 +13,30 @@ export const pools = Metric.gauge("httpool_pools", {
   description: "ConnectionPools held by PoolManagers (and ProxyManagers) now"
 })
 
-/** @internal */
-export const connectionsOpen = Metric.gauge("httpool_connections_open", {
+// The metrics a request moves are made from keys kept here: a pool records through the hooks
+// of its label's series, found once (see `hooks`), not through `unsafeUpdate`, which looks
+// the hook up by the tags on every call.
+
+const connectionsOpenKey = MetricKey.gauge("httpool_connections_open", {
   description: "Connections a pool holds now, idle or in use"
 })
 
 /** @internal */
-export const connectionsIdle = Metric.gauge("httpool_connections_idle", {
+export const connectionsOpen = Metric.fromMetricKey(connectionsOpenKey)
+
+const connectionsIdleKey = MetricKey.gauge("httpool_connections_idle", {
   description: "Idle connections a pool keeps for reuse now"
 })
 
 /** @internal */
-export const connectionsInUse = Metric.gauge("httpool_connections_in_use", {
+export const connectionsIdle = Metric.fromMetricKey(connectionsIdleKey)
+
+const connectionsInUseKey = MetricKey.gauge("httpool_connections_in_use", {
   description: "Connections carrying a request now"
 })
+
+/** @internal */
+export const connectionsInUse = Metric.fromMetricKey(connectionsInUseKey)
 
 /** @internal */
 export const connectionsOpened = Metric.counter("httpool_connections_opened_total", {
@@ -47,11 +60,13 @@ export const limitWaiting = Metric.gauge("httpool_connection_limit_waiting", {
   description: "Requests waiting for a place under a cap across pools (maxTotalConnections)"
 })
 
-/** @internal */
-export const requests = Metric.counter("httpool_requests_total", {
+const requestsKey = MetricKey.counter("httpool_requests_total", {
   description: "Responses received, by status class (each retry and redirect counts)",
   incremental: true
 })
+
+/** @internal */
+export const requests = Metric.fromMetricKey(requestsKey)
 
 /** @internal */
 export const requestErrors = Metric.counter("httpool_request_errors_total", {
@@ -81,17 +96,62 @@ export const DURATION_BOUNDARIES: ReadonlyArray<number> = [
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10
 ]
 
-/** @internal */
-export const requestDuration = Metric.histogram(
+const requestDurationKey = MetricKey.histogram(
   "http.client.request.duration",
   MetricBoundaries.fromIterable(DURATION_BOUNDARIES),
   "Duration of HTTP client requests, in seconds (OpenTelemetry's http.client.request.duration)"
 )
 
 /** @internal */
-export const openConnections = Metric.gauge("http.client.open_connections", {
+export const requestDuration = Metric.fromMetricKey(requestDurationKey)
+
+const openConnectionsKey = MetricKey.gauge("http.client.open_connections", {
   description: "Outbound HTTP connections open now, by http.connection.state (idle or active)"
 })
+
+/** @internal */
+export const openConnections = Metric.fromMetricKey(openConnectionsKey)
+
+/** What a request records into: one series of one metric. */
+interface Hook {
+  readonly update: (value: number) => void
+  readonly modify: (value: number) => void
+}
+
+/** The hook of `key`'s series with `tags`: the one `Metric.unsafeUpdate` would find. */
+const hookOf = <Type extends MetricKeyType.MetricKeyType<number, unknown>>(
+  key: MetricKey.MetricKey<Type>,
+  tags: ReadonlyArray<MetricLabel.MetricLabel>
+): Hook =>
+  Metric.globalMetricRegistry.get(MetricKey.taggedWithLabels(key, tags)) as MetricHook.MetricHook<number, unknown>
+
+/**
+ * The series a pool's requests move, found once per label and only when first moved (a
+ * series looked up appears in snapshots).
+ */
+class Hooks {
+  private idle: Hook | null = null
+  private inUse: Hook | null = null
+  private open: Hook | null = null
+  private openIdle: Hook | null = null
+  private openActive: Hook | null = null
+  private readonly byClass: Array<Hook | null> = [null, null, null, null, null]
+  constructor(private readonly label: LabelTagsBase) {}
+  idleBy(delta: number): void {
+    ;(this.idle ??= hookOf(connectionsIdleKey, this.label.tags)).modify(delta)
+    ;(this.openIdle ??= hookOf(openConnectionsKey, this.label.openTags[0])).modify(delta)
+  }
+  inUseBy(delta: number): void {
+    ;(this.inUse ??= hookOf(connectionsInUseKey, this.label.tags)).modify(delta)
+    ;(this.openActive ??= hookOf(openConnectionsKey, this.label.openTags[1])).modify(delta)
+  }
+  openBy(delta: number): void {
+    ;(this.open ??= hookOf(connectionsOpenKey, this.label.tags)).modify(delta)
+  }
+  response(index: number): void {
+    ;(this.byClass[index] ??= hookOf(requestsKey, this.label.byClass[index]!)).update(1)
+  }
+}
 
 /** @internal */
 export const connectionDuration = Metric.histogram(
@@ -139,8 +199,12 @@ export interface PoolMetrics {
   readonly duration: (method: string, outcome: number | { readonly _tag: string }, started: number) => void
 }
 
-/** The tag arrays of one `pool` label, shared by every pool that carries it. */
-interface LabelTags {
+/** The tag arrays of one `pool` label, and the hooks of its series, shared by every pool that carries it. */
+interface LabelTags extends LabelTagsBase {
+  readonly hooks: Hooks
+}
+
+interface LabelTagsBase {
   readonly tags: ReadonlyArray<MetricLabel.MetricLabel>
   readonly byReason: Readonly<
     Record<"error" | "closed" | "full" | "expired" | "evicted", ReadonlyArray<MetricLabel.MetricLabel>>
@@ -151,8 +215,8 @@ interface LabelTags {
   readonly connectionTags: ReadonlyArray<MetricLabel.MetricLabel>
   /** `http.client.open_connections`'s tags: idle, then active. */
   readonly openTags: readonly [ReadonlyArray<MetricLabel.MetricLabel>, ReadonlyArray<MetricLabel.MetricLabel>]
-  /** `http.client.request.duration`'s tags for a method and a status (a number) or an error's tag. */
-  readonly durationTags: (method: string, outcome: number | string) => ReadonlyArray<MetricLabel.MetricLabel>
+  /** `http.client.request.duration`'s series for a method and a status (a number) or an error's tag. */
+  readonly durationHook: (method: string, outcome: number | string) => Hook
 }
 
 /** Methods OpenTelemetry names; any other is `_OTHER`, so a method cannot add series without bound. */
@@ -195,15 +259,15 @@ const labelTags = (pool: string): LabelTags => {
   // @effect/opentelemetry takes an instrument's unit from its `unit` label.
   const seconds = MetricLabel.make("unit", "s")
   const connections = MetricLabel.make("unit", "{connection}")
-  // method -> status or error tag -> tags: looked up without making a key string per request.
-  const byOutcome = new Map<string, Map<number | string, ReadonlyArray<MetricLabel.MetricLabel>>>()
-  return {
+  // method -> status or error tag -> series: looked up without making a key string per request.
+  const byOutcome = new Map<string, Map<number | string, Hook>>()
+  const base: LabelTagsBase = {
     connectionTags: [...server, protocol, seconds],
     openTags: [
       [...server, MetricLabel.make("http.connection.state", "idle"), connections],
       [...server, MetricLabel.make("http.connection.state", "active"), connections]
     ],
-    durationTags: (method, outcome) => {
+    durationHook: (method, outcome) => {
       const name = KNOWN_METHODS.has(method) ? method : "_OTHER"
       let byMethod = byOutcome.get(name)
       if (byMethod === undefined) {
@@ -217,7 +281,13 @@ const labelTags = (pool: string): LabelTags => {
             ? [MetricLabel.make("http.response.status_code", String(outcome))]
             : [MetricLabel.make("error.type", outcome)]
         if (typeof outcome === "number" && outcome >= 400) last.push(MetricLabel.make("error.type", String(outcome)))
-        found = [...server, MetricLabel.make("http.request.method", name), protocol, ...last, seconds]
+        found = hookOf(requestDurationKey, [
+          ...server,
+          MetricLabel.make("http.request.method", name),
+          protocol,
+          ...last,
+          seconds
+        ])
         byMethod.set(outcome, found)
       }
       return found
@@ -241,6 +311,7 @@ const labelTags = (pool: string): LabelTags => {
       return found
     }
   }
+  return { ...base, hooks: new Hooks(base) }
 }
 
 /**
@@ -281,7 +352,7 @@ const tagsOf = (pool: string): LabelTags => {
  * @internal
  */
 export const forPool = (pool: string): PoolMetrics => {
-  const { tags, byReason, byClass, tagsFor, openTags, durationTags } = tagsOf(pool)
+  const { tags, byReason, byClass, tagsFor, hooks, durationHook } = tagsOf(pool)
   let lastIdle = 0
   let lastInUse = 0
   return {
@@ -292,27 +363,20 @@ export const forPool = (pool: string): PoolMetrics => {
       const inUseDelta = inUse - lastInUse
       lastIdle = idle
       lastInUse = inUse
-      if (idleDelta !== 0) {
-        connectionsIdle.unsafeModify(idleDelta, tags)
-        openConnections.unsafeModify(idleDelta, openTags[0])
-      }
-      if (inUseDelta !== 0) {
-        connectionsInUse.unsafeModify(inUseDelta, tags)
-        openConnections.unsafeModify(inUseDelta, openTags[1])
-      }
-      if (idleDelta + inUseDelta !== 0) connectionsOpen.unsafeModify(idleDelta + inUseDelta, tags)
+      if (idleDelta !== 0) hooks.idleBy(idleDelta)
+      if (inUseDelta !== 0) hooks.inUseBy(inUseDelta)
+      if (idleDelta + inUseDelta !== 0) hooks.openBy(idleDelta + inUseDelta)
     },
     waited: (millis) => poolWait.unsafeUpdate(millis, tags),
     response: (status) => {
       const index = Math.floor(status / 100) - 1
-      if (index >= 0 && index < byClass.length) requests.unsafeUpdate(1, byClass[index])
+      if (index >= 0 && index < byClass.length) hooks.response(index)
     },
     failed: (tag) => requestErrors.unsafeUpdate(1, tagsFor("error", tag)),
     retried: (reason) => retries.unsafeUpdate(1, tagsFor("reason", reason)),
     duration: (method, outcome, started) =>
-      requestDuration.unsafeUpdate(
-        (performance.now() - started) / 1000,
-        durationTags(method, typeof outcome === "number" ? outcome : errorType(outcome))
+      durationHook(method, typeof outcome === "number" ? outcome : errorType(outcome)).update(
+        (performance.now() - started) / 1000
       )
   }
 }

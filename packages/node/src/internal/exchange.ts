@@ -10,6 +10,9 @@ export type Resume<A, E> = (effect: Effect.Effect<A, E>) => void
 
 const EMPTY = new Uint8Array(0)
 
+/** The empty list an exchange's lists start as (frozen: a push on it would be a bug, and throws). */
+const NONE: Array<never> = Object.freeze(Array.of()) as Array<never>
+
 /**
  * The undici handler of one request (undici's native, "legacy" handler interface), which is
  * also the state of its streamed response.
@@ -78,17 +81,18 @@ export class Exchange {
   /** When the head was parsed (`performance.now()`). */
   private headAt = 0
   private reason = ""
-  // `Array.of`, not `[]`: see `WholeResponse`.
-  private headers: Array<string> = Array.of()
+  // Arrays are made with `Array.of`, not `[]` (see `WholeResponse`), and only once needed:
+  // until then these fields hold the shared empty `NONE`, which is never written to.
+  private headers: ReadonlyArray<string> = NONE
   /** The read timeout; null when there is none. */
   private readonly deadline: Deadline | null
   // Preloaded body.
-  private chunks: Array<Buffer> = Array.of()
+  private chunks: Array<Buffer> = NONE
   /** A preloaded body's buffer, sized from its Content-Length, filled as chunks arrive; null when unused. */
   private sized: Buffer | null = null
   private length = 0
   // Streamed body.
-  private queue: Array<Buffer> = Array.of()
+  private queue: Array<Buffer> = NONE
   private queued = 0
   private paused = false
   private resumeParser: (() => void) | null = null
@@ -166,7 +170,7 @@ export class Exchange {
     if (this.ended && this.failure === null) {
       const queue = this.queue
       const body = queue.length === 1 ? queue[0]! : this.queued === 0 ? EMPTY : Buffer.concat(queue, this.queued)
-      this.queue = Array.of()
+      this.queue = NONE
       this.queued = 0
       this.settle(Effect.succeed(new WholeResponse(status, statusText, headers, body, this.headAt)))
       return
@@ -200,16 +204,18 @@ export class Exchange {
       } else {
         if (sized !== null) {
           // More than the Content-Length said (undici refuses that): keep what came as chunks.
-          this.chunks.push(sized.subarray(0, this.length))
+          this.chunks = Array.of(sized.subarray(0, this.length))
           this.sized = null
         }
-        this.chunks.push(chunk)
+        if (this.chunks === NONE) this.chunks = Array.of(chunk)
+        else this.chunks.push(chunk)
       }
       this.length += chunk.length
       return true
     }
     if (this.cancelled) return true
-    this.queue.push(chunk)
+    if (this.queue === NONE) this.queue = Array.of(chunk)
+    else this.queue.push(chunk)
     this.queued += chunk.length
     this.wake()
     if (this.queued >= this.highWaterMark) {
@@ -230,7 +236,7 @@ export class Exchange {
     const sized = sizedBuffer(this.request.method, this.status, this.headers)
     if (sized === null || this.length > sized.length) return
     sized.set(this.chunks[0]!, 0)
-    this.chunks = Array.of()
+    this.chunks = NONE
     this.sized = sized
   }
 
@@ -249,7 +255,7 @@ export class Exchange {
             : this.length === 0
               ? EMPTY
               : Buffer.concat(this.chunks, this.length)
-      this.chunks.length = 0
+      this.chunks = NONE
       this.sized = null
       this.settle(Effect.succeed(new WholeResponse(this.status, this.reason, this.headers, body, this.headAt)))
       return
@@ -281,8 +287,8 @@ export class Exchange {
       return
     }
     this.failure = failure
-    this.chunks = Array.of()
-    this.queue = Array.of()
+    this.chunks = NONE
+    this.queue = NONE
     this.queued = 0
     this.wake()
   }
@@ -337,7 +343,8 @@ export class Exchange {
 
   /** The next read's outcome if one is ready. */
   private take(): Effect.Effect<Uint8Array | null, Connector.SendFailure> | undefined {
-    const chunk = this.queue.shift()
+    // (`shift` is a write even on an empty array: `NONE` would throw.)
+    const chunk = this.queue.length > 0 ? this.queue.shift() : undefined
     if (chunk !== undefined) {
       this.queued -= chunk.length
       this.unpause()
@@ -352,7 +359,7 @@ export class Exchange {
   private takeAll(): Effect.Effect<ReadonlyArray<Uint8Array> | null, Connector.SendFailure> | undefined {
     if (this.queue.length > 0) {
       const chunks = this.queue
-      this.queue = Array.of()
+      this.queue = NONE
       this.queued = 0
       this.unpause()
       return Effect.succeed(chunks)
@@ -412,7 +419,7 @@ export class Exchange {
     this.cancelled = true
     this.disarm()
     const unread = this.queue.length > 0
-    this.queue = Array.of()
+    this.queue = NONE
     this.queued = 0
     if (!this.finished || unread) {
       this.failure ??= new Connector.SendFailure({
