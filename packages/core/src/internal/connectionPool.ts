@@ -227,7 +227,7 @@ export const serviceOf = (
     () => defaults,
     attempt.memoized((url) => attempt.fromPoolInput(poolOrigin, url))
   )
-  const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>
+  const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = requestMethods.NO_OPTIONS) =>
     opts.preloadContent === false
       ? Effect.flatMap(Effect.scope, (scope) => run(method, url, opts, holderOf(scope)))
       : run(method, url, opts, null)

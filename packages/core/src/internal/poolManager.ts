@@ -354,7 +354,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
     let defaults = defaultsOf(kw)
     const run = loop.start(router, () => defaults, attempt.memoized(attempt.fromAbsolute))
 
-    const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = {}) =>
+    const urlopen = (method: string, url: string, opts: ConnectionPool.UrlopenOptions = requestMethods.NO_OPTIONS) =>
       opts.preloadContent === false
         ? Effect.flatMap(Effect.scope, (scope) => run(method, url, opts, holderOf(scope)))
         : run(method, url, opts, null)

@@ -25,6 +25,9 @@ export interface RequestMethods<E> {
 
 const encoder = new TextEncoder()
 
+/** The options of a call given none: one shared value, not an object per call. @internal */
+export const NO_OPTIONS: ConnectionPool.RequestOptions = Object.freeze({})
+
 const withoutRequestFields = (options: ConnectionPool.RequestOptions): ConnectionPool.UrlopenOptions => {
   if (
     options.fields === undefined &&
@@ -51,14 +54,14 @@ export const make = <E extends HttpoolError>(
   urlopen: AnyUrlopen,
   defaultHeaders: () => Headers.Headers
 ): RequestMethods<E> => {
-  const requestEncodeUrl = (method: string, url: string, options: ConnectionPool.RequestOptions = {}) =>
+  const requestEncodeUrl = (method: string, url: string, options: ConnectionPool.RequestOptions = NO_OPTIONS) =>
     urlopen(
       method,
       options.fields === undefined ? url : Fields.appendToUrl(url, options.fields),
       withoutRequestFields(options)
     )
 
-  const requestEncodeBody = (method: string, url: string, options: ConnectionPool.RequestOptions = {}) =>
+  const requestEncodeBody = (method: string, url: string, options: ConnectionPool.RequestOptions = NO_OPTIONS) =>
     Effect.suspend(() => {
       const rest = withoutRequestFields(options)
       if (options.fields === undefined || Fields.isEmpty(options.fields)) return urlopen(method, url, rest)
@@ -86,7 +89,7 @@ export const make = <E extends HttpoolError>(
       })
     })
 
-  const request = (method: string, url: string, options: ConnectionPool.RequestOptions = {}) => {
+  const request = (method: string, url: string, options: ConnectionPool.RequestOptions = NO_OPTIONS) => {
     // Without json nothing here can fail or needs deferring: the common call adds no step.
     if (options.json === undefined) {
       const upper = method.toUpperCase()

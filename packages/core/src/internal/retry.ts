@@ -312,19 +312,33 @@ export const isRetry = dual<
   (self: api.Retry, method: string, status: number, hasRetryAfter?: boolean) => boolean
 >(
   (args) => isRetryPolicy(args[0]),
-  (self, method, status, hasRetryAfter = false) => {
-    if (!isMethodRetryable(self, method)) return false
-    if (self.statusForcelist.includes(status)) return true
-    // As urllib3: a Retry-After answer is retried only while `total` is a non-zero number.
-    return (
-      typeof self.total === "number" &&
-      self.total !== 0 &&
-      self.respectRetryAfterHeader &&
-      hasRetryAfter &&
-      RETRY_AFTER_STATUS_CODES.includes(status)
-    )
-  }
+  (self, method, status, hasRetryAfter = false) => isRetryNow(self, method, status, hasRetryAfter)
 )
+
+/**
+ * Whether a Retry-After header could make a response of `status` retried under `self`: only
+ * then is the header looked for (see `isRetryNow`).
+ *
+ * @internal
+ */
+export const heedsRetryAfter = (self: api.Retry, status: number): boolean =>
+  typeof self.total === "number" &&
+  self.total !== 0 &&
+  self.respectRetryAfterHeader &&
+  RETRY_AFTER_STATUS_CODES.includes(status)
+
+/**
+ * `isRetry` as a plain function, the checks of the status first: the request loop asks it of
+ * every response, and almost every answer is not retried.
+ *
+ * @internal
+ */
+export const isRetryNow = (self: api.Retry, method: string, status: number, hasRetryAfter: boolean): boolean => {
+  // As urllib3: a Retry-After answer is retried only while `total` is a non-zero number.
+  if (!self.statusForcelist.includes(status) && !(hasRetryAfter && heedsRetryAfter(self, status))) return false
+  const allowed = self.allowedMethods
+  return allowed === null || allowed.length === 0 || allowed.includes(method.toUpperCase())
+}
 
 /** @internal */
 export const removesHeaderOnRedirect = dual<

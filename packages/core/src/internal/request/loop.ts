@@ -14,6 +14,7 @@ import type { HttpoolError, PoolInfo } from "../../Errors.js"
 import * as Headers from "../../Headers.js"
 import type * as Response from "../../Response.js"
 import * as Retry from "../../Retry.js"
+import * as retry from "../retry.js"
 import type * as Metrics from "../metrics.js"
 import * as response from "../response.js"
 import * as body from "./body.js"
@@ -438,15 +439,23 @@ const afterResponse = (
     ex.connection
   )
   const isRedirect = call.followRedirects && location !== null
-  const hasRetryAfter = Headers.has(ex.headers, "retry-after")
-  if (!isRedirect && !Retry.isRetry(attempt.retries, attempt.method, ex.status, hasRetryAfter)) {
+  // The Retry-After header is looked for only when it could matter.
+  if (
+    !isRedirect &&
+    !retry.isRetryNow(
+      attempt.retries,
+      attempt.method,
+      ex.status,
+      retry.heedsRetryAfter(attempt.retries, ex.status) && Headers.has(ex.headers, "retry-after")
+    )
+  ) {
     return finish(call, pool, ex, head)
   }
   const drain = ex.source === null ? Effect.void : ex.source.drain()
   const retryResponse: Retry.RetryResponse = {
     status: ex.status,
     redirectLocation: location,
-    retryAfter: hasRetryAfter ? Option.getOrNull(Headers.get(ex.headers, "retry-after")) : null
+    retryAfter: Option.getOrNull(Headers.get(ex.headers, "retry-after"))
   }
   // As urllib3, a Location that cannot be used fails the call, its response drained first.
   const next = isRedirect

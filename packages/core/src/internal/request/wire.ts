@@ -19,11 +19,25 @@ export const METHODS_NOT_EXPECTING_BODY: ReadonlySet<string> = new Set([
 
 const INVALID_METHOD = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/
 
+/** Methods known to be tokens: checked without the pattern. */
+const TOKEN_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "OPTIONS",
+  "PATCH",
+  "TRACE"
+])
+
 /** The error for a method that is not a token (empty, space, CR, LF, NUL...), or null. @internal */
 export const methodError = (method: string): ValueError | null =>
-  method.length === 0 || INVALID_METHOD.test(method)
-    ? new ValueError({ message: `Method cannot contain non-token characters ${JSON.stringify(method)}` })
-    : null
+  TOKEN_METHODS.has(method)
+    ? null
+    : method.length === 0 || INVALID_METHOD.test(method)
+      ? new ValueError({ message: `Method cannot contain non-token characters ${JSON.stringify(method)}` })
+      : null
 
 /**
  * The Host header of an origin: IPv6 in brackets, a trailing dot dropped, the port left out
