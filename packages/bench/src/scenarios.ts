@@ -253,9 +253,11 @@ export const scenarios: ReadonlyArray<Scenario> = [
     reference: "httpool-manager-stream",
     clients: download,
     showBytes: true,
+    // Warmed for seconds, not 8 requests: after 400 ms every client still ran at half its
+    // steady speed (both httpool's and undici's doubled with a longer warm-up, 2026-12-06).
     full: {
-      warmup: { minMillis: 400, maxMillis: 400, sliceMillis: 400, window: 1, settle: 0.05, requests: 8 },
-      measure: { requests: 400, millis: 1_000 }
+      warmup: { minMillis: 2_000, maxMillis: 3_000, sliceMillis: 500, window: 1, settle: 0.05, requests: 60 },
+      measure: { requests: 400, millis: 2_000 }
     },
     quickBounds: {
       warmup: { minMillis: 150, maxMillis: 150, sliceMillis: 150, window: 1, settle: 0.05, requests: 4 },
@@ -271,9 +273,11 @@ export const scenarios: ReadonlyArray<Scenario> = [
     concurrency: 4,
     clients: ["httpool-manager", "undici-pool", "node-http", "urllib3"],
     showBytes: true,
+    // Warmed for seconds, not 8 requests: after 400 ms every client still ran at half its
+    // steady speed (both httpool's and undici's doubled with a longer warm-up, 2026-12-06).
     full: {
-      warmup: { minMillis: 400, maxMillis: 400, sliceMillis: 400, window: 1, settle: 0.05, requests: 8 },
-      measure: { requests: 400, millis: 1_000 }
+      warmup: { minMillis: 2_000, maxMillis: 3_000, sliceMillis: 500, window: 1, settle: 0.05, requests: 60 },
+      measure: { requests: 400, millis: 2_000 }
     },
     quickBounds: {
       warmup: { minMillis: 150, maxMillis: 150, sliceMillis: 150, window: 1, settle: 0.05, requests: 4 },
