@@ -451,6 +451,40 @@ describe("PoolManager", () => {
       })
     )
 
+    it.scopedLive("a request interrupted while it waits for a connection gives its lease on the pool back", () =>
+      Effect.gen(function* () {
+        const asked = yield* Deferred.make<void>()
+        const answer = yield* Deferred.make<void>()
+        const server = yield* Servers.http(
+          (req, res, received) => {
+            if (received.url === "/held") {
+              Deferred.unsafeDone(asked, Exit.void)
+              Effect.runFork(Effect.andThen(Deferred.await(answer), () => Servers.echo(req, res, received)))
+              return
+            }
+            Servers.echo(req, res, received)
+            // Idle connections stay open until the client closes them (the client is told so).
+          },
+          { keepAliveTimeout: 600_000 }
+        )
+        const manager = yield* PoolManager.make({ connectionPoolKw: { maxsize: 1, block: true } }).pipe(provide)
+        // The pool's one connection is taken by a request the server holds.
+        const holding = yield* Effect.fork(manager.request("GET", `${server.url}/held`))
+        yield* Deferred.await(asked)
+        // A second request waits for that connection, and is interrupted while it waits.
+        const waiting = yield* Effect.fork(manager.request("GET", `${server.url}/waits`))
+        yield* Effect.yieldNow()
+        yield* Fiber.interrupt(waiting)
+        yield* Deferred.succeed(answer, undefined)
+        expect((yield* Fiber.join(holding)).status).toBe(200)
+        expect(server.openSockets()).toBe(1)
+        // Had the interrupted request kept its lease, clearing would leave the pool, and its
+        // idle connection, open until that lease ended: never.
+        yield* manager.clear
+        yield* server.waitForOpenSockets(0)
+      })
+    )
+
     it.scopedLive(
       "closing the manager's Scope while a streamed response is held: its body fails and its socket closes",
       () =>
