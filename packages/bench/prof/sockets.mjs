@@ -216,7 +216,7 @@ if (process.argv[2] === "server") {
   await new Promise((resolve) => setImmediate(resolve))
   observer.disconnect()
   console.log(
-    `${process.env.W ?? "httpool"} ${((used.user + used.system) / (N * C)).toFixed(1)} us CPU/req, ${((N * C) / ((performance.now() - t) / 1000)).toFixed(0)} req/s, GC ${((gcMillis * 1000) / (N * C)).toFixed(1)} us/req, ${majors} full collections`
+    `${process.env.W ?? "httpool"} ${((used.user + used.system) / (N * C)).toFixed(1)} us CPU/req, ${((N * C) / ((performance.now() - t) / 1000)).toFixed(0)} req/s, GC ${((gcMillis * 1000) / (N * C)).toFixed(1)} us/req, ${majors} full collections, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`
   )
   child.kill()
   process.exit(0)

@@ -318,89 +318,9 @@ export const make = (settings: Settings): loop.Exchanger => {
     then: loop.Then<A>,
     held: loop.Held | null
   ): Effect.Effect<A, HttpoolError> => {
-    const register = (resume: (effect: Effect.Effect<A, HttpoolError>) => void): Effect.Effect<void> | undefined => {
-      const lease = leases.tryAcquire()
-      const begin = lease?.slot.connection.begin
-      if (lease === null || begin === undefined) {
-        const back = lease === null ? null : leases.releaseNow(lease, true)
-        const general = loop.matchThen(sendOnce(outgoing, wire, outgoing.body, call, limits, false), then)
-        resume(back === null ? general : Effect.zipRight(back, general))
-        return undefined
-      }
-      const payload = outgoing.body.next()
-      const request = new WireRequestOf(
-        outgoing.method,
-        outgoing.target,
-        wire.list,
-        body.framed(Either.isRight(payload) ? payload.right : null, wire.chunked),
-        limits.read,
-        limits.connect,
-        call.preload,
-        wire.chunked,
-        IDEMPOTENT_METHODS.has(outgoing.method)
-      )
-      counters.numRequests++
-      let settled = false
-      /** The answer: a preloaded one gives its connection back now, a streamed one when read. */
-      const answered = (res: Connector.WireResponse): Effect.Effect<A, HttpoolError> => {
-        const holder = call.holder
-        if (holder === null || (res.body !== null && holder.releaseEarly === true)) {
-          const back = leases.releaseNow(lease, true)
-          const next = then.onSuccess(exchangedOf(new Sent(res, lease, null), call.preload))
-          return back === null ? next : Effect.zipRight(back, next)
-        }
-        const guard = new LeaseGuard(leases, lease)
-        if (holder.addNow?.(guard.release(false)) !== true) {
-          // The holder closed while the request was out: the response is not wanted any more.
-          return Effect.zipRight(guard.release(false), Effect.interrupt)
-        }
-        return then.onSuccess(exchangedOf(new Sent(res, lease, guard), false))
-      }
-      /** What follows the send's outcome, the lease given back as the outcome says. */
-      const settle = (
-        exit: Exit.Exit<Connector.WireResponse, Connector.SendFailure>
-      ): Effect.Effect<A, HttpoolError> => {
-        if (Exit.isSuccess(exit) && !timedOutIdle(exit.value, lease, false)) return answered(exit.value)
-        const back = leases.releaseNow(lease, false)
-        const failure = Exit.isSuccess(exit) ? null : Cause.failureOption(exit.cause)
-        const next =
-          failure === null
-            ? loop.matchThen(decide(stale, outgoing, wire, outgoing.body, call, limits, false), then)
-            : Option.isSome(failure)
-              ? loop.matchThen(
-                  decide(
-                    { _tag: "Failed", failure: failure.value, lease },
-                    outgoing,
-                    wire,
-                    outgoing.body,
-                    call,
-                    limits,
-                    false
-                  ),
-                  then
-                )
-              : Effect.failCause((exit as Exit.Failure<never, never>).cause)
-        return back === null ? next : Effect.zipRight(back, next)
-      }
-      const cancel = begin(request, (sent) => {
-        if (settled) return
-        settled = true
-        // A connector that settles synchronously resumes with an Exit: decided here at once.
-        resume(
-          Exit.isExit(sent)
-            ? settle(sent as Exit.Exit<Connector.WireResponse, Connector.SendFailure>)
-            : Effect.flatMap(Effect.exit(sent), settle)
-        )
-      })
-      return Effect.suspend(() => {
-        if (settled) return Effect.void
-        settled = true
-        const interrupted = cancel ?? Effect.void
-        return Effect.zipRight(interrupted, leases.release(lease, false))
-      })
-    }
+    const send = new WarmSend(warmSteps, outgoing, wire, call, limits, then)
     // Under a caller's mask (`held`), the wait shares it, and the caller's lease is given back after.
-    return held === null ? cancelable(register) : cancelableIn(held.restore, register, held)
+    return held === null ? cancelable(send.register) : cancelableIn(held.restore, send.register, held)
   }
 
   const exchangeThen = <A>(
@@ -463,7 +383,150 @@ export const make = (settings: Settings): loop.Exchanger => {
     )
   }
 
+  /** What a `WarmSend` does through the pool: its steps that are not the warm request's own. */
+  const warmSteps: WarmSteps = {
+    leases,
+    counters,
+    general: (outgoing, wire, call, limits, then) =>
+      loop.matchThen(sendOnce(outgoing, wire, outgoing.body, call, limits, false), then),
+    exchangedOf,
+    decide: (outcome, outgoing, wire, call, limits, then) =>
+      loop.matchThen(decide(outcome, outgoing, wire, outgoing.body, call, limits, false), then),
+    timedOutIdle
+  }
+
   return { info: pool, metrics, decoding: settings.decoding, exchange, exchangeThen }
+}
+
+/** What a warm request needs of its pool (see `WarmSend`). */
+interface WarmSteps {
+  readonly leases: leasing.Leasing
+  readonly counters: { numRequests: number }
+  /** The request sent the general way (`sendOnce`), going on with `then`. */
+  readonly general: <A>(
+    outgoing: loop.Outgoing,
+    wire: WireHeaders,
+    call: loop.Call,
+    limits: Limits,
+    then: loop.Then<A>
+  ) => Effect.Effect<A, HttpoolError>
+  readonly exchangedOf: (sent: Sent, preloaded?: boolean) => loop.Exchanged
+  /** What follows a stale or failed first send (`decide`), going on with `then`. */
+  readonly decide: <A>(
+    outcome: Outcome,
+    outgoing: loop.Outgoing,
+    wire: WireHeaders,
+    call: loop.Call,
+    limits: Limits,
+    then: loop.Then<A>
+  ) => Effect.Effect<A, HttpoolError>
+  readonly timedOutIdle: (res: Connector.WireResponse, lease: leasing.Lease, fresh: boolean) => boolean
+}
+
+/**
+ * A preloaded request on a warm connection as one wait: the idle connection is leased, the
+ * request started, and the connection given back in the completion callback, all in
+ * synchronous steps; interruption cancels the request, drops the connection and gives the
+ * lease back. Anything else (no idle connection, a connector without `begin`) goes the
+ * general way. One instance per request holds what its steps share (a class: see
+ * request/attempt.ts; its steps are methods, not closures made per request).
+ */
+class WarmSend<A> {
+  private lease: leasing.Lease | null = null
+  private settled = false
+  private cancel: Effect.Effect<void> | undefined = undefined
+  constructor(
+    readonly steps: WarmSteps,
+    readonly outgoing: loop.Outgoing,
+    readonly wire: WireHeaders,
+    readonly call: loop.Call,
+    readonly limits: Limits,
+    readonly then: loop.Then<A>
+  ) {}
+
+  /** The wait's registration: leases an idle connection and starts the request on it. */
+  readonly register = (resume: (effect: Effect.Effect<A, HttpoolError>) => void): Effect.Effect<void> | undefined => {
+    const { steps, outgoing, wire, call, limits } = this
+    const lease = steps.leases.tryAcquire()
+    const begin = lease?.slot.connection.begin
+    if (lease === null || begin === undefined) {
+      const back = lease === null ? null : steps.leases.releaseNow(lease, true)
+      const general = steps.general(outgoing, wire, call, limits, this.then)
+      resume(back === null ? general : Effect.zipRight(back, general))
+      return undefined
+    }
+    this.lease = lease
+    const payload = outgoing.body.next()
+    const request = new WireRequestOf(
+      outgoing.method,
+      outgoing.target,
+      wire.list,
+      body.framed(Either.isRight(payload) ? payload.right : null, wire.chunked),
+      limits.read,
+      limits.connect,
+      call.preload,
+      wire.chunked,
+      IDEMPOTENT_METHODS.has(outgoing.method)
+    )
+    steps.counters.numRequests++
+    this.resume = resume
+    this.cancel = begin(request, this.sent) ?? undefined
+    return Effect.suspend(this.interrupted)
+  }
+
+  private resume: ((effect: Effect.Effect<A, HttpoolError>) => void) | null = null
+
+  /** The connector's answer. */
+  private readonly sent = (sent: Effect.Effect<Connector.WireResponse, Connector.SendFailure>): void => {
+    if (this.settled) return
+    this.settled = true
+    // A connector that settles synchronously resumes with an Exit: decided here at once.
+    this.resume!(
+      Exit.isExit(sent)
+        ? this.settle(sent as Exit.Exit<Connector.WireResponse, Connector.SendFailure>)
+        : Effect.flatMap(Effect.exit(sent), (exit) => this.settle(exit))
+    )
+  }
+
+  /** The fiber was interrupted while the request was out. */
+  private readonly interrupted = (): Effect.Effect<void> => {
+    if (this.settled) return Effect.void
+    this.settled = true
+    return Effect.zipRight(this.cancel ?? Effect.void, this.steps.leases.release(this.lease!, false))
+  }
+
+  /** What follows the send's outcome, the lease given back as the outcome says. */
+  private settle(exit: Exit.Exit<Connector.WireResponse, Connector.SendFailure>): Effect.Effect<A, HttpoolError> {
+    const { steps, outgoing, wire, call, limits, then } = this
+    const lease = this.lease!
+    if (Exit.isSuccess(exit) && !steps.timedOutIdle(exit.value, lease, false)) return this.answered(exit.value, lease)
+    const back = steps.leases.releaseNow(lease, false)
+    const failure = Exit.isSuccess(exit) ? null : Cause.failureOption(exit.cause)
+    const next =
+      failure === null
+        ? steps.decide(stale, outgoing, wire, call, limits, then)
+        : Option.isSome(failure)
+          ? steps.decide({ _tag: "Failed", failure: failure.value, lease }, outgoing, wire, call, limits, then)
+          : Effect.failCause((exit as Exit.Failure<never, never>).cause)
+    return back === null ? next : Effect.zipRight(back, next)
+  }
+
+  /** The answer: a preloaded one gives its connection back now, a streamed one when read. */
+  private answered(res: Connector.WireResponse, lease: leasing.Lease): Effect.Effect<A, HttpoolError> {
+    const { steps, call, then } = this
+    const holder = call.holder
+    if (holder === null || (res.body !== null && holder.releaseEarly === true)) {
+      const back = steps.leases.releaseNow(lease, true)
+      const next = then.onSuccess(steps.exchangedOf(new Sent(res, lease, null), call.preload))
+      return back === null ? next : Effect.zipRight(back, next)
+    }
+    const guard = new LeaseGuard(steps.leases, lease)
+    if (holder.addNow?.(guard.release(false)) !== true) {
+      // The holder closed while the request was out: the response is not wanted any more.
+      return Effect.zipRight(guard.release(false), Effect.interrupt)
+    }
+    return then.onSuccess(steps.exchangedOf(new Sent(res, lease, guard), false))
+  }
 }
 
 // Bodies and guards are class instances, made per response (see request/attempt.ts).
