@@ -14,17 +14,23 @@ export interface Releasable {
  */
 class Ending<A, E> {
   canceler: Effect.Effect<void> | undefined = undefined
-  constructor(readonly held: Releasable | null) {}
+  readonly onSuccess: (value: A) => Effect.Effect<A, E>
+  constructor(readonly held: Releasable | null) {
+    // Without a lease to give back, success needs nothing of this instance: no closure is made.
+    this.onSuccess =
+      held === null
+        ? Effect.succeed
+        : (value) => {
+            const left = held.release()
+            return left === null ? Effect.succeed(value) : Effect.as(left, value)
+          }
+  }
   readonly onFailure = (cause: Cause.Cause<E>): Effect.Effect<A, E> => {
     const left = this.held === null ? null : this.held.release()
     const failed = left === null ? Effect.failCause(cause) : Effect.zipRight(left, Effect.failCause(cause))
     return this.canceler !== undefined && Cause.isInterruptedOnly(cause)
       ? Effect.zipRight(this.canceler, failed)
       : failed
-  }
-  readonly onSuccess = (value: A): Effect.Effect<A, E> => {
-    const left = this.held === null ? null : this.held.release()
-    return left === null ? Effect.succeed(value) : Effect.as(left, value)
   }
 }
 
