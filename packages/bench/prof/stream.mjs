@@ -21,9 +21,19 @@ const preload = process.env.PRELOAD === "1"
 if (process.argv[2] === "server") {
   const http = await import("node:http")
   const body = Buffer.alloc(size, 120)
+  // As the bench's server: 64 KiB writes, waiting for `drain` when the socket is full.
+  const chunk = body.subarray(0, 64 * 1024)
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { "content-length": size })
-    res.end(body)
+    let written = 0
+    const pump = () => {
+      while (written < size) {
+        written += chunk.length
+        if (written >= size) return void res.end(chunk)
+        if (!res.write(chunk)) return void res.once("drain", pump)
+      }
+    }
+    pump()
   })
   server.listen(0, "127.0.0.1", () => process.send(server.address().port))
 } else {

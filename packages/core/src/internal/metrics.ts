@@ -355,6 +355,9 @@ export const forPool = (pool: string): PoolMetrics => {
   const { tags, byReason, byClass, tagsFor, hooks, durationHook } = tagsOf(pool)
   let lastIdle = 0
   let lastInUse = 0
+  let lastDuration: Hook | null = null
+  let lastMethod = ""
+  let lastOutcome: number | string = 0
   return {
     opened: () => connectionsOpened.unsafeUpdate(1, tags),
     discarded: (reason) => connectionsDiscarded.unsafeUpdate(1, byReason[reason]),
@@ -374,10 +377,16 @@ export const forPool = (pool: string): PoolMetrics => {
     },
     failed: (tag) => requestErrors.unsafeUpdate(1, tagsFor("error", tag)),
     retried: (reason) => retries.unsafeUpdate(1, tagsFor("reason", reason)),
-    duration: (method, outcome, started) =>
-      durationHook(method, typeof outcome === "number" ? outcome : errorType(outcome)).update(
-        (performance.now() - started) / 1000
-      )
+    duration: (method, outcome, started) => {
+      const key = typeof outcome === "number" ? outcome : errorType(outcome)
+      // A pool's calls mostly end alike: the series of the last one is kept at hand.
+      if (lastDuration === null || method !== lastMethod || key !== lastOutcome) {
+        lastDuration = durationHook(method, key)
+        lastMethod = method
+        lastOutcome = key
+      }
+      lastDuration.update((performance.now() - started) / 1000)
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as RuntimeFlags from "effect/RuntimeFlags"
 import type * as ConnectionPool from "../../ConnectionPool.js"
 import type { HttpoolError, PoolInfo } from "../../Errors.js"
 import * as Headers from "../../Headers.js"
@@ -279,7 +280,7 @@ export const start =
     opts: ConnectionPool.UrlopenOptions,
     holder: Holder | null
   ): Effect.Effect<AnyResponse, HttpoolError> =>
-    Effect.withFiberRuntime((fiber) => {
+    Effect.withFiberRuntime((fiber, status) => {
       const invalid = methodError(method)
       if (invalid !== null) return Effect.fail(invalid)
       const base = defaults()
@@ -301,13 +302,11 @@ export const start =
       const where = firstAttempt(url)
       if (Either.isLeft(where)) return Effect.fail(where.left)
       const call = new CallOf(opts, holder, followRedirects, method, trace.begin(fiber, method, where.right.parsed))
-      const ran = run(router, call, makeAttempt(method, where.right, headers.right, prepared.right, retries.right))
-      return call.trace === null ? ran : trace.around(call.trace, ran)
+      const first = makeAttempt(method, where.right, headers.right, prepared.right, retries.right)
+      if (call.trace !== null) return trace.around(call.trace, step(router, call, first, null))
+      // The fiber's interruptibility is known here: the first step masks without asking for it.
+      return step(router, call, first, RuntimeFlags.interruptible(status.runtimeFlags))
     })
-
-/** Sends `first`, then follows its redirects and retries until a response is the answer. @internal */
-export const run = (router: Router, call: Call, first: Attempt): Effect.Effect<AnyResponse, HttpoolError> =>
-  step(router, call, first)
 
 /** The call ends in `error`: it counts against the pool of the latest attempt. */
 const fail = (call: Call, error: HttpoolError): Effect.Effect<never, HttpoolError> => {
@@ -319,23 +318,47 @@ const fail = (call: Call, error: HttpoolError): Effect.Effect<never, HttpoolErro
 // The steps below are plain functions of the router and the call (no closures made per call):
 // this is the path of every request.
 
-const step = (router: Router, call: Call, attempt: Attempt): Effect.Effect<AnyResponse, HttpoolError> => {
+/**
+ * One attempt: routed, then exchanged. `interruptible` is whether the fiber is interruptible
+ * now, when the caller knows it (null: the mask finds out).
+ */
+const step = (
+  router: Router,
+  call: Call,
+  attempt: Attempt,
+  interruptible: boolean | null
+): Effect.Effect<AnyResponse, HttpoolError> => {
   call.trace?.attempt(attempt)
   const routed = router(attempt, call)
   if (isRoute(routed)) {
     // Routed at once: with nothing to release, the exchange needs no mask of its own.
-    return routed.release === null
-      ? exchange(router, call, attempt, routed, null)
-      : Effect.uninterruptibleMask((restore) => leased(router, call, attempt, routed, restore))
+    if (routed.release === null) return exchange(router, call, attempt, routed, null)
+    return interruptible === null
+      ? Effect.uninterruptibleMask((restore) => leased(router, call, attempt, routed, restore))
+      : Effect.uninterruptible(leased(router, call, attempt, routed, restoreOf(interruptible)))
   }
-  return Effect.uninterruptibleMask((restore) =>
-    Effect.flatMap(routed, (route) =>
-      isRoute(route)
-        ? leased(router, call, attempt, route, restore)
-        : Effect.flatMap(route, (made) => leased(router, call, attempt, made, restore))
-    )
-  )
+  if (interruptible === null) {
+    return Effect.uninterruptibleMask((restore) => afterRoute(router, call, attempt, routed, restore))
+  }
+  return Effect.uninterruptible(afterRoute(router, call, attempt, routed, restoreOf(interruptible)))
 }
+
+/** What `Effect.uninterruptibleMask` gives its body, for a fiber whose interruptibility is known. */
+const restoreOf = (interruptible: boolean): (<A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
+  interruptible ? Effect.interruptible : Effect.uninterruptible
+
+const afterRoute = (
+  router: Router,
+  call: Call,
+  attempt: Attempt,
+  routed: Effect.Effect<Route | Effect.Effect<Route, HttpoolError>, HttpoolError>,
+  restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+): Effect.Effect<AnyResponse, HttpoolError> =>
+  Effect.flatMap(routed, (route) =>
+    isRoute(route)
+      ? leased(router, call, attempt, route, restore)
+      : Effect.flatMap(route, (made) => leased(router, call, attempt, made, restore))
+  )
 
 /** Pairs a route's lease with its release: after the exchange, or with the streamed body. */
 const leased = (
@@ -413,7 +436,7 @@ const afterError = (
         )
       )
     ),
-    Effect.zipRight(Effect.suspend(() => step(router, call, withRetries(attempt, retries))))
+    Effect.zipRight(Effect.suspend(() => step(router, call, withRetries(attempt, retries), null)))
   )
 }
 
@@ -480,7 +503,7 @@ const afterResponse = (
   call.trace?.resend(isRedirect ? "redirect" : "status", next.right.parsed)
   return drain.pipe(
     Effect.zipRight(Retry.sleep(incremented.right, retryResponse)),
-    Effect.zipRight(Effect.suspend(() => step(router, call, withRetries(next.right, incremented.right))))
+    Effect.zipRight(Effect.suspend(() => step(router, call, withRetries(next.right, incremented.right), null)))
   )
 }
 
