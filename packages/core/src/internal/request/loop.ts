@@ -106,9 +106,10 @@ export interface Exchanger {
   /**
    * `exchange` going on with `then` (`Effect.matchEffect` of it): a pool that settles a warm
    * request in its completion callback resumes straight into `then.onSuccess`. With `held`
-   * (a preloaded call whose route holds a manager's lease, called uninterruptibly), the
-   * exchange restores interruptibility only where it waits, and gives the lease back itself,
-   * exactly once, however it ends: the manager's lease and the pool's wait share one mask.
+   * (called uninterruptibly: a preloaded call whose route holds a manager's lease, or a
+   * streamed one whose holder took that lease), the exchange restores interruptibility only
+   * where it waits, and gives the lease back itself, exactly once, however it ends: the
+   * manager's lease and the pool's wait share one mask.
    */
   readonly exchangeThen?: <A>(
     outgoing: Outgoing,
@@ -378,10 +379,17 @@ const leased = (
       ? held.around(exchange(router, call, attempt, route, null))
       : exchange(router, call, attempt, route, held)
   }
-  const exchanged = restore(exchange(router, call, attempt, route, null))
   const later = Effect.suspend(() => release() ?? Effect.void)
-  return holder.addNow?.(later) === true ? exchanged : Effect.zipRight(holder.add(later), exchanged)
+  if (holder.addNow?.(later) === true) {
+    // The holder took the lease at once: the pool's wait can share this mask all the same.
+    return route.pool.exchangeThen === undefined
+      ? restore(exchange(router, call, attempt, route, null))
+      : exchange(router, call, attempt, route, new Held(restore, nothingToRelease))
+  }
+  return Effect.zipRight(holder.add(later), restore(exchange(router, call, attempt, route, null)))
 }
+
+const nothingToRelease = (): null => null
 
 /** The exchange of an attempt on its route, and what follows from its outcome. */
 const exchange = (
