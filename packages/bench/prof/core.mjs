@@ -1,7 +1,8 @@
 // The CPU httpool's own code spends per request, without sockets: a Connector that answers
 // every request at once with a 64-byte body. Run after `npm run build`:
 //
-//   node packages/bench/prof/core.mjs            # W=manager (default), pool, stream, streamread, httpclient, churn,
+//   node packages/bench/prof/core.mjs            # W=manager (default), pool, stream, streamread, httpclient,
+//                                                #   httpclient-untraced, churn,
 //                                                #   big (a 10 MiB body in 160 chunks of 64 KiB, read as a stream)
 //   W=httpclient N=50000 node packages/bench/prof/core.mjs
 //   W=pool node --cpu-prof packages/bench/prof/core.mjs   # then open the .cpuprofile
@@ -134,6 +135,14 @@ const setup = Effect.gen(function* () {
       const client = HttpClient.make(yield* PoolManager.make())
       return () => Effect.flatMap(client.get(url), (r) => Effect.map(r.arrayBuffer, (b) => check(b.byteLength)))
     }
+    case "httpclient-untraced": {
+      const client = HttpClient.make(yield* PoolManager.make())
+      return () =>
+        Effect.withTracerEnabled(
+          Effect.flatMap(client.get(url), (r) => Effect.map(r.arrayBuffer, (b) => check(b.byteLength))),
+          false
+        )
+    }
     case "churn": {
       // 200 origins round robin through 10 pools: every request makes a pool and evicts one.
       const manager = yield* PoolManager.make({ numPools: 10 })
@@ -221,7 +230,7 @@ const program = Effect.gen(function* () {
   const count =
     mode === "big"
       ? Math.min(requests, 500)
-      : mode === "churn" || mode === "httpclient" || mode === "streamread"
+      : mode === "churn" || mode.startsWith("httpclient") || mode === "streamread"
         ? Math.min(requests, 50_000)
         : requests
   const loop = Effect.gen(function* () {
