@@ -387,11 +387,14 @@ export const make = (settings: Settings): loop.Exchanger => {
   const warmSteps: WarmSteps = {
     leases,
     counters,
-    general: (outgoing, wire, call, limits, then) =>
-      loop.matchThen(sendOnce(outgoing, wire, outgoing.body, call, limits, false), then),
     exchangedOf,
-    decide: (outcome, outgoing, wire, call, limits, then) =>
-      loop.matchThen(decide(outcome, outgoing, wire, outgoing.body, call, limits, false), then),
+    onward: (outcome, outgoing, wire, call, limits, then) =>
+      loop.matchThen(
+        outcome === null
+          ? sendOnce(outgoing, wire, outgoing.body, call, limits, false)
+          : decide(outcome, outgoing, wire, outgoing.body, call, limits, false),
+        then
+      ),
     timedOutIdle
   }
 
@@ -402,18 +405,13 @@ export const make = (settings: Settings): loop.Exchanger => {
 interface WarmSteps {
   readonly leases: leasing.Leasing
   readonly counters: { numRequests: number }
-  /** The request sent the general way (`sendOnce`), going on with `then`. */
-  readonly general: <A>(
-    outgoing: loop.Outgoing,
-    wire: WireHeaders,
-    call: loop.Call,
-    limits: Limits,
-    then: loop.Then<A>
-  ) => Effect.Effect<A, HttpoolError>
   readonly exchangedOf: (sent: Sent, preloaded?: boolean) => loop.Exchanged
-  /** What follows a stale or failed first send (`decide`), going on with `then`. */
-  readonly decide: <A>(
-    outcome: Outcome,
+  /**
+   * The request sent the general way (`sendOnce`) when `outcome` is null, else what follows a
+   * stale or failed first send (`decide`); either going on with `then`.
+   */
+  readonly onward: <A>(
+    outcome: Outcome | null,
     outgoing: loop.Outgoing,
     wire: WireHeaders,
     call: loop.Call,
@@ -451,7 +449,7 @@ class WarmSend<A> {
     const begin = lease?.slot.connection.begin
     if (lease === null || begin === undefined) {
       const back = lease === null ? null : steps.leases.releaseNow(lease, true)
-      const general = steps.general(outgoing, wire, call, limits, this.then)
+      const general = steps.onward(null, outgoing, wire, call, limits, this.then)
       resume(back === null ? general : Effect.zipRight(back, general))
       return undefined
     }
@@ -504,9 +502,9 @@ class WarmSend<A> {
     const failure = Exit.isSuccess(exit) ? null : Cause.failureOption(exit.cause)
     const next =
       failure === null
-        ? steps.decide(stale, outgoing, wire, call, limits, then)
+        ? steps.onward(stale, outgoing, wire, call, limits, then)
         : Option.isSome(failure)
-          ? steps.decide({ _tag: "Failed", failure: failure.value, lease }, outgoing, wire, call, limits, then)
+          ? steps.onward({ _tag: "Failed", failure: failure.value, lease }, outgoing, wire, call, limits, then)
           : Effect.failCause((exit as Exit.Failure<never, never>).cause)
     return back === null ? next : Effect.zipRight(back, next)
   }
