@@ -30,7 +30,9 @@ let nextConnectionId = 0
  * wait on a socket that has already been reused once: if the socket proves closed before any
  * of the response arrived, the pool sends the request again on a new connection, which costs
  * less than a loop turn on every reuse. Its first reuse still waits, so a server that closes
- * after each answer (and may go on reading) never gets a request twice.
+ * after each answer (and may go on reading) never gets a request twice. Turns are counted
+ * only while a connection may need them: after a replayable request on a socket reused
+ * twice, none are (see `requestDone`).
  */
 let turn = 0
 let ticking = false
@@ -367,6 +369,10 @@ export class NodeConnection implements Connector.Connection {
     this.served++
     // The next request on this socket waits for the loop to poll it once more.
     this.readyAt = turn + 2
+    // A request like this one (replayable, on a socket reused twice) skips that wait: when the
+    // next one is likely to, no turn is counted for it. Should it not skip (a POST after
+    // GETs), the turns it waits are counted from its own arrival, later than from here.
+    if (exchange.request.replayable === true && this.served >= 2) return
     if (until < this.readyAt) until = this.readyAt
     startTicking()
   }
