@@ -341,7 +341,7 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       const { key, context } = found.right
       if (closed) return Effect.fail(closedError(key))
       const routed = routing.prepare(next)
-      const routeOf = (entry: Entry): loop.Route =>
+      const routeOf = (entry: Entry): loop.RouteOf =>
         new loop.RouteOf(entry.exchanger, routed.target, routed.headers, () => unleaseNow(entry))
       // A pool found is leased and routed to in the lookup's own step; a missing one is created.
       return lru.hitWith(

@@ -242,7 +242,7 @@ export class RouteOf implements Route {
 export type Router = (
   attempt: Attempt,
   call: Call
-) => Route | Effect.Effect<Route | Effect.Effect<Route, HttpoolError>, HttpoolError>
+) => RouteOf | Effect.Effect<RouteOf | Effect.Effect<RouteOf, HttpoolError>, HttpoolError>
 
 /** What a call starts from when the caller gives no headers or retries. @internal */
 export interface Defaults {
@@ -265,7 +265,8 @@ const final = (error: HttpoolError): boolean =>
 
 const EMPTY = new Uint8Array(0)
 
-const isRoute = <A>(u: Route | A): u is Route => u instanceof RouteOf
+/** A route, told from an Effect making one: routes are `RouteOf` instances (the `Router` type says so). */
+const isRoute = <A>(u: RouteOf | A): u is RouteOf => u instanceof RouteOf
 
 /**
  * Validates a call and makes its first attempt. `firstAttempt` builds the URL and target from the
@@ -352,7 +353,7 @@ const afterRoute = (
   router: Router,
   call: Call,
   attempt: Attempt,
-  routed: Effect.Effect<Route | Effect.Effect<Route, HttpoolError>, HttpoolError>,
+  routed: Effect.Effect<RouteOf | Effect.Effect<RouteOf, HttpoolError>, HttpoolError>,
   restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 ): Effect.Effect<AnyResponse, HttpoolError> =>
   Effect.flatMap(routed, (route) =>
