@@ -297,14 +297,17 @@ export const isExhausted = (self: api.Retry): boolean => {
   return false
 }
 
+/** `isMethodRetryable` as a plain function. */
+const methodRetryable = (self: api.Retry, method: string): boolean => {
+  const allowed = self.allowedMethods
+  return allowed === null || allowed.length === 0 || allowed.includes(method.toUpperCase())
+}
+
 /** @internal */
 export const isMethodRetryable = dual<
   (method: string) => (self: api.Retry) => boolean,
   (self: api.Retry, method: string) => boolean
->(2, (self, method) => {
-  const allowed = self.allowedMethods
-  return allowed === null || allowed.length === 0 || allowed.includes(method.toUpperCase())
-})
+>(2, (self, method) => methodRetryable(self, method))
 
 /** @internal */
 export const isRetry = dual<
@@ -336,8 +339,7 @@ export const heedsRetryAfter = (self: api.Retry, status: number): boolean =>
 export const isRetryNow = (self: api.Retry, method: string, status: number, hasRetryAfter: boolean): boolean => {
   // As urllib3: a Retry-After answer is retried only while `total` is a non-zero number.
   if (!self.statusForcelist.includes(status) && !(hasRetryAfter && heedsRetryAfter(self, status))) return false
-  const allowed = self.allowedMethods
-  return allowed === null || allowed.length === 0 || allowed.includes(method.toUpperCase())
+  return methodRetryable(self, method)
 }
 
 /** @internal */
