@@ -330,10 +330,9 @@ export const make = (settings: Settings): loop.Exchanger => {
     held: loop.Held | null = null
   ): Effect.Effect<A, HttpoolError> => {
     const limits = limitsFor(call.opts)
-    if (Either.isLeft(limits))
-      return held === null ? then.onFailure(limits.left) : held.around(then.onFailure(limits.left))
+    if (Either.isLeft(limits)) return heldAround(held, then.onFailure(limits.left))
     const wire = wireFor(outgoing, call.chunked)
-    if (Either.isLeft(wire)) return held === null ? then.onFailure(wire.left) : held.around(then.onFailure(wire.left))
+    if (Either.isLeft(wire)) return heldAround(held, then.onFailure(wire.left))
     if ((call.preload || call.holder?.addNow !== undefined) && !outgoing.body.isStream && limits.right.total === null) {
       return warm(outgoing, wire.right, call, limits.right, then, held)
     }
@@ -350,8 +349,7 @@ export const make = (settings: Settings): loop.Exchanger => {
                 reason: `Read timed out. (total timeout=${Duration.format(limits.right.timeout.total!)})`
               })
           })
-    const ran = loop.matchThen(bounded, then)
-    return held === null ? ran : held.around(ran)
+    return heldAround(held, loop.matchThen(bounded, then))
   }
 
   const plain: loop.Then<loop.Exchanged> = {
@@ -401,6 +399,12 @@ export const make = (settings: Settings): loop.Exchanger => {
   return { info: pool, metrics, decoding: settings.decoding, exchange, exchangeThen }
 }
 
+/** `effect` with a caller's `held` lease given back after it (see `loop.Held`); as it is without one. */
+const heldAround = <A>(
+  held: loop.Held | null,
+  effect: Effect.Effect<A, HttpoolError>
+): Effect.Effect<A, HttpoolError> => (held === null ? effect : held.around(effect))
+
 /** What a warm request needs of its pool (see `WarmSend`). */
 interface WarmSteps {
   readonly leases: leasing.Leasing
@@ -433,6 +437,7 @@ class WarmSend<A> {
   private lease: leasing.Lease | null = null
   private settled = false
   private cancel: Effect.Effect<void> | undefined = undefined
+  private resume: ((effect: Effect.Effect<A, HttpoolError>) => void) | null = null
   constructor(
     readonly steps: WarmSteps,
     readonly outgoing: loop.Outgoing,
@@ -471,8 +476,6 @@ class WarmSend<A> {
     this.cancel = begin(request, this.sent) ?? undefined
     return Effect.suspend(this.interrupted)
   }
-
-  private resume: ((effect: Effect.Effect<A, HttpoolError>) => void) | null = null
 
   /** The connector's answer. */
   private readonly sent = (sent: Effect.Effect<Connector.WireResponse, Connector.SendFailure>): void => {
