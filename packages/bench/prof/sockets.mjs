@@ -8,6 +8,7 @@
 //   W=floor C=64 node packages/bench/prof/sockets.mjs   # C: concurrency (16)
 //   PIN=1 node packages/bench/prof/sockets.mjs   # client and server pinned to a core each
 //   ALLOC=1 node packages/bench/prof/sockets.mjs   # also bytes allocated per request, by site
+//   WARM=60000 C=1 node packages/bench/prof/sockets.mjs   # requests per worker before measuring (2000)
 //
 // W=floor is the least an Effect client over undici can do: one Effect.async per request
 // around Client.dispatch, the connection taken and given back in the handler's callbacks.
@@ -163,7 +164,9 @@ if (process.argv[2] === "server") {
         )
       )
   }
-  await run(2000)
+  // WARM: requests per worker before measuring (2000); on Node 24 Effect code leaves Maglev for
+  // Turbofan only after some seconds, and objects it allocates meanwhile survive young collections.
+  await run(Number(process.env.WARM ?? 2000))
   // Garbage collection during the run: young collections stay cheap while requests leave
   // nothing behind; objects kept past them (promoted) make the old generation grow, and its
   // full collections come often.

@@ -40,7 +40,7 @@ import {
   summarize,
   targets
 } from "./report.js"
-import { labels, pythonClients, type Scenario, scenarios, streams } from "./scenarios.js"
+import { fullBoundsFor, labels, pythonClients, type Scenario, scenarios, streams } from "./scenarios.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const benchRoot = path.resolve(here, "..")
@@ -217,7 +217,7 @@ const versions = (): Record<string, string> => ({
 })
 
 const method = (quick: boolean, runs: number): ReadonlyArray<string> => {
-  const bounds = quick ? scenarios[0].quickBounds : scenarios[0].full
+  const bounds = quick ? scenarios[0].quickBounds : fullBoundsFor(scenarios[0], clientNodeMajor)
   return [
     "The target server is node:http in its own process on 127.0.0.1: one port per origin (200 for the " +
       "many-origins scenarios), fixed 64 B and 64 KiB bodies with a Content-Length, keep-alive (65 s), " +
@@ -233,7 +233,9 @@ const method = (quick: boolean, runs: number): ReadonlyArray<string> => {
       `(the mean of the last ${bounds.warmup.window} slices within ${bounds.warmup.settle * 100}% of the ${bounds.warmup.window} before), after at least ` +
       `${bounds.warmup.minMillis} ms and for at most ${bounds.warmup.maxMillis} ms (10 MiB bodies: a fixed ` +
       `short warm-up). Effect programs take seconds to reach their settled speed (V8 optimises them ` +
-      `late), Promise clients about a second; each run's warm-up time is in the JSON (warmupMs). ` +
+      `late), Promise clients about a second; on Node 22 and later, whose V8 runs hot code in Maglev ` +
+      `for seconds before Turbofan, the time-bound warm-up is at least 4.5 s. Each run's warm-up ` +
+      `time is in the JSON (warmupMs). ` +
       `Then it measures for at ` +
       `most ${bounds.measure.requests} requests or ${bounds.measure.millis} ms, with \`concurrency\` workers ` +
       `(Promise workers, Effect fibers in one runtime, or python threads) each sending a request as soon ` +
@@ -382,6 +384,8 @@ const runJob = async (job: Job, serverPid: number | undefined): Promise<Run> => 
 
 /** The node binary Node clients are forked with (`--node`); set by `main`. */
 let clientNodePath = process.execPath
+/** The major version of `clientNodePath`; set by `main`. */
+let clientNodeMajor = Number(process.versions.node.split(".")[0])
 
 const runProcess = (job: Job, nodePath: string): Promise<Measurement> =>
   new Promise((resolve) => {
@@ -492,7 +496,7 @@ const formatJson = (file: string): void => {
 // the suite --------------------------------------------------------------------------------
 
 const jobFor = (scenario: Scenario, client: ClientId, ready: ServerReady, caPem: string, quick: boolean): Job => {
-  const bounds = quick ? scenario.quickBounds : scenario.full
+  const bounds = quick ? scenario.quickBounds : fullBoundsFor(scenario, clientNodeMajor)
   const origins =
     scenario.target === "many-origins"
       ? ready.originPorts.slice(0, scenario.origins ?? 200).map((port) => `http://127.0.0.1:${port}`)
@@ -588,6 +592,7 @@ const main = async (): Promise<number> => {
   const options = parseOptions(process.argv.slice(2))
   const runtime = clientRuntime(options.node)
   clientNodePath = runtime.execPath
+  clientNodeMajor = Number(runtime.version.replace(/^v/, "").split(".")[0])
   const began = performance.now()
   const budget = options.quick ? suiteBudgetMs.quick : suiteBudgetMs.full
   const selected = scenarios

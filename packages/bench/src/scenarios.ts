@@ -149,6 +149,25 @@ const fullBounds = {
   warmup: { minMillis: 1_000, maxMillis: 2_500, sliceMillis: 200, window: 3, settle: 0.08, requests: 200_000 },
   measure: { requests: 100_000, millis: 500 }
 } as const
+/**
+ * The warm-up of the time-bound scenarios when the clients run on Node 22 or later. Their V8
+ * compiles hot code with Maglev first and with Turbofan only seconds later; until then the
+ * objects an Effect fiber makes for each `Effect.async` outlive young collections (a fixed share
+ * of what is allocated, promoted, collected only by a full collection), so GC costs an Effect
+ * client several times what it costs in steady state (Node 24, c=1: 130-250 against 47-64 us of
+ * CPU per request). From about 4 s on, both httpool and undici run at their steady speed.
+ */
+const lateTierUpWarmup = { minMillis: 4_500, maxMillis: 7_000 } as const
+
+/**
+ * A scenario's full bounds for clients on Node `major`: the default warm-up is lengthened on
+ * Node 22 and later (see `lateTierUpWarmup`); scenarios with a warm-up of their own keep it.
+ */
+export const fullBoundsFor = (scenario: Scenario, major: number): Scenario["full"] =>
+  major >= 22 && scenario.full === fullBounds
+    ? { warmup: { ...fullBounds.warmup, ...lateTierUpWarmup }, measure: fullBounds.measure }
+    : scenario.full
+
 const quickBounds = {
   warmup: { minMillis: 150, maxMillis: 150, sliceMillis: 150, window: 1, settle: 0.05, requests: 300 },
   measure: { requests: 2_000, millis: 400 }
