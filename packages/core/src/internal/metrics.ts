@@ -6,6 +6,7 @@ import type * as MetricHook from "effect/MetricHook"
 import type * as MetricKeyType from "effect/MetricKeyType"
 import { errorType } from "./errors.js"
 import { hostPort } from "./url.js"
+import { KNOWN_METHODS } from "./request/wire.js"
 import * as MetricLabel from "effect/MetricLabel"
 
 /** @internal */
@@ -219,20 +220,6 @@ interface LabelTagsBase {
   readonly durationHook: (method: string, outcome: number | string) => Hook
 }
 
-/** Methods OpenTelemetry names; any other is `_OTHER`, so a method cannot add series without bound. */
-const KNOWN_METHODS: ReadonlySet<string> = new Set([
-  "CONNECT",
-  "DELETE",
-  "GET",
-  "HEAD",
-  "OPTIONS",
-  "PATCH",
-  "POST",
-  "PUT",
-  "QUERY",
-  "TRACE"
-])
-
 /**
  * OpenTelemetry's `server.address`, `server.port` and `url.scheme` of a pool's label
  * (`scheme://host:port`, IPv6 in brackets); none for {@link OTHER_POOLS}.
@@ -268,6 +255,7 @@ const labelTags = (pool: string): LabelTags => {
       [...server, MetricLabel.make("http.connection.state", "active"), connections]
     ],
     durationHook: (method, outcome) => {
+      // Any other method is `_OTHER`, so a method cannot add series without bound.
       const name = KNOWN_METHODS.has(method) ? method : "_OTHER"
       let byMethod = byOutcome.get(name)
       if (byMethod === undefined) {

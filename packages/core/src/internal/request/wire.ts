@@ -19,21 +19,26 @@ export const METHODS_NOT_EXPECTING_BODY: ReadonlySet<string> = new Set([
 
 const INVALID_METHOD = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/
 
-/** Methods known to be tokens: checked without the pattern. */
-const TOKEN_METHODS: ReadonlySet<string> = new Set([
+/**
+ * The methods HTTP defines (RFC 9110, PATCH, QUERY), as OpenTelemetry lists them: tokens all,
+ * so a method among them is checked without the pattern. @internal
+ */
+export const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  "CONNECT",
+  "DELETE",
   "GET",
   "HEAD",
-  "POST",
-  "PUT",
-  "DELETE",
   "OPTIONS",
   "PATCH",
+  "POST",
+  "PUT",
+  "QUERY",
   "TRACE"
 ])
 
 /** The error for a method that is not a token (empty, space, CR, LF, NUL...), or null. @internal */
 export const methodError = (method: string): ValueError | null =>
-  TOKEN_METHODS.has(method)
+  KNOWN_METHODS.has(method)
     ? null
     : method.length === 0 || INVALID_METHOD.test(method)
       ? new ValueError({ message: `Method cannot contain non-token characters ${JSON.stringify(method)}` })
