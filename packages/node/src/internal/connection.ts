@@ -255,8 +255,8 @@ export class NodeConnection implements Connector.Connection {
     const { scheme, host, port } = this.target
     try {
       const origin = `${scheme}://${Url.hostPort(host, port)}`
-      const parsed = new URL(origin)
-      this.ownHost = parsed.port.length > 0 ? `${parsed.hostname}:${parsed.port}` : parsed.hostname
+      // undici's own Host line: the URL's hostname, and its port when it has one (its `host`).
+      this.ownHost = new URL(origin).host
       this.client = new Client(origin, {
         connect: this.connect,
         pipelining: 1,
