@@ -352,10 +352,7 @@ export const make = (settings: Settings): loop.Exchanger => {
     return heldAround(held, loop.matchThen(bounded, then))
   }
 
-  const plain: loop.Then<loop.Exchanged> = {
-    onSuccess: (exchanged) => Effect.succeed(exchanged),
-    onFailure: (error) => Effect.fail(error)
-  }
+  const plain: loop.Then<loop.Exchanged> = { onSuccess: Effect.succeed, onFailure: Effect.fail }
 
   const exchange = (outgoing: loop.Outgoing, call: loop.Call): Effect.Effect<loop.Exchanged, HttpoolError> =>
     Effect.suspend(() => exchangeThen(outgoing, call, plain))
