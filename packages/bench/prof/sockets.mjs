@@ -8,6 +8,7 @@
 //   W=floor C=64 node packages/bench/prof/sockets.mjs   # C: concurrency (16)
 //   PIN=1 node packages/bench/prof/sockets.mjs   # client and server pinned to a core each
 //   ALLOC=1 node packages/bench/prof/sockets.mjs   # also bytes allocated per request, by site
+//   ALLOC=kept node packages/bench/prof/sockets.mjs   # only what outlived young collections
 //   WARM=60000 C=1 node packages/bench/prof/sockets.mjs   # requests per worker before measuring (2000)
 //
 // W=floor is the least an Effect client over undici can do: one Effect.async per request
@@ -45,9 +46,14 @@ if (process.argv[2] === "server") {
   let run
   if (process.env.W === "undici") {
     const pool = new Pool(`http://127.0.0.1:${port}`, { connections: C })
+    // H=1: with the headers httpool sends (urllib3's defaults), which undici's Request pushes
+    // onto an array of its own per request.
+    const headers = process.env.H === "1" ? ["Accept-Encoding", "identity", "User-Agent", "python-urllib3/2.7.0"] : null
     const worker = async (n) => {
       for (let i = 0; i < n; i++) {
-        const r = await pool.request({ path: "/x", method: "GET" })
+        const r = await pool.request(
+          headers === null ? { path: "/x", method: "GET" } : { path: "/x", method: "GET", headers }
+        )
         await r.body.arrayBuffer()
       }
     }
@@ -181,14 +187,15 @@ if (process.argv[2] === "server") {
   observer.observe({ entryTypes: ["gc"] })
   // ALLOC=1: where the bytes of the measured requests are allocated (V8's sampling heap
   // profiler, keeping what collections freed), most first.
-  const session = process.env.ALLOC === "1" ? new inspector.Session() : null
+  const kept = process.env.ALLOC === "kept"
+  const session = process.env.ALLOC === "1" || kept ? new inspector.Session() : null
   if (session !== null) {
     session.connect()
     await session.post("HeapProfiler.enable")
     await session.post("HeapProfiler.startSampling", {
       samplingInterval: 512,
       includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true
+      includeObjectsCollectedByMinorGC: !kept
     })
   }
   const cpu = process.cpuUsage()
@@ -211,7 +218,7 @@ if (process.argv[2] === "server") {
       for (const child of node.children ?? []) walk(child, name(node.callFrame))
     }
     walk(profile.head, "")
-    console.log(`${(bytes / (N * C)).toFixed(0)} B allocated per request`)
+    console.log(`${(bytes / (N * C)).toFixed(0)} B ${kept ? "kept past young collections" : "allocated"} per request`)
     for (const [site, n] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
       console.log(`${(n / (N * C)).toFixed(0).padStart(6)} B ${site}`)
     }

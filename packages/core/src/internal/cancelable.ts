@@ -8,29 +8,49 @@ export interface Releasable {
 }
 
 /**
- * What follows a cancelable wait: its canceler runs if the fiber was interrupted while it
- * waited, then a lease it holds is given back. A class instance, as Effect's
- * `matchCauseEffect` takes its handlers from an object.
+ * A cancelable wait and what follows it: `start` is the wait's registration; its canceler runs
+ * if the fiber was interrupted while it waited, then a lease it holds is given back. A class
+ * instance, as Effect's `matchCauseEffect` takes its handlers from an object.
+ *
+ * Each field is let go as soon as it has served. Effect's `Effect.async` stores a function
+ * literal into a property (`effect.effect_instruction_i0 = resume => ...`), which V8 allocates
+ * straight into the old generation wherever the code runs unoptimised (the interpreter,
+ * Sparkplug, and Maglev, Node 22 and 24's tier for the first seconds); that dead old function
+ * then keeps its context, and so this instance and everything it still reaches, past every
+ * young collection until a full one. Emptied, this instance reaches nothing of the request.
  */
 class Ending<A, E> {
   canceler: Effect.Effect<void> | undefined = undefined
   readonly onSuccess: (value: A) => Effect.Effect<A, E>
-  constructor(readonly held: Releasable | null) {
+  constructor(
+    private register: Register<A, E> | null,
+    private held: Releasable | null
+  ) {
     // Without a lease to give back, success needs nothing of this instance: no closure is made.
-    this.onSuccess =
-      held === null
-        ? Effect.succeed
-        : (value) => {
-            const left = held.release()
-            return left === null ? Effect.succeed(value) : Effect.as(left, value)
-          }
+    this.onSuccess = held === null ? Effect.succeed : (value) => this.succeeded(value)
+  }
+  /** The wait's registration (one parameter: `Effect.async` then makes no AbortController). */
+  readonly start = (resume: (effect: Effect.Effect<A, E>) => void): void => {
+    const register = this.register
+    this.register = null
+    if (register !== null) this.canceler = register(resume) ?? undefined
+  }
+  private release(): Effect.Effect<void> | null {
+    const held = this.held
+    this.held = null
+    return held === null ? null : held.release()
+  }
+  private succeeded(value: A): Effect.Effect<A, E> {
+    this.canceler = undefined
+    const left = this.release()
+    return left === null ? Effect.succeed(value) : Effect.as(left, value)
   }
   readonly onFailure = (cause: Cause.Cause<E>): Effect.Effect<A, E> => {
-    const left = this.held === null ? null : this.held.release()
+    const canceler = this.canceler
+    this.canceler = undefined
+    const left = this.release()
     const failed = left === null ? Effect.failCause(cause) : Effect.zipRight(left, Effect.failCause(cause))
-    return this.canceler !== undefined && Cause.isInterruptedOnly(cause)
-      ? Effect.zipRight(this.canceler, failed)
-      : failed
+    return canceler !== undefined && Cause.isInterruptedOnly(cause) ? Effect.zipRight(canceler, failed) : failed
   }
 }
 
@@ -41,16 +61,8 @@ const waitFor = <A, E>(
   register: Register<A, E>,
   held: Releasable | null
 ): Effect.Effect<A, E> => {
-  const ending = new Ending<A, E>(held)
-  return Effect.matchCauseEffect(
-    restore(
-      // One parameter: Effect.async then makes no AbortController.
-      Effect.async<A, E>((resume) => {
-        ending.canceler = register(resume) ?? undefined
-      })
-    ),
-    ending
-  )
+  const ending = new Ending<A, E>(register, held)
+  return Effect.matchCauseEffect(restore(Effect.async<A, E>(ending.start)), ending)
 }
 
 /**
@@ -90,4 +102,4 @@ export const releasing = <A, E>(
   restore: <X, Y, R>(effect: Effect.Effect<X, Y, R>) => Effect.Effect<X, Y, R>,
   effect: Effect.Effect<A, E>,
   held: Releasable
-): Effect.Effect<A, E> => Effect.matchCauseEffect(restore(effect), new Ending<A, E>(held))
+): Effect.Effect<A, E> => Effect.matchCauseEffect(restore(effect), new Ending<A, E>(null, held))

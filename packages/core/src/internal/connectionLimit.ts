@@ -19,8 +19,11 @@ interface Waiter {
   closeFirst: Effect.Effect<void>
   /** Or a connection of its own pool that went idle, handed over with its place. */
   handed: leasing.Slot | null
-  /** Resumes the waiting fiber once it is suspended; null before that. */
-  wake: (() => void) | null
+  /**
+   * The waiting fiber's `resume` once it is suspended; null before that. Kept as it is rather
+   * than wrapped: V8 puts a function literal stored into a property in the old generation.
+   */
+  wake: ((effect: Effect.Effect<void>) => void) | null
 }
 
 /** A new place, no connection handed over. */
@@ -74,7 +77,7 @@ export const unsafeMake = (max: number): Limit => {
     waiter.closeFirst = closeFirst
     waiter.handed = handed
     Metrics.limitWaiters(-1)
-    if (waiter.wake !== null) waiter.wake()
+    if (waiter.wake !== null) waiter.wake(Effect.void)
   }
 
   /** A connection under the cap closed: its place goes to the oldest waiter, or is free. */
@@ -97,7 +100,7 @@ export const unsafeMake = (max: number): Limit => {
   const waitFor = (waiter: Waiter, poolTimeout: number | null, pool: PoolInfo): Effect.Effect<void, EmptyPoolError> => {
     const wait = Effect.async<void>((resume) => {
       if (waiter.granted) return resume(Effect.void)
-      waiter.wake = () => resume(Effect.void)
+      waiter.wake = resume
     })
     return poolTimeout === null
       ? wait

@@ -186,8 +186,11 @@ interface Waiter {
   granted: boolean
   /** Granted a slot, or the pool closed: the waiting fiber may go on. */
   woken: boolean
-  /** Resumes the waiting fiber once it is suspended; null before that. */
-  wake: (() => void) | null
+  /**
+   * The waiting fiber's `resume` once it is suspended; null before that. Kept as it is rather
+   * than wrapped: V8 puts a function literal stored into a property in the old generation.
+   */
+  wake: ((effect: Effect.Effect<void>) => void) | null
 }
 
 /** No limit beyond the pool's own. */
@@ -234,7 +237,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
 
   const wakeWaiter = (waiter: Waiter) => {
     waiter.woken = true
-    if (waiter.wake !== null) waiter.wake()
+    if (waiter.wake !== null) waiter.wake(Effect.void)
   }
 
   /**
@@ -347,7 +350,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
   const waitFor = (waiter: Waiter, poolTimeout: number | null): Effect.Effect<void, EmptyPoolError> => {
     const wait = Effect.async<void>((resume) => {
       if (waiter.woken) return resume(Effect.void)
-      waiter.wake = () => resume(Effect.void)
+      waiter.wake = resume
     })
     return poolTimeout === null
       ? wait

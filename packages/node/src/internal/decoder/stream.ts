@@ -180,7 +180,8 @@ export class Machine {
   private driver: Driver | undefined = undefined
   private total = 0
   private destroyed = false
-  private waiter: (() => void) | undefined = undefined
+  /** The waiting reader's `resume` (kept as it is: see `Waiter.wake` in core's leasing.ts). */
+  private waiter: ((effect: Effect.Effect<void>) => void) | undefined = undefined
   // gzip
   private header = new GzipHeaderParser()
   private members = 0
@@ -207,7 +208,7 @@ export class Machine {
 
   readonly wait: Effect.Effect<void> = Effect.async<void>((resume) => {
     if (this.driver === undefined || !this.driver.blocked) return resume(Effect.void)
-    this.waiter = () => resume(Effect.void)
+    this.waiter = resume
     return Effect.sync(() => {
       this.waiter = undefined
     })
@@ -216,7 +217,7 @@ export class Machine {
   private readonly wake = (): void => {
     const waiter = this.waiter
     this.waiter = undefined
-    if (waiter !== undefined && !this.destroyed) waiter()
+    if (waiter !== undefined && !this.destroyed) waiter(Effect.void)
   }
 
   destroy(): void {
