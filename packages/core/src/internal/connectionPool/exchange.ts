@@ -478,8 +478,12 @@ class WarmSend<A> {
   private readonly sent = (sent: Effect.Effect<Connector.WireResponse, Connector.SendFailure>): void => {
     if (this.settled) return
     this.settled = true
+    const resume = this.resume!
+    // Nothing of the request is needed here any more (see `Ending` in cancelable.ts).
+    this.resume = null
+    this.cancel = undefined
     // A connector that settles synchronously resumes with an Exit: decided here at once.
-    this.resume!(
+    resume(
       Exit.isExit(sent)
         ? this.settle(sent as Exit.Exit<Connector.WireResponse, Connector.SendFailure>)
         : Effect.flatMap(Effect.exit(sent), (exit) => this.settle(exit))
