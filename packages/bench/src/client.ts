@@ -20,6 +20,7 @@ const drivers: Partial<Record<ClientId, () => Promise<Driver>>> = {
   "httpool-httpclient": async () => (await import("./drivers/platform.js")).httpool,
   "httpool-httpclient-untraced": async () => (await import("./drivers/platform.js")).httpoolUntraced,
   "undici-pool": async () => (await import("./drivers/undici.js")).pool,
+  "undici-pool-headers": async () => (await import("./drivers/undici.js")).poolWithHeaders,
   "undici-agent": async () => (await import("./drivers/undici.js")).agent,
   "undici-proxy": async () => (await import("./drivers/undici.js")).proxyAgent,
   "httpool-socks": async () => (await import("./drivers/httpool.js")).proxyManager,

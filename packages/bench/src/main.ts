@@ -253,6 +253,10 @@ const method = (quick: boolean, runs: number): ReadonlyArray<string> => {
       "@effect/platform-node's NodeHttpClient.layerUndici, over its NodeHttpClient.layer with a " +
       "keepAlive: true agent, and over httpool's NodeHttpClient.layer (a PoolManager with the same " +
       "numPools and maxsize as the PoolManager client).",
+    "httpool sends urllib3's default headers (Accept-Encoding: identity, User-Agent) that undici's " +
+      'Pool.request does not; the row "undici Pool.request, httpool\'s headers" passes them to ' +
+      "undici too, so that both put the same bytes on the wire. The targets keep plain Pool.request " +
+      "as their peer.",
     '"Streamed" clients read the body as a stream and count bytes (httpool: preloadContent: false ' +
       "and Stream.runFold; undici: for await over the body; urllib3: preload_content=False and " +
       "stream(65536)); preloaded ones buffer it (httpool's data, undici's body.arrayBuffer(), " +

@@ -13,6 +13,7 @@ export type ClientId =
   | "httpool-httpclient"
   | "httpool-httpclient-untraced"
   | "undici-pool"
+  | "undici-pool-headers"
   | "undici-agent"
   | "undici-proxy"
   | "node-http"

@@ -42,6 +42,7 @@ export const labels: Readonly<Record<ClientId, string>> = {
   "httpool-httpclient": "httpool NodeHttpClient.layer",
   "httpool-httpclient-untraced": "httpool NodeHttpClient.layer, tracing off",
   "undici-pool": "undici Pool.request",
+  "undici-pool-headers": "undici Pool.request, httpool's headers",
   "undici-agent": "undici Agent (request)",
   "undici-proxy": "undici ProxyAgent",
   "node-http": "node:http keep-alive Agent",
@@ -151,11 +152,12 @@ const fullBounds = {
 } as const
 /**
  * The warm-up of the time-bound scenarios when the clients run on Node 22 or later. Their V8
- * compiles hot code with Maglev first and with Turbofan only seconds later; until then the
- * objects an Effect fiber makes for each `Effect.async` outlive young collections (a fixed share
- * of what is allocated, promoted, collected only by a full collection), so GC costs an Effect
- * client several times what it costs in steady state (Node 24, c=1: 130-250 against 47-64 us of
- * CPU per request). From about 4 s on, both httpool and undici run at their steady speed.
+ * compiles hot code with Maglev first and with Turbofan only seconds later; until then every
+ * function literal code stores into a property is allocated in the old generation (Effect's
+ * `Effect.async` and masks make one per call), and each keeps what its context reaches past
+ * young collections until a full one, so GC costs an Effect client several times what it costs
+ * in steady state (docs/performance.md, "Fifth pass"). From about 4 s on, both httpool and
+ * undici run at their steady speed.
  */
 const lateTierUpWarmup = { minMillis: 4_500, maxMillis: 7_000 } as const
 
@@ -195,14 +197,14 @@ export const scenarios: ReadonlyArray<Scenario> = [
     id: "get64-c1",
     title: "1 origin, GET 64 B, concurrency 1",
     concurrency: 1,
-    clients: ["httpool-pool", ...tableAndAdapter]
+    clients: ["httpool-pool", ...tableAndAdapter, "undici-pool-headers"]
   },
   {
     ...base,
     id: "get64-c16",
     title: "1 origin, GET 64 B, concurrency 16",
     concurrency: 16,
-    clients: [...singleOriginAll, "httpool-httpclient-untraced", "effect-undici-untraced"],
+    clients: [...singleOriginAll, "httpool-httpclient-untraced", "effect-undici-untraced", "undici-pool-headers"],
     quick: true
   },
   {
@@ -210,7 +212,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
     id: "get64-c64",
     title: "1 origin, GET 64 B, concurrency 64",
     concurrency: 64,
-    clients: tableAndAdapter
+    clients: [...tableAndAdapter, "undici-pool-headers"]
   },
   {
     ...base,

@@ -24,10 +24,22 @@ const reply = async (job: Job, status: number, body: Body): Promise<Reply> => {
 }
 
 /** `pool.request({ path, method })` on an undici Pool. */
-export const pool: Driver = async (job) => {
+export const pool: Driver = (job) => poolWith(job, undefined)
+
+/**
+ * The same with the headers httpool sends and undici does not (urllib3's defaults: an
+ * `Accept-Encoding` and a `User-Agent`), so that both put the same bytes on the wire. Not a
+ * target's peer: it shows what those two headers cost undici.
+ */
+export const poolWithHeaders: Driver = (job) =>
+  poolWith(job, { "accept-encoding": "identity", "user-agent": "httpool/0.1.0" })
+
+const poolWith = async (job: Job, headers: Record<string, string> | undefined): Promise<Measurement> => {
   const pool = new Pool(job.origins[0])
   const body = requestBody(job)
-  const options = body === null ? { path: job.path, method: job.method } : { path: job.path, method: job.method, body }
+  const base =
+    headers === undefined ? { path: job.path, method: job.method } : { path: job.path, method: job.method, headers }
+  const options = body === null ? base : { ...base, body }
   try {
     return await measure(job, (bounds) =>
       promiseLoad(job, bounds, async () => {
