@@ -48,7 +48,7 @@ if (process.argv[2] === "server") {
     const pool = new Pool(`http://127.0.0.1:${port}`, { connections: C })
     // H=1: with the headers httpool sends (urllib3's defaults), which undici's Request pushes
     // onto an array of its own per request.
-    const headers = process.env.H === "1" ? ["Accept-Encoding", "identity", "User-Agent", "python-urllib3/2.7.0"] : null
+    const headers = process.env.H === "1" ? ["Accept-Encoding", "identity", "User-Agent", "httpool/0.1.0"] : null
     const worker = async (n) => {
       for (let i = 0; i < n; i++) {
         const r = await pool.request(
@@ -98,13 +98,15 @@ if (process.argv[2] === "server") {
     // Client.dispatch on one of 16 connections, the lease taken and given back synchronously
     // in the handler's callbacks, the canceler dropping the connection.
     const origin = `http://127.0.0.1:${port}`
+    // H=1: httpool's two default headers (see W=undici)
+    const floorHeaders = process.env.H === "1" ? ["Accept-Encoding", "identity", "User-Agent", "httpool/0.1.0"] : []
     const idle = Array.from({ length: C }, () => new Client(origin, { pipelining: 1 }))
     const waiting = []
     const dispatch = (client, resume) => {
       const chunks = []
       let statusCode = 0
       client.dispatch(
-        { path: "/x", method: "GET", origin, headers: [] },
+        { path: "/x", method: "GET", origin, headers: floorHeaders },
         {
           onConnect() {},
           onHeaders(status) {
