@@ -3,7 +3,8 @@
 // pinned: for profiles, not for ratios; `npm run bench` measures those). Run after
 // `npm run build`:
 //
-//   node packages/bench/prof/sockets.mjs              # W=httpool (default), pool, undici, floor or raw
+//   node packages/bench/prof/sockets.mjs              # W=httpool (default), pool, undici, floor, raw,
+//                                                     #   httpclient or httpclient-untraced
 //   N=4000 node --cpu-prof packages/bench/prof/sockets.mjs
 //   W=floor C=64 node packages/bench/prof/sockets.mjs   # C: concurrency (16)
 //   PIN=1 node packages/bench/prof/sockets.mjs   # client and server pinned to a core each
@@ -147,6 +148,26 @@ if (process.argv[2] === "server") {
       })
     run = (n) =>
       Effect.runPromise(
+        Effect.all(
+          Array.from({ length: C }, () => worker(n)),
+          { concurrency: "unbounded", discard: true }
+        )
+      )
+  } else if (process.env.W === "httpclient" || process.env.W === "httpclient-untraced") {
+    // @effect/platform's HttpClient over httpool's layer: client.get(url), then arrayBuffer;
+    // W=httpclient-untraced runs it with the tracer disabled.
+    const HttpClient = await import("@effect/platform/HttpClient")
+    const HttpoolHttpClient = await import("@httpool/node/NodeHttpClient")
+    const rt = ManagedRuntime.make(HttpoolHttpClient.layer({ connectionPoolKw: { maxsize: C } }))
+    const client = await rt.runPromise(HttpClient.HttpClient)
+    const get = Effect.flatMap(client.get(url), (response) => response.arrayBuffer)
+    const one = process.env.W === "httpclient" ? get : Effect.withTracerEnabled(get, false)
+    const worker = (n) =>
+      Effect.gen(function* () {
+        for (let i = 0; i < n; i++) yield* one
+      })
+    run = (n) =>
+      rt.runPromise(
         Effect.all(
           Array.from({ length: C }, () => worker(n)),
           { concurrency: "unbounded", discard: true }
