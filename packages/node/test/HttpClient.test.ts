@@ -11,6 +11,7 @@ import Busboy from "busboy"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -427,6 +428,26 @@ describe.each(subjects)("HttpClient over $name", ({ layer, httpool, formDatas })
         })
         const traceparent = headerValue(body.rawHeaders, "traceparent")
         expect(traceparent).toBe(`00-${span!.traceId}-${span!.spanId}-01`)
+        const status = span!.status
+        expect(status._tag === "Ended" && Exit.isSuccess(status.exit)).toBe(true)
+      })
+    )
+
+    it.scopedLive("a request that fails ends its client span with the failure", () =>
+      Effect.gen(function* () {
+        const port = yield* Servers.closedPort
+        const { spans, tracer } = yield* collectingTracer
+        const error = yield* run((client) => client.get(`http://127.0.0.1:${port}/`)).pipe(
+          Effect.withTracer(tracer),
+          Effect.flip
+        )
+        const span = spans.find((s) => s.name === "http.client GET")
+        const status = span!.status
+        expect(status._tag).toBe("Ended")
+        if (status._tag !== "Ended") return
+        expect(Exit.isFailure(status.exit)).toBe(true)
+        if (Exit.isSuccess(status.exit)) return
+        expect(Cause.failureOption(status.exit.cause)).toEqual(Option.some(error))
       })
     )
   })
@@ -772,6 +793,22 @@ describe("HttpClient over httpool only", () => {
   })
 
   describe("tracing", () => {
+    it.scopedLive("a client span that succeeded ends with Exit.void, not the response, which it would keep alive", () =>
+      Effect.gen(function* () {
+        const server = yield* Servers.http(Servers.echo)
+        const { spans, tracer } = yield* collectingTracer
+        const status = yield* run((client) => Effect.map(client.get(server.url), (response) => response.status)).pipe(
+          Effect.withTracer(tracer)
+        )
+        expect(status).toBe(200)
+        const span = spans.find((s) => s.name === "http.client GET")
+        const ended = span!.status
+        expect(ended._tag).toBe("Ended")
+        if (ended._tag !== "Ended") return
+        expect(Exit.isSuccess(ended.exit) && ended.exit.value === undefined).toBe(true)
+      })
+    )
+
     it.scopedLive("the client span counts the redirects and retries httpool took and names the final URL", () =>
       Effect.gen(function* () {
         const routes = new Map<string, readonly [number, string]>([["/start", [302, "/end?k=v"]]])
