@@ -39,7 +39,8 @@ export const httpool: Driver = (job) => {
  * `maxTotalSockets`: with only keep-alive, once every place holds an idle socket of some other
  * origin the requests wait with nothing left to wake them, and the process exits with its
  * requests unanswered (seen in the full run of 2026-12-06). Its socket `timeout` is what frees
- * places: idle sockets close after {@link IDLE_MS}.
+ * places: idle sockets close after {@link IDLE_MS}, while a timer of the driver's own keeps the
+ * process running until they do.
  */
 export const nodeHttp: Driver = async (job) => {
   const agent = new http.Agent({ keepAlive: true, maxTotalSockets: CAP, timeout: IDLE_MS })
@@ -62,9 +63,15 @@ export const nodeHttp: Driver = async (job) => {
       request.on("error", reject)
       request.end()
     })
+  // The Agent keeps its free sockets unreferenced, and their timeouts with them: when every
+  // place holds an idle socket of another origin and the rest of the requests wait for a place,
+  // nothing keeps the event loop alive, and the process used to exit (code 0, no result)
+  // before the timeouts that free the places fired. A referenced timer keeps it running.
+  const alive = setInterval(() => {}, IDLE_MS)
   try {
     return await measure(job, (bounds) => promiseLoad(job, bounds, send))
   } finally {
+    clearInterval(alive)
     agent.destroy()
   }
 }
