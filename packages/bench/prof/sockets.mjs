@@ -45,6 +45,18 @@ if (process.argv[2] === "server") {
   const N = Number(process.env.N ?? 3000)
   const C = Number(process.env.C ?? 16)
   let run
+  /** C fibers, each running `one` n times in a row, through `runPromise`. */
+  const fibers = (one, runPromise) => (n) =>
+    runPromise(
+      Effect.all(
+        Array.from({ length: C }, () =>
+          Effect.gen(function* () {
+            for (let i = 0; i < n; i++) yield* one
+          })
+        ),
+        { concurrency: "unbounded", discard: true }
+      )
+    )
   if (process.env.W === "undici") {
     const pool = new Pool(`http://127.0.0.1:${port}`, { connections: C })
     // H=1: with the headers httpool sends (urllib3's defaults), which undici's Request pushes
@@ -142,17 +154,7 @@ if (process.argv[2] === "server") {
         else client?.destroy()
       })
     })
-    const worker = (n) =>
-      Effect.gen(function* () {
-        for (let i = 0; i < n; i++) yield* one
-      })
-    run = (n) =>
-      Effect.runPromise(
-        Effect.all(
-          Array.from({ length: C }, () => worker(n)),
-          { concurrency: "unbounded", discard: true }
-        )
-      )
+    run = fibers(one, Effect.runPromise)
   } else if (process.env.W === "httpclient" || process.env.W === "httpclient-untraced") {
     // @effect/platform's HttpClient over httpool's layer: client.get(url), then arrayBuffer;
     // W=httpclient-untraced runs it with the tracer disabled.
@@ -162,17 +164,7 @@ if (process.argv[2] === "server") {
     const client = await rt.runPromise(HttpClient.HttpClient)
     const get = Effect.flatMap(client.get(url), (response) => response.arrayBuffer)
     const one = process.env.W === "httpclient" ? get : Effect.withTracerEnabled(get, false)
-    const worker = (n) =>
-      Effect.gen(function* () {
-        for (let i = 0; i < n; i++) yield* one
-      })
-    run = (n) =>
-      rt.runPromise(
-        Effect.all(
-          Array.from({ length: C }, () => worker(n)),
-          { concurrency: "unbounded", discard: true }
-        )
-      )
+    run = fibers(one, (effect) => rt.runPromise(effect))
   } else {
     const rt = ManagedRuntime.make(NodePoolManager.layer({ connectionPoolKw: { maxsize: C } }))
     const pm = await rt.runPromise(PoolManager.PoolManager)
@@ -181,17 +173,7 @@ if (process.argv[2] === "server") {
       process.env.W === "pool"
         ? (await rt.runPromise(pm.connectionFromUrl(url).pipe(Effect.scoped))).request("GET", "/x")
         : pm.request("GET", url)
-    const worker = (n) =>
-      Effect.gen(function* () {
-        for (let i = 0; i < n; i++) yield* one
-      })
-    run = (n) =>
-      rt.runPromise(
-        Effect.all(
-          Array.from({ length: C }, () => worker(n)),
-          { concurrency: "unbounded", discard: true }
-        )
-      )
+    run = fibers(one, (effect) => rt.runPromise(effect))
   }
   // WARM: requests per worker before measuring (2000); on Node 24 Effect code leaves Maglev for
   // Turbofan only after some seconds, and objects it allocates meanwhile survive young collections.

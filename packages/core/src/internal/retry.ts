@@ -307,7 +307,7 @@ const methodRetryable = (self: api.Retry, method: string): boolean => {
 export const isMethodRetryable = dual<
   (method: string) => (self: api.Retry) => boolean,
   (self: api.Retry, method: string) => boolean
->(2, (self, method) => methodRetryable(self, method))
+>(2, methodRetryable)
 
 /** @internal */
 export const isRetry = dual<
