@@ -12,16 +12,10 @@ import { describe, expect, it } from "vitest"
  * function stays until a full collection and keeps its context, and everything the context
  * reaches, past every young collection (docs/performance.md, "Fifth pass"). Per-request code
  * stores an existing function instead (Effect's `resume` itself, a class field, a local first).
- *
- * The sites left are made once per connection or per socket, whose functions live as long.
+ * Per connection counts as per request too: a manager that makes and evicts a pool per request
+ * (many origins, few pools) opens a connection for each.
  */
-const allowed = [
-  // NodeConnection's constructor: one per connection.
-  "node/src/internal/connection.ts: this.send",
-  // One per socket: a request asked to end with the last chunk, and the 100 Continue guard.
-  "node/src/internal/connection.ts: socket.write",
-  "node/src/internal/connection.ts: parser.onHeadersComplete"
-]
+const allowed: Array<string> = []
 
 const packages = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 

@@ -123,7 +123,9 @@ const LAST_CHUNK = "transfer-encoding: chunked\r\n\r\n0\r\n\r\n"
 const endWithLastChunk = (socket: net.Socket, method: string): void => {
   const write = socket.write
   const prefix = `${method} `
-  socket.write = function (this: net.Socket, chunk: unknown, ...rest: Array<unknown>) {
+  // Stored through a local: V8 allocates a function literal stored straight into a property in
+  // the old generation, where it would keep this socket until a full collection.
+  const lastChunkFirst = function (this: net.Socket, chunk: unknown, ...rest: Array<unknown>) {
     if (typeof chunk === "string" && chunk.startsWith(prefix)) {
       socket.write = write
       if (chunk.endsWith("\r\n\r\n") && !/\r\ntransfer-encoding:/i.test(chunk)) {
@@ -134,6 +136,7 @@ const endWithLastChunk = (socket: net.Socket, method: string): void => {
     }
     return (write as (...args: Array<unknown>) => boolean).call(this, chunk, ...rest)
   } as net.Socket["write"]
+  socket.write = lastChunkFirst
 }
 
 /** What of undici's HTTP/1.1 parser (llhttp's callbacks, `lib/dispatcher/client-h1.js`) we touch. */
@@ -146,6 +149,22 @@ interface UndiciParser {
 
 const guardedParsers = new WeakSet<object>()
 
+/** undici's symbol for a socket's parser (one for all its sockets), once found. */
+let parserSymbol: symbol | null = null
+
+/** The undici parser of `socket`, found by its symbol's description (undici does not export it). */
+const parserOf = (socket: net.Socket): UndiciParser | undefined => {
+  const holder = socket as unknown as Record<symbol, UndiciParser | null | undefined>
+  if (parserSymbol !== null && parserSymbol in holder) return holder[parserSymbol] ?? undefined
+  for (const symbol of Object.getOwnPropertySymbols(socket)) {
+    if (symbol.description === "parser") {
+      parserSymbol = symbol
+      return holder[symbol] ?? undefined
+    }
+  }
+  return undefined
+}
+
 /**
  * undici destroys the socket on any `100 Continue` (it never sends `Expect: 100-continue`,
  * so it takes one as a broken server). RFC 9110 (15.2) says a client skips a 1xx it did not
@@ -154,17 +173,17 @@ const guardedParsers = new WeakSet<object>()
  * the final answer. llhttp still parses every byte; only undici's verdict on 100 changes.
  */
 const skipUnexpectedContinue = (socket: net.Socket): void => {
-  let parser: UndiciParser | undefined
-  for (const symbol of Object.getOwnPropertySymbols(socket)) {
-    if (symbol.description === "parser") {
-      parser = (socket as unknown as Record<symbol, UndiciParser | null>)[symbol] ?? undefined
-      break
-    }
-  }
+  const parser = parserOf(socket)
   if (parser === undefined || guardedParsers.has(parser) || typeof parser.onHeadersComplete !== "function") return
   guardedParsers.add(parser)
   const onHeadersComplete = parser.onHeadersComplete
-  parser.onHeadersComplete = function (this: UndiciParser, statusCode, upgrade, shouldKeepAlive) {
+  // Through a local, as `lastChunkFirst` above.
+  const guarded: UndiciParser["onHeadersComplete"] = function (
+    this: UndiciParser,
+    statusCode,
+    upgrade,
+    shouldKeepAlive
+  ) {
     if (statusCode !== 100 || upgrade || socket.destroyed) {
       return onHeadersComplete.call(this, statusCode, upgrade, shouldKeepAlive)
     }
@@ -175,6 +194,7 @@ const skipUnexpectedContinue = (socket: net.Socket): void => {
     // Skip the body (a 1xx has none).
     return 1
   }
+  parser.onHeadersComplete = guarded
 }
 
 /**
@@ -184,7 +204,9 @@ const skipUnexpectedContinue = (socket: net.Socket): void => {
  */
 export class NodeConnection implements Connector.Connection {
   readonly id = ++nextConnectionId
-  readonly send: (request: Connector.WireRequest) => Effect.Effect<Connector.WireResponse, Connector.SendFailure>
+  /** A class field, not set in the constructor: see `lastChunkFirst`. */
+  readonly send = (request: Connector.WireRequest): Effect.Effect<Connector.WireResponse, Connector.SendFailure> =>
+    Connector.cancelable<Connector.WireResponse, Connector.SendFailure>((resume) => this.begin(request, resume))
   readonly close: Effect.Effect<void>
   private client: Client | null = null
   private closed = false
@@ -213,8 +235,6 @@ export class NodeConnection implements Connector.Connection {
     private readonly dialer: (target: Connector.ConnectionTarget) => Dial
   ) {
     this.servername = target.host.length > 0 ? target.host : "localhost"
-    this.send = (request) =>
-      Connector.cancelable<Connector.WireResponse, Connector.SendFailure>((resume) => this.begin(request, resume))
     this.close = Effect.sync(() => this.destroy())
   }
 

@@ -48,6 +48,19 @@ const first = (target: Connector.ConnectionTarget, stop: Stop, options: DialOpti
     ? unix(target.socketPath)
     : tcp(stop.host, stop.port, target.sourceAddress, { ...options.tcp, socketOptions: target.socketOptions ?? null })
 
+/**
+ * A route of one plain hop (TCP or a Unix socket, no TLS): its socket as it connected, handed
+ * on in the same turn, as undici's own connector does (no stage to chain after it).
+ */
+const plain = (dial: Dial, onConnected: ((socket: net.Socket) => void) | undefined): Dial =>
+  onConnected === undefined
+    ? dial
+    : (callback) =>
+        dial((error, socket) => {
+          if (error === null && socket !== null) onConnected(socket)
+          callback(error, socket)
+        })
+
 const given =
   (socket: net.Socket): Dial =>
   (callback) => {
@@ -96,10 +109,13 @@ export const dialRoute =
       }
     }
 
-    let dial: Dial = andThen(first(target, stops[0], options), (socket) => {
-      onConnected?.(socket)
-      return secure(stops[0], options)(socket)
-    })
+    let dial: Dial =
+      hops.length === 0 && target.scheme !== "https"
+        ? plain(first(target, stops[0], options), onConnected)
+        : andThen(first(target, stops[0], options), (socket) => {
+            onConnected?.(socket)
+            return secure(stops[0], options)(socket)
+          })
     for (let i = 0; i < hops.length; i++) {
       const last = i === hops.length - 1
       dial = andThen(dial, through(hops[i], stops[i + 1]))
