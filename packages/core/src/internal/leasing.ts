@@ -194,6 +194,8 @@ interface Waiter {
 }
 
 /** No limit beyond the pool's own. */
+const closeConnection = (slot: Slot): Effect.Effect<void> => slot.connection.close
+
 const unlimited: Limiter = { acquire: () => Effect.succeed(null), release: () => {} }
 
 const noEvents: LeasingEvents = {}
@@ -261,7 +263,9 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
   const closeAll = (slots: ReadonlyArray<Slot>): Effect.Effect<void> => {
     if (slots.length === 0) return Effect.void
     for (let i = 0; i < slots.length; i++) limiter.unparked?.(slots[i])
-    const closing = Effect.forEach(slots, (slot) => slot.connection.close, { discard: true })
+    // One connection (an evicted pool's usual lot) is closed without `forEach`'s own steps.
+    const closing =
+      slots.length === 1 ? slots[0]!.connection.close : Effect.forEach(slots, closeConnection, { discard: true })
     if (limiter === unlimited) return closing
     return Effect.zipRight(
       closing,
@@ -472,10 +476,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     const closeIdle = closeAll(slots)
     return inFlight === null
       ? closeIdle
-      : Effect.zipRight(
-          closeIdle,
-          Effect.forEach(inFlight, (slot) => slot.connection.close, { discard: true })
-        )
+      : Effect.zipRight(closeIdle, Effect.forEach(inFlight, closeConnection, { discard: true }))
   })
 
   return {

@@ -213,12 +213,16 @@ export const makeRef = <K, V>(options: Lru.RefOptions<K, V>): Effect.Effect<Lru.
     const lock = yield* Effect.makeSemaphore(1)
     const dispose = options.dispose
 
+    const disposeOne = ([key, value]: readonly [K, V]): Effect.Effect<void> =>
+      Effect.ignoreLogged(Effect.suspend(() => dispose!(key, value)))
+    // One entry (an eviction) goes without `forEach`'s own steps: a manager that makes and
+    // evicts a pool per request pays them on every request.
     const disposeAll = (left: Left<K, V>): Effect.Effect<void> =>
       dispose === undefined || left.length === 0
         ? Effect.void
-        : Effect.forEach(left, ([key, value]) => Effect.ignoreLogged(Effect.suspend(() => dispose(key, value))), {
-            discard: true
-          })
+        : left.length === 1
+          ? disposeOne(left[0]!)
+          : Effect.forEach(left, disposeOne, { discard: true })
 
     // The critical section. Only waiting for the lock is interruptible; the body (with
     // `create`, like the acquisition of an `acquireRelease`) runs uninterruptibly, so a value
