@@ -184,16 +184,19 @@ describe("Lru (pure)", () => {
       | { readonly _tag: "remove"; readonly key: number }
       | { readonly _tag: "clear" }
 
-    const op: fc.Arbitrary<Op> = fc.oneof(
-      { weight: 3, arbitrary: fc.record({ _tag: fc.constant("get" as const), key: fc.nat(6) }) },
-      { weight: 1, arbitrary: fc.record({ _tag: fc.constant("peek" as const), key: fc.nat(6) }) },
-      {
-        weight: 5,
-        arbitrary: fc.record({ _tag: fc.constant("set" as const), key: fc.nat(6), value: fc.nat(4) })
-      },
-      { weight: 1, arbitrary: fc.record({ _tag: fc.constant("remove" as const), key: fc.nat(6) }) },
-      { weight: 1, arbitrary: fc.record({ _tag: fc.constant("clear" as const) }) }
-    )
+    /** Operations on keys up to `maxKey`; `clear` (which starts a container afresh) at `clears` weight. */
+    const opWith = (maxKey: number, clears: number): fc.Arbitrary<Op> =>
+      fc.oneof(
+        { weight: 3, arbitrary: fc.record({ _tag: fc.constant("get" as const), key: fc.nat(maxKey) }) },
+        { weight: 1, arbitrary: fc.record({ _tag: fc.constant("peek" as const), key: fc.nat(maxKey) }) },
+        {
+          weight: 5,
+          arbitrary: fc.record({ _tag: fc.constant("set" as const), key: fc.nat(maxKey), value: fc.nat(4) })
+        },
+        { weight: 1, arbitrary: fc.record({ _tag: fc.constant("remove" as const), key: fc.nat(maxKey) }) },
+        { weight: clears, arbitrary: fc.record({ _tag: fc.constant("clear" as const) }) }
+      )
+    const op = opWith(6, 1)
 
     /** The naive model: a list, least recently used first; keys compared by value. */
     class Model {
@@ -238,9 +241,14 @@ describe("Lru (pure)", () => {
     const k = (n: number) => Data.tuple("key", n)
     type K = ReturnType<typeof k>
 
-    it("matches the model in contents, order and what leaves", () => {
+    // Long runs too: entries a refresh or removal leaves queued are dropped as they reach the
+    // front or when the queue is rebuilt, which takes tens of operations on one container.
+    it.each([
+      { capacity: 4, length: 60, runs: 300, ops: op },
+      { capacity: 12, length: 500, runs: 60, ops: opWith(20, 0) }
+    ])("matches the model in contents, order and what leaves (capacity <= $capacity, $length operations)", (bounds) => {
       fc.assert(
-        fc.property(fc.nat(4), fc.array(op, { maxLength: 60 }), (capacity, ops) => {
+        fc.property(fc.nat(bounds.capacity), fc.array(bounds.ops, { maxLength: bounds.length }), (capacity, ops) => {
           const model = new Model(capacity)
           let lru = Lru.empty<K, number>(capacity)
           for (const o of ops) {
@@ -279,7 +287,7 @@ describe("Lru (pure)", () => {
             expect(Lru.size(lru)).toBeLessThanOrEqual(capacity)
           }
         }),
-        { numRuns: 300 }
+        { numRuns: bounds.runs }
       )
     })
 

@@ -4,12 +4,10 @@ import { dual } from "effect/Function"
 import * as HashMap from "effect/HashMap"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
-import * as Order from "effect/Order"
 import { pipeArguments } from "effect/Pipeable"
 import * as Predicate from "effect/Predicate"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
-import * as SortedMap from "effect/SortedMap"
 import type * as Lru from "../Lru.js"
 
 /** @internal */
@@ -22,13 +20,27 @@ interface Entry<K, V> {
   readonly tick: number
 }
 
+/** A cell of an immutable singly linked list. */
+interface Cell<T> {
+  readonly head: T
+  readonly tail: Cell<T> | null
+}
+
 /**
- * `byKey` finds an entry by `Equal`/`Hash` in O(1); `byTick` (a red-black tree) keeps
- * recency, so refreshing and evicting are O(log n).
+ * `byKey` finds an entry by `Equal`/`Hash` in O(1). Recency is a persistent queue of entries,
+ * oldest first: `front` is read from its head; `back` holds newer entries, newest first, and
+ * is reversed into `front` once `front` runs out. Storing or refreshing an entry pushes a new
+ * one onto `back` (one cell); the entry it replaces, or one removed, stays queued but is no
+ * longer current (`byKey` holds another object, or none) and is skipped when it reaches the
+ * front, or dropped when the queue is compacted. Every operation is O(1) amortised: no
+ * balanced tree to rebuild a path of on each refresh and eviction.
  */
 interface LruImpl<K, V> extends Lru.Lru<K, V> {
   readonly byKey: HashMap.HashMap<K, Entry<K, V>>
-  readonly byTick: SortedMap.SortedMap<number, Entry<K, V>>
+  readonly front: Cell<Entry<K, V>> | null
+  readonly back: Cell<Entry<K, V>> | null
+  /** Entries in `front` and `back`, current or not. */
+  readonly queued: number
   /** The tick the next insertion or refresh takes. */
   readonly nextTick: number
 }
@@ -41,7 +53,7 @@ const variance = {
 const Proto = {
   [TypeId]: variance,
   *[Symbol.iterator]<K, V>(this: LruImpl<K, V>): Generator<[K, V]> {
-    for (const entry of SortedMap.values(this.byTick)) yield [entry.key, entry.value]
+    for (const entry of current(this)) yield [entry.key, entry.value]
   },
   toJSON<K, V>(this: LruImpl<K, V>): unknown {
     return {
@@ -64,25 +76,88 @@ const Proto = {
 const makeImpl = <K, V>(
   capacity: number,
   byKey: HashMap.HashMap<K, Entry<K, V>>,
-  byTick: SortedMap.SortedMap<number, Entry<K, V>>,
+  front: Cell<Entry<K, V>> | null,
+  back: Cell<Entry<K, V>> | null,
+  queued: number,
   nextTick: number
 ): LruImpl<K, V> => {
   const self = Object.create(Proto)
   self.capacity = capacity
   self.byKey = byKey
-  self.byTick = byTick
+  self.front = front
+  self.back = back
+  self.queued = queued
   self.nextTick = nextTick
   return self
 }
 
-const emptyByTick = SortedMap.empty<number, never>(Order.number)
+const reverse = <T>(cell: Cell<T> | null): Cell<T> | null => {
+  let out: Cell<T> | null = null
+  for (let c = cell; c !== null; c = c.tail) out = { head: c.head, tail: out }
+  return out
+}
+
+/** Whether `entry` is the one `byKey` holds for its key (not replaced, not removed). */
+const isCurrent = <K, V>(byKey: HashMap.HashMap<K, Entry<K, V>>, entry: Entry<K, V>): boolean => {
+  const found = HashMap.get(byKey, entry.key)
+  return Option.isSome(found) && found.value === entry
+}
+
+/** The current entries, least recently used first. */
+const current = <K, V>(self: LruImpl<K, V>): Array<Entry<K, V>> => {
+  const out: Array<Entry<K, V>> = []
+  for (let c = self.front; c !== null; c = c.tail) if (isCurrent(self.byKey, c.head)) out.push(c.head)
+  const newer: Array<Entry<K, V>> = []
+  for (let c = self.back; c !== null; c = c.tail) if (isCurrent(self.byKey, c.head)) newer.push(c.head)
+  for (let i = newer.length - 1; i >= 0; i--) out.push(newer[i]!)
+  return out
+}
+
+/**
+ * `entry` queued as the most recently used, in a container whose `byKey` holds it already.
+ * When stale entries outnumber current ones (plus some slack), the queue is rebuilt from the
+ * current ones.
+ */
+const enqueue = <K, V>(self: LruImpl<K, V>, byKey: HashMap.HashMap<K, Entry<K, V>>, entry: Entry<K, V>) => {
+  const queued = self.queued + 1
+  const size = HashMap.size(byKey)
+  if (queued <= 2 * size + 16) {
+    return makeImpl(self.capacity, byKey, self.front, { head: entry, tail: self.back }, queued, entry.tick + 1)
+  }
+  const live = current(makeImpl(self.capacity, byKey, self.front, { head: entry, tail: self.back }, queued, 0))
+  let front: Cell<Entry<K, V>> | null = null
+  for (let i = live.length - 1; i >= 0; i--) front = { head: live[i]!, tail: front }
+  return makeImpl(self.capacity, byKey, front, null, live.length, entry.tick + 1)
+}
+
+/** The least recently used current entry (there is one), and the queue without it or anything older. */
+const dropOldest = <K, V>(
+  self: LruImpl<K, V>,
+  byKey: HashMap.HashMap<K, Entry<K, V>>
+): readonly [Entry<K, V>, LruImpl<K, V>] => {
+  let front = self.front
+  let back = self.back
+  let queued = self.queued
+  for (;;) {
+    if (front === null) {
+      front = reverse(back)
+      back = null
+    }
+    const entry = front!.head
+    front = front!.tail
+    queued--
+    if (isCurrent(byKey, entry)) {
+      return [entry, makeImpl(self.capacity, HashMap.remove(byKey, entry.key), front, back, queued, self.nextTick)]
+    }
+  }
+}
 
 const normalizeCapacity = (capacity: number): number =>
   Number.isNaN(capacity) || capacity <= 0 ? 0 : Math.floor(capacity)
 
 /** @internal */
 export const empty = <K, V>(capacity: number): Lru.Lru<K, V> =>
-  makeImpl<K, V>(normalizeCapacity(capacity), HashMap.empty(), emptyByTick, 0)
+  makeImpl<K, V>(normalizeCapacity(capacity), HashMap.empty(), null, null, 0, 0)
 
 /** @internal */
 export const isLru = (u: unknown): u is Lru.Lru<unknown, unknown> => Predicate.hasProperty(u, TypeId)
@@ -106,15 +181,10 @@ export const peek: {
     Option.map(HashMap.get((self as LruImpl<K, V>).byKey, key), (entry) => entry.value)
 )
 
-/** Moves an entry to the most recently used end, storing `key` and `value` in it. */
-const touch = <K, V>(self: LruImpl<K, V>, entry: Entry<K, V>, key: K, value: V): LruImpl<K, V> => {
+/** Makes `key` the most recently used, holding `value`. */
+const touch = <K, V>(self: LruImpl<K, V>, key: K, value: V): LruImpl<K, V> => {
   const next: Entry<K, V> = { key, value, tick: self.nextTick }
-  return makeImpl(
-    self.capacity,
-    HashMap.set(self.byKey, key, next),
-    SortedMap.set(SortedMap.remove(self.byTick, entry.tick), next.tick, next),
-    self.nextTick + 1
-  )
+  return enqueue(self, HashMap.set(self.byKey, key, next), next)
 }
 
 /** @internal */
@@ -128,7 +198,7 @@ export const get: {
   const entry = found.value
   // Already the most recently used: nothing to move (the common case on a hot path).
   if (entry.tick === impl.nextTick - 1) return [Option.some(entry.value), self]
-  return [Option.some(entry.value), touch(impl, entry, entry.key, entry.value)]
+  return [Option.some(entry.value), touch(impl, entry.key, entry.value)]
 })
 
 /** @internal */
@@ -140,22 +210,17 @@ export const set: {
   const found = HashMap.get(impl.byKey, key)
   if (Option.isSome(found)) {
     const old = found.value
-    const next = touch(impl, old, key, value)
+    const next = touch(impl, key, value)
     // The very value already held is only refreshed: disposing it would dispose what stays.
     return [old.value === value ? Option.none() : Option.some([old.key, old.value] as const), next]
   }
   if (impl.capacity === 0) return [Option.some([key, value] as const), self]
   const entry: Entry<K, V> = { key, value, tick: impl.nextTick }
-  let byKey = HashMap.set(impl.byKey, key, entry)
-  let byTick = SortedMap.set(impl.byTick, entry.tick, entry)
-  let evicted: Option.Option<readonly [K, V]> = Option.none()
-  if (HashMap.size(byKey) > impl.capacity) {
-    const oldest = Option.getOrThrow(SortedMap.headOption(byTick))[1]
-    byKey = HashMap.remove(byKey, oldest.key)
-    byTick = SortedMap.remove(byTick, oldest.tick)
-    evicted = Option.some([oldest.key, oldest.value] as const)
-  }
-  return [evicted, makeImpl(impl.capacity, byKey, byTick, impl.nextTick + 1)]
+  const byKey = HashMap.set(impl.byKey, key, entry)
+  const stored = enqueue(impl, byKey, entry)
+  if (HashMap.size(byKey) <= impl.capacity) return [Option.none(), stored]
+  const [oldest, next] = dropOldest(stored, byKey)
+  return [Option.some([oldest.key, oldest.value] as const), next]
 })
 
 /** @internal */
@@ -167,14 +232,13 @@ export const remove: {
   const found = HashMap.get(impl.byKey, key)
   if (Option.isNone(found)) return [Option.none(), self]
   const entry = found.value
+  const byKey = HashMap.remove(impl.byKey, entry.key)
+  // The removed entry stays queued, no longer current; an empty container starts afresh.
   return [
     Option.some(entry.value),
-    makeImpl(
-      impl.capacity,
-      HashMap.remove(impl.byKey, entry.key),
-      SortedMap.remove(impl.byTick, entry.tick),
-      impl.nextTick
-    )
+    HashMap.size(byKey) === 0
+      ? makeImpl(impl.capacity, byKey, null, null, 0, impl.nextTick)
+      : makeImpl(impl.capacity, byKey, impl.front, impl.back, impl.queued, impl.nextTick)
   ]
 })
 
@@ -182,12 +246,11 @@ export const remove: {
 export const entries = <K, V>(self: Lru.Lru<K, V>): Array<readonly [K, V]> => Array.from(self)
 
 /** @internal */
-export const keys = <K, V>(self: Lru.Lru<K, V>): Array<K> =>
-  Array.from(SortedMap.values((self as LruImpl<K, V>).byTick), (entry) => entry.key)
+export const keys = <K, V>(self: Lru.Lru<K, V>): Array<K> => current(self as LruImpl<K, V>).map((entry) => entry.key)
 
 /** @internal */
 export const values = <K, V>(self: Lru.Lru<K, V>): Array<V> =>
-  Array.from(SortedMap.values((self as LruImpl<K, V>).byTick), (entry) => entry.value)
+  current(self as LruImpl<K, V>).map((entry) => entry.value)
 
 /** @internal */
 export const clear = <K, V>(self: Lru.Lru<K, V>): readonly [ReadonlyArray<readonly [K, V]>, Lru.Lru<K, V>] => [
