@@ -274,9 +274,10 @@ export class NodeConnection implements Connector.Connection {
     if (this.closed) return closedError()
     const { scheme, host, port } = this.target
     try {
-      const origin = `${scheme}://${Url.hostPort(host, port)}`
+      // Parsed once: undici takes the URL as it is (a string it would parse again).
+      const origin = new URL(`${scheme}://${Url.hostPort(host, port)}`)
       // undici's own Host line: the URL's hostname, and its port when it has one (its `host`).
-      this.ownHost = new URL(origin).host
+      this.ownHost = origin.host
       this.client = new Client(origin, {
         connect: this.connect,
         pipelining: 1,
