@@ -25,6 +25,7 @@ import * as Metrics from "./metrics.js"
 import { DEFAULT_MAX_DECODED_SIZE } from "./request/decoding.js"
 import { holderOf, Unscoped, type UnscopedUrlopen } from "./request/holder.js"
 import * as attempt from "./request/attempt.js"
+import { record } from "./record.js"
 import * as loop from "./request/loop.js"
 import { hostHeader } from "./request/wire.js"
 import * as requestMethods from "./requestMethods.js"
@@ -160,39 +161,44 @@ export interface Parts {
 /** @internal */
 export const partsOf = (cfg: Config, connector: Connector.Service, decoder: ContentDecoder.Service): Parts => {
   const { options, pool, timeout, maxsize, target, label } = cfg
-  const counters = { numConnections: 0, numRequests: 0 }
+  // Records, not literals: see `record`.
+  const counters = record({ numConnections: 0, numRequests: 0 })
   const metrics = Metrics.forPool(label)
-  const events: Connector.ConnectionEvents = {
+  const events: Connector.ConnectionEvents = record({
     onSocket: () => {
       counters.numConnections++
       metrics.opened()
     }
-  }
-  const leases = leasing.unsafeMake({
-    pool,
-    maxsize,
-    block: options.block ?? false,
-    maxConnectionAge: exchange.toMillis(options.maxConnectionAge),
-    open: () => connector.open(target, events),
-    events: {
-      onLease: (lease) => metrics.waited(lease.waitedMillis),
-      onDiscard: metrics.discarded,
-      onChange: metrics.counts
-    },
-    limiter: options.connectionLimit ? limiterOf(options.connectionLimit) : undefined
   })
-  const exchanger = exchange.make({
-    pool,
-    label,
-    leases,
-    metrics,
-    counters,
-    decoding: { decoder, maxDecodedSize: options.maxDecodedSize ?? DEFAULT_MAX_DECODED_SIZE },
-    timeout,
-    poolTimeout: exchange.toMillis(options.poolTimeout),
-    proxyHeaders: cfg.proxyHeaders
-  })
-  return { leases, exchanger, counters }
+  const leases = leasing.unsafeMake(
+    record({
+      pool,
+      maxsize,
+      block: options.block ?? false,
+      maxConnectionAge: exchange.toMillis(options.maxConnectionAge),
+      open: () => connector.open(target, events),
+      events: record({
+        onLease: (lease: leasing.Lease) => metrics.waited(lease.waitedMillis),
+        onDiscard: metrics.discarded,
+        onChange: metrics.counts
+      }),
+      limiter: options.connectionLimit ? limiterOf(options.connectionLimit) : undefined
+    })
+  )
+  const exchanger = exchange.make(
+    record({
+      pool,
+      label,
+      leases,
+      metrics,
+      counters,
+      decoding: record({ decoder, maxDecodedSize: options.maxDecodedSize ?? DEFAULT_MAX_DECODED_SIZE }),
+      timeout,
+      poolTimeout: exchange.toMillis(options.poolTimeout),
+      proxyHeaders: cfg.proxyHeaders
+    })
+  )
+  return record({ leases, exchanger, counters })
 }
 
 /** The ConnectionPool service over a pool's parts. @internal */

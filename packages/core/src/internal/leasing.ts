@@ -3,6 +3,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Connector from "../Connector.js"
 import { logAnnotations } from "./errors.js"
+import { record } from "./record.js"
 import { ClosedPoolError, EmptyPoolError, type PoolInfo } from "../Errors.js"
 
 /**
@@ -19,12 +20,8 @@ export interface Slot {
   leasedAt: number
 }
 
-const newSlot = (connection: Connector.Connection, createdAt: number): Slot => ({
-  connection,
-  createdAt,
-  uses: 0,
-  leasedAt: -1
-})
+const newSlot = (connection: Connector.Connection, createdAt: number): Slot =>
+  record({ connection, createdAt, uses: 0, leasedAt: -1 })
 
 /**
  * The slots leased right now, in an array: each knows its place, so adding and removing one
@@ -33,7 +30,7 @@ const newSlot = (connection: Connector.Connection, createdAt: number): Slot => (
  * whole chain, with everything its entries reach, outlives every young collection.)
  */
 class LeasedSlots {
-  private readonly slots: Array<Slot> = []
+  private readonly slots: Array<Slot> = Array.of()
   get size(): number {
     return this.slots.length
   }
@@ -216,7 +213,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
   const events = options.events ?? noEvents
   const limiter = options.limiter ?? unlimited
   /** Idle connections, most recently returned last. */
-  const idle: Array<Slot> = []
+  const idle: Array<Slot> = Array.of()
   let inUse = 0
   let closed = false
   /** Connections leased right now: closing the pool closes them under their requests. */
@@ -227,7 +224,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
    * arrives while anyone waits queues behind them, so a fiber that releases and asks again
    * at once never takes the slot a waiter was woken for.
    */
-  const waiters: Array<Waiter> = []
+  const waiters: Array<Waiter> = Array.of()
 
   const closedError = () => new ClosedPoolError({ pool: options.pool, reason: "Pool is closed." })
   const emptyError = () =>
@@ -479,7 +476,7 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
       : Effect.zipRight(closeIdle, Effect.forEach(inFlight, closeConnection, { discard: true }))
   })
 
-  return {
+  return record({
     acquire,
     release,
     tryAcquire,
@@ -487,5 +484,5 @@ export const unsafeMake = (options: LeasingOptions): Leasing => {
     close,
     idleCount: Effect.sync(() => idle.length),
     inUseCount: Effect.sync(() => inUse)
-  }
+  })
 }

@@ -8,6 +8,7 @@ import { errorType } from "./errors.js"
 import { hostPort } from "./url.js"
 import { KNOWN_METHODS } from "./request/wire.js"
 import * as MetricLabel from "effect/MetricLabel"
+import { record } from "./record.js"
 
 /** @internal */
 export const pools = Metric.gauge("httpool_pools", {
@@ -346,7 +347,8 @@ export const forPool = (pool: string): PoolMetrics => {
   let lastDuration: Hook | null = null
   let lastMethod = ""
   let lastOutcome: number | string = 0
-  return {
+  // A record, not a literal: see `record`.
+  return record<PoolMetrics>({
     opened: () => connectionsOpened.unsafeUpdate(1, tags),
     discarded: (reason) => connectionsDiscarded.unsafeUpdate(1, byReason[reason]),
     counts: (idle, inUse) => {
@@ -375,7 +377,7 @@ export const forPool = (pool: string): PoolMetrics => {
       }
       lastDuration.update((performance.now() - started) / 1000)
     }
-  }
+  })
 }
 
 /**

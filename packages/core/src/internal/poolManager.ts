@@ -21,6 +21,7 @@ import * as loop from "./request/loop.js"
 import * as connectionPool from "./connectionPool.js"
 import * as Metrics from "./metrics.js"
 import * as requestMethods from "./requestMethods.js"
+import { record } from "./record.js"
 
 /** A pool in the manager, with the requests currently using it. */
 interface Entry {
@@ -194,7 +195,8 @@ export const make = (options: PoolManager.Options = {}, routing: Routing = direc
       close: Effect.Effect<void>
     ): Entry => {
       Metrics.poolsChanged(1)
-      return { exchanger, pool, close, leases: 0, evicted: false, held: 0, closing: false }
+      // A record, not a literal: see `record`.
+      return record({ exchanger, pool, close, leases: 0, evicted: false, held: 0, closing: false })
     }
 
     /**

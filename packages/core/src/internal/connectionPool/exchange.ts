@@ -28,6 +28,7 @@ import type * as decoding from "../request/decoding.js"
 import * as loop from "../request/loop.js"
 import { METHODS_NOT_EXPECTING_BODY, type WireHeaders, wireHeaders } from "../request/wire.js"
 import * as response from "../response.js"
+import { record } from "../record.js"
 
 const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"])
 
@@ -62,13 +63,14 @@ interface Limits {
 const millisOf = (duration: Duration.Duration | null): number | null =>
   duration === null ? null : Duration.toMillis(duration)
 
-const limitsOf = (timeout: Timeout.Timeout, pool: number | null): Limits => ({
-  timeout,
-  connect: millisOf(Timeout.connectTimeout(timeout)),
-  read: millisOf(Timeout.readTimeout(timeout, null)),
-  total: millisOf(timeout.total),
-  pool
-})
+const limitsOf = (timeout: Timeout.Timeout, pool: number | null): Limits =>
+  record({
+    timeout,
+    connect: millisOf(Timeout.connectTimeout(timeout)),
+    read: millisOf(Timeout.readTimeout(timeout, null)),
+    total: millisOf(timeout.total),
+    pool
+  })
 
 /** Seconds (a number) or a Duration as milliseconds; null and undefined are null. @internal */
 export const toMillis = (value: number | Duration.Duration | null | undefined): number | null =>
@@ -183,7 +185,11 @@ export const make = (settings: Settings): loop.Exchanger => {
         return wireHeaders(headers, method, prepared, chunked, hostLine)
       }
       lastUncached = null
-      wireCache = { headers: outgoing.headers, hostLine, lists: [undefined, undefined] }
+      wireCache = record({
+        headers: outgoing.headers,
+        hostLine,
+        lists: Array.of(undefined, undefined) as [undefined, undefined]
+      })
     }
     const slot = METHODS_NOT_EXPECTING_BODY.has(method) ? 0 : 1
     const cached = wireCache.lists[slot]
@@ -352,7 +358,7 @@ export const make = (settings: Settings): loop.Exchanger => {
     return heldAround(held, loop.matchThen(bounded, then))
   }
 
-  const plain: loop.Then<loop.Exchanged> = { onSuccess: Effect.succeed, onFailure: Effect.fail }
+  const plain = record<loop.Then<loop.Exchanged>>({ onSuccess: Effect.succeed, onFailure: Effect.fail })
 
   const exchange = (outgoing: loop.Outgoing, call: loop.Call): Effect.Effect<loop.Exchanged, HttpoolError> =>
     Effect.suspend(() => exchangeThen(outgoing, call, plain))
@@ -379,7 +385,8 @@ export const make = (settings: Settings): loop.Exchanger => {
   }
 
   /** What a `WarmSend` does through the pool: its steps that are not the warm request's own. */
-  const warmSteps: WarmSteps = {
+  // The pool's records are made by `record`, not as literals: see there.
+  const warmSteps = record<WarmSteps>({
     leases,
     counters,
     exchangedOf,
@@ -391,9 +398,9 @@ export const make = (settings: Settings): loop.Exchanger => {
         then
       ),
     timedOutIdle
-  }
+  })
 
-  return { info: pool, metrics, decoding: settings.decoding, exchange, exchangeThen }
+  return record({ info: pool, metrics, decoding: settings.decoding, exchange, exchangeThen })
 }
 
 /** `effect` with a caller's `held` lease given back after it (see `loop.Held`); as it is without one. */
