@@ -64,6 +64,24 @@ const resolverOf = (resolution: Resolution): Effect.Effect<Resolver.Service | nu
   })
 
 /**
+ * A connection's report, made by `new`: an object literal's site may be moved to the old
+ * generation by V8 once its objects live long (connections usually do), and a dead report
+ * there would keep what it reaches through young collections (see core's `record`).
+ */
+class OpenedReportOf implements Connector.OpenedReport {
+  constructor(
+    readonly id: number,
+    readonly scheme: "http" | "https",
+    readonly host: string,
+    readonly port: number,
+    readonly started: number,
+    readonly connected: number,
+    readonly ready: number,
+    readonly remoteAddress: string | null
+  ) {}
+}
+
+/**
  * Dials `to` and reports how the socket came up, and when it closes (`Connector.reportOpened`,
  * `reportClosed`): a request's span gets connect and TLS events, and the connection's
  * lifetime is recorded as `http.client.connection.duration`.
@@ -79,16 +97,16 @@ const reported =
       remoteAddress = socket.remoteAddress ?? null
     })((error, socket) => {
       if (error === null && socket !== null) {
-        const report: Connector.OpenedReport = {
+        const report = new OpenedReportOf(
           id,
-          scheme: to.scheme,
-          host: to.host,
-          port: to.port,
+          to.scheme,
+          to.host,
+          to.port,
           started,
           connected,
-          ready: performance.now(),
+          performance.now(),
           remoteAddress
-        }
+        )
         Connector.reportOpened(report)
         socket.once("close", () => Connector.reportClosed(report))
       }
