@@ -22,6 +22,7 @@ import * as inspector from "node:inspector/promises"
 import { constants, PerformanceObserver } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { Client } from "undici"
+import { sampleAllocations } from "./allocations.mjs"
 
 const origins = 200
 if (process.argv[2] === "server") {
@@ -95,22 +96,13 @@ if (process.argv[2] === "server") {
     }
   })
   observer.observe({ entryTypes: ["gc"] })
-  const session = process.env.ALLOC || process.env.PROF ? new inspector.Session() : null
-  const kept = process.env.ALLOC === "kept"
+  const allocations = await sampleAllocations(process.env.ALLOC)
+  const session = process.env.PROF ? new inspector.Session() : null
   if (session !== null) {
     session.connect()
-    if (process.env.ALLOC) {
-      await session.post("HeapProfiler.enable")
-      await session.post("HeapProfiler.startSampling", {
-        samplingInterval: 512,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: !kept
-      })
-    } else {
-      await session.post("Profiler.enable")
-      await session.post("Profiler.setSamplingInterval", { interval: 100 })
-      await session.post("Profiler.start")
-    }
+    await session.post("Profiler.enable")
+    await session.post("Profiler.setSamplingInterval", { interval: 100 })
+    await session.post("Profiler.start")
   }
   const cpu = process.cpuUsage()
   const started = performance.now()
@@ -118,26 +110,8 @@ if (process.argv[2] === "server") {
   const used = process.cpuUsage(cpu)
   const elapsed = performance.now() - started
   const requests = N * C
-  if (session !== null && process.env.ALLOC) {
-    const { profile } = await session.post("HeapProfiler.stopSampling")
-    const sites = new Map()
-    let bytes = 0
-    const name = ({ functionName, url, lineNumber }) =>
-      `${functionName || "(anonymous)"} ${url.split("/").slice(-2).join("/")}:${lineNumber + 1}`
-    const walk = (node, caller) => {
-      if (node.selfSize > 0) {
-        bytes += node.selfSize
-        const site = node.callFrame.url === "" ? `${name(node.callFrame)} < ${caller}` : name(node.callFrame)
-        sites.set(site, (sites.get(site) ?? 0) + node.selfSize)
-      }
-      for (const child of node.children ?? []) walk(child, name(node.callFrame))
-    }
-    walk(profile.head, "")
-    console.log(`${(bytes / requests).toFixed(0)} B ${kept ? "kept past young collections" : "allocated"} per request`)
-    for (const [site, n] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
-      console.log(`${(n / requests).toFixed(0).padStart(6)} B ${site}`)
-    }
-  } else if (session !== null) {
+  await allocations?.(requests)
+  if (session !== null) {
     const { profile } = await session.post("Profiler.stop")
     writeFileSync(process.env.PROF, JSON.stringify(profile))
   }

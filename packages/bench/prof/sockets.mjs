@@ -21,10 +21,10 @@ import * as NodePoolManager from "@httpool/node/NodePoolManager"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { execFileSync, fork } from "node:child_process"
-import * as inspector from "node:inspector/promises"
 import { fileURLToPath } from "node:url"
 import { constants, PerformanceObserver } from "node:perf_hooks"
 import { Client, Pool } from "undici"
+import { sampleAllocations } from "./allocations.mjs"
 if (process.argv[2] === "server") {
   const http = await import("node:http")
   const body = Buffer.alloc(64, 120)
@@ -190,44 +190,14 @@ if (process.argv[2] === "server") {
     }
   })
   observer.observe({ entryTypes: ["gc"] })
-  // ALLOC=1: where the bytes of the measured requests are allocated (V8's sampling heap
-  // profiler, keeping what collections freed), most first.
-  const kept = process.env.ALLOC === "kept"
-  const session = process.env.ALLOC === "1" || kept ? new inspector.Session() : null
-  if (session !== null) {
-    session.connect()
-    await session.post("HeapProfiler.enable")
-    await session.post("HeapProfiler.startSampling", {
-      samplingInterval: 512,
-      includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: !kept
-    })
-  }
+  // ALLOC=1: where the bytes of the measured requests are allocated, most first; ALLOC=kept:
+  // only what outlived young collections.
+  const allocations = await sampleAllocations(process.env.ALLOC)
   const cpu = process.cpuUsage()
   const t = performance.now()
   await run(N)
   const used = process.cpuUsage(cpu)
-  if (session !== null) {
-    const { profile } = await session.post("HeapProfiler.stopSampling")
-    const sites = new Map()
-    let bytes = 0
-    const name = ({ functionName, url, lineNumber }) =>
-      `${functionName || "(anonymous)"} ${url.split("/").slice(-2).join("/")}:${lineNumber + 1}`
-    const walk = (node, caller) => {
-      if (node.selfSize > 0) {
-        bytes += node.selfSize
-        // A builtin's allocations are told by their caller.
-        const site = node.callFrame.url === "" ? `${name(node.callFrame)} < ${caller}` : name(node.callFrame)
-        sites.set(site, (sites.get(site) ?? 0) + node.selfSize)
-      }
-      for (const child of node.children ?? []) walk(child, name(node.callFrame))
-    }
-    walk(profile.head, "")
-    console.log(`${(bytes / (N * C)).toFixed(0)} B ${kept ? "kept past young collections" : "allocated"} per request`)
-    for (const [site, n] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
-      console.log(`${(n / (N * C)).toFixed(0).padStart(6)} B ${site}`)
-    }
-  }
+  await allocations?.(N * C)
   await new Promise((resolve) => setImmediate(resolve))
   observer.disconnect()
   console.log(
