@@ -190,9 +190,9 @@ interface Waiter {
   wake: ((effect: Effect.Effect<void>) => void) | null
 }
 
-/** No limit beyond the pool's own. */
 const closeConnection = (slot: Slot): Effect.Effect<void> => slot.connection.close
 
+/** No limit beyond the pool's own. */
 const unlimited: Limiter = { acquire: () => Effect.succeed(null), release: () => {} }
 
 const noEvents: LeasingEvents = {}

@@ -53,7 +53,7 @@ const variance = {
 const Proto = {
   [TypeId]: variance,
   *[Symbol.iterator]<K, V>(this: LruImpl<K, V>): Generator<[K, V]> {
-    for (const entry of current(this)) yield [entry.key, entry.value]
+    for (const entry of currentOf(this)) yield [entry.key, entry.value]
   },
   toJSON<K, V>(this: LruImpl<K, V>): unknown {
     return {
@@ -103,15 +103,19 @@ const isCurrent = <K, V>(byKey: HashMap.HashMap<K, Entry<K, V>>, entry: Entry<K,
   return Option.isSome(found) && found.value === entry
 }
 
-/** The current entries, least recently used first. */
-const current = <K, V>(self: LruImpl<K, V>): Array<Entry<K, V>> => {
+/** The current entries of a queue, least recently used first. */
+const current = <K, V>(
+  byKey: HashMap.HashMap<K, Entry<K, V>>,
+  front: Cell<Entry<K, V>> | null,
+  back: Cell<Entry<K, V>> | null
+): Array<Entry<K, V>> => {
   const out: Array<Entry<K, V>> = []
-  for (let c = self.front; c !== null; c = c.tail) if (isCurrent(self.byKey, c.head)) out.push(c.head)
-  const newer: Array<Entry<K, V>> = []
-  for (let c = self.back; c !== null; c = c.tail) if (isCurrent(self.byKey, c.head)) newer.push(c.head)
-  for (let i = newer.length - 1; i >= 0; i--) out.push(newer[i]!)
+  for (let c = front; c !== null; c = c.tail) if (isCurrent(byKey, c.head)) out.push(c.head)
+  for (let c = reverse(back); c !== null; c = c.tail) if (isCurrent(byKey, c.head)) out.push(c.head)
   return out
 }
+
+const currentOf = <K, V>(self: LruImpl<K, V>): Array<Entry<K, V>> => current(self.byKey, self.front, self.back)
 
 /**
  * `entry` queued as the most recently used, in a container whose `byKey` holds it already.
@@ -120,11 +124,11 @@ const current = <K, V>(self: LruImpl<K, V>): Array<Entry<K, V>> => {
  */
 const enqueue = <K, V>(self: LruImpl<K, V>, byKey: HashMap.HashMap<K, Entry<K, V>>, entry: Entry<K, V>) => {
   const queued = self.queued + 1
-  const size = HashMap.size(byKey)
-  if (queued <= 2 * size + 16) {
-    return makeImpl(self.capacity, byKey, self.front, { head: entry, tail: self.back }, queued, entry.tick + 1)
+  const back: Cell<Entry<K, V>> = { head: entry, tail: self.back }
+  if (queued <= 2 * HashMap.size(byKey) + 16) {
+    return makeImpl(self.capacity, byKey, self.front, back, queued, entry.tick + 1)
   }
-  const live = current(makeImpl(self.capacity, byKey, self.front, { head: entry, tail: self.back }, queued, 0))
+  const live = current(byKey, self.front, back)
   let front: Cell<Entry<K, V>> | null = null
   for (let i = live.length - 1; i >= 0; i--) front = { head: live[i]!, tail: front }
   return makeImpl(self.capacity, byKey, front, null, live.length, entry.tick + 1)
@@ -246,11 +250,11 @@ export const remove: {
 export const entries = <K, V>(self: Lru.Lru<K, V>): Array<readonly [K, V]> => Array.from(self)
 
 /** @internal */
-export const keys = <K, V>(self: Lru.Lru<K, V>): Array<K> => current(self as LruImpl<K, V>).map((entry) => entry.key)
+export const keys = <K, V>(self: Lru.Lru<K, V>): Array<K> => currentOf(self as LruImpl<K, V>).map((entry) => entry.key)
 
 /** @internal */
 export const values = <K, V>(self: Lru.Lru<K, V>): Array<V> =>
-  current(self as LruImpl<K, V>).map((entry) => entry.value)
+  currentOf(self as LruImpl<K, V>).map((entry) => entry.value)
 
 /** @internal */
 export const clear = <K, V>(self: Lru.Lru<K, V>): readonly [ReadonlyArray<readonly [K, V]>, Lru.Lru<K, V>] => [
