@@ -3,7 +3,7 @@
 // pinned: for profiles, not for ratios; `npm run bench` measures those). Run after
 // `npm run build`:
 //
-//   node packages/bench/prof/sockets.mjs              # W=httpool (default), pool, undici, floor, raw,
+//   node packages/bench/prof/sockets.mjs              # W=httpool (default), pool, undici, floor, h1, raw,
 //                                                     #   httpclient or httpclient-untraced
 //   N=4000 node --cpu-prof packages/bench/prof/sockets.mjs
 //   W=floor C=64 node packages/bench/prof/sockets.mjs   # C: concurrency (16)
@@ -106,6 +106,85 @@ if (process.argv[2] === "server") {
       for (let i = 0; i < n; i++) await one(socket)
     }
     run = (n) => Promise.all(sockets.map((socket) => worker(socket, n)))
+  } else if (process.env.W === "h1") {
+    // The floor of an Effect client on an HTTP/1.1 engine of its own, without undici's
+    // Client: C keep-alive sockets, each with Node's native llhttp parser (`HTTPParser`, the
+    // one node:http uses), the request head written as one latin1 string, one Effect.async
+    // per request, the connection taken and given back synchronously in the parser's
+    // callbacks, the canceler dropping the connection. A prototype (no request bodies, no
+    // errors mapped), to show what such an engine could cost.
+    const net = await import("node:net")
+    const { HTTPParser } = await import("node:_http_common")
+    const h1Headers = process.env.H === "1" ? "Accept-Encoding: identity\r\nUser-Agent: httpool/0.1.0\r\n" : ""
+    const head = `GET /x HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n${h1Headers}\r\n`
+    const kOnHeadersComplete = HTTPParser.kOnHeadersComplete | 0
+    const kOnBody = HTTPParser.kOnBody | 0
+    const kOnMessageComplete = HTTPParser.kOnMessageComplete | 0
+    class H1 {
+      resume = null
+      status = 0
+      headers = null
+      chunks = []
+      constructor(socket) {
+        this.socket = socket
+        const parser = new HTTPParser()
+        parser.initialize(HTTPParser.RESPONSE, {}, 0, 0)
+        parser[kOnHeadersComplete] = (_major, _minor, headers, _method, _url, status) => {
+          this.status = status
+          this.headers = headers
+          return 0
+        }
+        parser[kOnBody] = (chunk) => {
+          this.chunks.push(chunk)
+        }
+        parser[kOnMessageComplete] = () => {
+          const resume = this.resume
+          const chunks = this.chunks
+          this.resume = null
+          this.chunks = []
+          const next = waiting.shift()
+          if (next) this.send(next)
+          else idle.push(this)
+          resume(
+            Effect.succeed({
+              status: this.status,
+              headers: this.headers,
+              body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+            })
+          )
+        }
+        socket.on("data", (data) => {
+          const r = parser.execute(data)
+          if (r instanceof Error) socket.destroy(r)
+        })
+      }
+      send(resume) {
+        this.resume = resume
+        this.socket.write(head, "latin1")
+      }
+    }
+    const idle = await Promise.all(
+      Array.from(
+        { length: C },
+        () =>
+          new Promise((resolve) => {
+            const socket = net.connect(port, "127.0.0.1", () => resolve(new H1(socket)))
+            socket.setNoDelay(true)
+          })
+      )
+    )
+    const waiting = []
+    const one = Effect.async((resume) => {
+      const connection = idle.pop()
+      if (connection) connection.send(resume)
+      else waiting.push(resume)
+      return Effect.sync(() => {
+        const i = waiting.indexOf(resume)
+        if (i >= 0) waiting.splice(i, 1)
+        else connection?.socket.destroy()
+      })
+    })
+    run = fibers(one, Effect.runPromise)
   } else if (process.env.W === "floor") {
     // The floor of an Effect client over undici: one Effect.async per request around
     // Client.dispatch on one of 16 connections, the lease taken and given back synchronously

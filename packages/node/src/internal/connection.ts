@@ -3,15 +3,13 @@ import * as Errors from "@httpool/core/Errors"
 import * as Url from "@httpool/core/Url"
 import * as Effect from "effect/Effect"
 import type * as net from "node:net"
-import { type buildConnector, Client, type Dispatcher } from "undici"
 import type { Dial } from "./dial/dial.js"
 import { closedError, isTlsError, messageOf } from "./errors.js"
 import { Exchange, type Resume } from "./exchange.js"
+import { H1Client, type H1Request } from "./h1.js"
 import type { Settings } from "./settings.js"
 
-const noop = () => {}
-
-/** The reason given to undici when a connection with no request is closed. */
+/** The reason given to the engine when a connection with no request is closed. */
 const idleClosedError = closedError()
 
 let nextConnectionId = 0
@@ -65,154 +63,36 @@ const startTicking = (): void => {
   setImmediate(tick)
 }
 
-interface DispatchOptions extends Dispatcher.DispatchOptions {
-  /** undici reconnects when a request's servername differs from the last one; ours never does. */
-  readonly servername: string
-}
-
-/** What undici is asked to send (a class instance: see `WholeResponse` in exchange.ts). */
-class Dispatched implements DispatchOptions {
-  // The read timeout is the exchange's own timer (see `Exchange`).
-  readonly headersTimeout = 0
-  readonly bodyTimeout = 0
+/** What the engine is asked to send (a class instance: see `WholeResponse` in exchange.ts). */
+class Dispatched implements H1Request {
   constructor(
-    readonly method: Dispatcher.HttpMethod,
+    readonly method: string,
     readonly path: string,
-    readonly headers: Array<string>,
-    readonly body: Exclude<Dispatcher.DispatchOptions["body"], undefined>,
-    readonly servername: string,
+    readonly headers: ReadonlyArray<string>,
+    readonly body: H1Request["body"],
+    readonly chunked: boolean,
     readonly reset: boolean
   ) {}
 }
 
-const TRANSFER_ENCODING = "transfer-encoding"
-
 /**
- * undici frames bodies itself (an iterable without Content-Length goes chunked) and rejects
- * an explicit `Transfer-Encoding`; `Transfer-Encoding: chunked` is dropped for it.
- */
-const wireHeaders = (headers: ReadonlyArray<string>): Array<string> => {
-  let found = false
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!
-    if (name.length === TRANSFER_ENCODING.length && name.toLowerCase() === TRANSFER_ENCODING) {
-      found = true
-      break
-    }
-  }
-  if (!found) return headers as Array<string>
-  const out: Array<string> = []
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!
-    const value = headers[i + 1] ?? ""
-    if (name.toLowerCase() === TRANSFER_ENCODING && value.trim().toLowerCase() === "chunked") continue
-    out.push(name, value)
-  }
-  return out
-}
-
-const CONTENT_LENGTH_0 = "content-length: 0\r\n\r\n"
-const LAST_CHUNK = "transfer-encoding: chunked\r\n\r\n0\r\n\r\n"
-
-/**
- * undici frames an iterable body in chunks only once it yields bytes: with none, it ends the
- * head with `content-length: 0` (or nothing, for a GET). A request asked to go chunked must
- * still end with the last chunk (urllib3 sends `Transfer-Encoding: chunked` and `0\r\n\r\n`),
- * so the one head undici writes next for `method` on this socket gets that framing instead.
- */
-const endWithLastChunk = (socket: net.Socket, method: string): void => {
-  const write = socket.write
-  const prefix = `${method} `
-  // Stored through a local: V8 allocates a function literal stored straight into a property in
-  // the old generation, where it would keep this socket until a full collection.
-  const lastChunkFirst = function (this: net.Socket, chunk: unknown, ...rest: Array<unknown>) {
-    if (typeof chunk === "string" && chunk.startsWith(prefix)) {
-      socket.write = write
-      if (chunk.endsWith("\r\n\r\n") && !/\r\ntransfer-encoding:/i.test(chunk)) {
-        chunk = chunk.endsWith(CONTENT_LENGTH_0)
-          ? chunk.slice(0, -CONTENT_LENGTH_0.length) + LAST_CHUNK
-          : chunk.slice(0, -2) + LAST_CHUNK
-      }
-    }
-    return (write as (...args: Array<unknown>) => boolean).call(this, chunk, ...rest)
-  } as net.Socket["write"]
-  socket.write = lastChunkFirst
-}
-
-/** What of undici's HTTP/1.1 parser (llhttp's callbacks, `lib/dispatcher/client-h1.js`) we touch. */
-interface UndiciParser {
-  statusCode: number
-  headers: Array<Buffer>
-  headersSize: number
-  onHeadersComplete: (statusCode: number, upgrade: boolean, shouldKeepAlive: boolean) => number
-}
-
-const guardedParsers = new WeakSet<object>()
-
-/** undici's symbol for a socket's parser (one for all its sockets), once found. */
-let parserSymbol: symbol | null = null
-
-/** The undici parser of `socket`, found by its symbol's description (undici does not export it). */
-const parserOf = (socket: net.Socket): UndiciParser | undefined => {
-  const holder = socket as unknown as Record<symbol, UndiciParser | null | undefined>
-  if (parserSymbol !== null && parserSymbol in holder) return holder[parserSymbol] ?? undefined
-  for (const symbol of Object.getOwnPropertySymbols(socket)) {
-    if (symbol.description === "parser") {
-      parserSymbol = symbol
-      return holder[symbol] ?? undefined
-    }
-  }
-  return undefined
-}
-
-/**
- * undici destroys the socket on any `100 Continue` (it never sends `Expect: 100-continue`,
- * so it takes one as a broken server). RFC 9110 (15.2) says a client skips a 1xx it did not
- * expect, as Python's http.client does: this socket's parser takes a 100 as undici takes any
- * other 1xx (103 Early Hints): its headers are dropped, it has no body, and llhttp goes on to
- * the final answer. llhttp still parses every byte; only undici's verdict on 100 changes.
- */
-const skipUnexpectedContinue = (socket: net.Socket): void => {
-  const parser = parserOf(socket)
-  if (parser === undefined || guardedParsers.has(parser) || typeof parser.onHeadersComplete !== "function") return
-  guardedParsers.add(parser)
-  const onHeadersComplete = parser.onHeadersComplete
-  // Through a local, as `lastChunkFirst` above.
-  const guarded: UndiciParser["onHeadersComplete"] = function (
-    this: UndiciParser,
-    statusCode,
-    upgrade,
-    shouldKeepAlive
-  ) {
-    if (statusCode !== 100 || upgrade || socket.destroyed) {
-      return onHeadersComplete.call(this, statusCode, upgrade, shouldKeepAlive)
-    }
-    // undici's own 1xx path: onMessageComplete then resets the state for the next answer.
-    this.statusCode = statusCode
-    this.headers = Array.of()
-    this.headersSize = 0
-    // Skip the body (a 1xx has none).
-    return 1
-  }
-  parser.onHeadersComplete = guarded
-}
-
-/**
- * One undici `Client` (pipelining 1) whose sockets come from `dial`.
+ * One connection: httpool's HTTP/1.1 engine (`h1.ts`) over the sockets `dial` opens.
  *
  * @internal
  */
 export class NodeConnection implements Connector.Connection {
   readonly id = ++nextConnectionId
-  /** A class field, not set in the constructor: see `lastChunkFirst`. */
+  /**
+   * A class field, not set in the constructor: V8 allocates a function literal stored straight
+   * into a property in the old generation, where it would keep this connection until a full
+   * collection.
+   */
   readonly send = (request: Connector.WireRequest): Effect.Effect<Connector.WireResponse, Connector.SendFailure> =>
     Connector.cancelable<Connector.WireResponse, Connector.SendFailure>((resume) => this.begin(request, resume))
   readonly close: Effect.Effect<void>
-  private client: Client | null = null
+  private client: H1Client | null = null
   private closed = false
   private socket: net.Socket | null = null
-  /** The socket whose parser skips unexpected 100s already (see `skipUnexpectedContinue`). */
-  private guarded: net.Socket | null = null
   private cancel: ((reason: Error) => void) | null = null
   private current: Exchange | null = null
   /** The loop turn from which a request may go out on the current socket (see `turn`). */
@@ -221,12 +101,6 @@ export class NodeConnection implements Connector.Connection {
   private served = 0
   /** A request held back until `readyAt`; null when none. */
   private waiting: Exchange | null = null
-  private readonly servername: string
-  /** The Host undici writes itself when a request gives none (its `host: ` line for our origin); null until the client is made. */
-  private ownHost: string | null = null
-  /** The header list last sent and what undici was given for it (see `sentHeaders`). */
-  private lastHeaders: ReadonlyArray<string> | null = null
-  private lastSent: Array<string> = Array.of()
 
   constructor(
     private readonly target: Connector.ConnectionTarget,
@@ -234,7 +108,6 @@ export class NodeConnection implements Connector.Connection {
     private readonly settings: Settings,
     private readonly dialer: (target: Connector.ConnectionTarget) => Dial
   ) {
-    this.servername = target.host.length > 0 ? target.host : "localhost"
     this.close = Effect.sync(() => this.destroy())
   }
 
@@ -245,7 +118,7 @@ export class NodeConnection implements Connector.Connection {
   /** The first TLS error seen on the current socket after its handshake. */
   tlsError: Error | null = null
 
-  private readonly connect = (_options: buildConnector.Options, callback: buildConnector.Callback): void => {
+  private readonly connect = (callback: (error: Error | null, socket: net.Socket | null) => void): void => {
     this.events.onSocket()
     this.tlsError = null
     const connectTimeout = this.current?.request.connectTimeout
@@ -258,8 +131,6 @@ export class NodeConnection implements Connector.Connection {
       }
       this.socket = socket
       this.served = 0
-      const running = this.current?.request
-      if (running?.chunked === true) endWithLastChunk(socket, running.method)
       if (this.target.scheme === "https") {
         socket.on("error", (error: Error) => {
           if (this.socket === socket && this.tlsError === null && isTlsError(error)) this.tlsError = error
@@ -269,28 +140,15 @@ export class NodeConnection implements Connector.Connection {
     })
   }
 
-  private undici(): Client | Errors.HttpoolError {
+  private engine(): H1Client | Errors.HttpoolError {
     if (this.client !== null) return this.client
     if (this.closed) return closedError()
     const { scheme, host, port } = this.target
     try {
-      // Parsed once: undici takes the URL as it is (a string it would parse again).
+      // The Host of a request that gives none: the URL's hostname, and its port unless it is
+      // the scheme's default (the URL's `host`).
       const origin = new URL(`${scheme}://${Url.hostPort(host, port)}`)
-      // undici's own Host line: the URL's hostname, and its port when it has one (its `host`).
-      this.ownHost = origin.host
-      this.client = new Client(origin, {
-        connect: this.connect,
-        pipelining: 1,
-        keepAliveTimeout: this.settings.keepAliveTimeout,
-        keepAliveMaxTimeout: this.settings.keepAliveMaxTimeout,
-        keepAliveTimeoutThreshold: this.settings.keepAliveTimeoutThreshold,
-        maxHeaderSize: this.settings.maxHeaderSize,
-        // undici closes a socket after maxRequestsPerClient + 1 requests (1 is `reset` in dispatch).
-        maxRequestsPerClient: (this.settings.maxRequestsPerConnection ?? 1) - 1,
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        strictContentLength: true
-      })
+      this.client = new H1Client(`host: ${origin.host}\r\n`, this.settings, this.connect)
       return this.client
     } catch (error) {
       return new Errors.LocationValueError({
@@ -303,8 +161,8 @@ export class NodeConnection implements Connector.Connection {
     request: Connector.WireRequest,
     resume: Resume<Connector.WireResponse, Connector.SendFailure>
   ): Effect.Effect<void> | undefined => {
-    const client = this.undici()
-    if (!(client instanceof Client)) {
+    const client = this.engine()
+    if (!(client instanceof H1Client)) {
       resume(Effect.fail(new Connector.SendFailure({ error: client, requestSent: false, responseStarted: false })))
       return undefined
     }
@@ -333,58 +191,26 @@ export class NodeConnection implements Connector.Connection {
     this.dispatch(this.client, exchange)
   }
 
-  private dispatch(client: Client, exchange: Exchange): void {
+  private dispatch(client: H1Client, exchange: Exchange): void {
     if (this.closed) {
       exchange.onError(closedError())
       return
     }
     const request = exchange.request
-    if (request.chunked === true && this.socket !== null && !this.socket.destroyed) {
-      endWithLastChunk(this.socket, request.method)
-    }
-    const options = new Dispatched(
-      request.method,
-      request.path,
-      this.sentHeaders(request.headers),
-      // undici sends strings, bytes and (async) iterables; its types only list the first two.
-      request.body as Exclude<Dispatcher.DispatchOptions["body"], undefined>,
-      this.servername,
-      this.settings.maxRequestsPerConnection === 1
+    client.dispatch(
+      new Dispatched(
+        request.method,
+        request.path,
+        request.headers,
+        request.body,
+        request.chunked === true,
+        this.settings.maxRequestsPerConnection === 1
+      ),
+      exchange
     )
-    try {
-      client.dispatch(options, exchange)
-    } catch (error) {
-      exchange.onError(error instanceof Error ? error : new Error(String(error)))
-    }
   }
 
-  /**
-   * The header list undici is given for `headers`: without a Host equal to the one undici
-   * writes itself when none is given (the same `host: ` line, first, either way; undici then
-   * validates one header less), and see `wireHeaders`. A pool sends the same list object on
-   * every request, so the last one is remembered.
-   */
-  private sentHeaders(headers: ReadonlyArray<string>): Array<string> {
-    if (headers === this.lastHeaders) return this.lastSent
-    let sent = wireHeaders(headers)
-    const name = sent[0]
-    if (name !== undefined && name.length === 4 && sent[1] === this.ownHost && name.toLowerCase() === "host") {
-      sent = sent.slice(2)
-    }
-    this.lastHeaders = headers
-    this.lastSent = sent
-    return sent
-  }
-
-  /** Called by an exchange when undici starts writing it on the current socket. */
-  requestWriting(): void {
-    const socket = this.socket
-    if (socket === null || socket === this.guarded) return
-    this.guarded = socket
-    skipUnexpectedContinue(socket)
-  }
-
-  /** Called by an exchange when undici is done with it. */
+  /** Called by an exchange when the engine is done with it. */
   requestDone(exchange: Exchange): void {
     if (this.current === exchange) this.current = null
     this.served++
@@ -403,11 +229,7 @@ export class NodeConnection implements Connector.Connection {
     return this.current === null || this.current === exchange
   }
 
-  /**
-   * Stops the running request by destroying its socket with `error`. undici's own abort
-   * destroys the socket with an "informational" error, after which it re-queues the aborted
-   * request and dials a new socket only to drop it; a plain error avoids that.
-   */
+  /** Stops the running request by destroying its socket with `error` (or, with no socket yet, through the engine). */
   abortRunning(abort: (error?: Error) => void, error: Error): void {
     const socket = this.socket
     if (socket !== null && !socket.destroyed) {
@@ -447,9 +269,8 @@ export class NodeConnection implements Connector.Connection {
     this.cancelDial(error)
     const client = this.client
     if (client !== null) {
-      // Fails what is queued or running with `error` and destroys the socket at once; the
-      // callback only reports that undici finished, nobody waits for it.
-      client.destroy(error, noop)
+      // Fails the running request with `error` and destroys the socket at once.
+      client.destroy(error)
     }
     this.discardSocket()
   }

@@ -1,3 +1,4 @@
+import { H1_CLOSED, H1_INVALID_ARG, H1_NOT_SUPPORTED, H1_REQ_CONTENT_LENGTH_MISMATCH, H1_SOCKET } from "./h1.js"
 import type * as Connector from "@httpool/core/Connector"
 import * as Errors from "@httpool/core/Errors"
 import * as Url from "@httpool/core/Url"
@@ -112,17 +113,12 @@ export const mapConnectError = (
 const protocolDetail = (error: unknown, responseStarted: boolean): string => {
   const code = codeOf(error)
   switch (code) {
-    case "UND_ERR_SOCKET":
+    case H1_SOCKET:
       return responseStarted ? "Response ended prematurely" : "Remote end closed connection without response"
-    case "UND_ERR_RES_CONTENT_LENGTH_MISMATCH":
-      return "Response ended prematurely (the body is shorter than its Content-Length)"
-    case "UND_ERR_HEADERS_OVERFLOW":
+    case "HPE_HEADER_OVERFLOW":
       return "the response headers are too large"
-    case "UND_ERR_DESTROYED":
-    case "UND_ERR_CLOSED":
+    case H1_CLOSED:
       return "the connection was closed"
-    case "UND_ERR_INFO":
-      return `the connection was closed (${messageOf(error)})`
     case "ECONNRESET":
     case "EPIPE":
     case "ECONNABORTED":
@@ -135,24 +131,17 @@ const protocolDetail = (error: unknown, responseStarted: boolean): string => {
 }
 
 /** Maps a failure of a request on an open (or opening) connection. @internal */
-export const mapSendError = (
-  error: unknown,
-  request: Connector.WireRequest,
-  responseStarted: boolean
-): Errors.HttpoolError => {
+export const mapSendError = (error: unknown, responseStarted: boolean): Errors.HttpoolError => {
   if (Errors.isHttpoolError(error)) return error
   const code = codeOf(error)
   switch (code) {
-    case "UND_ERR_HEADERS_TIMEOUT":
-    case "UND_ERR_BODY_TIMEOUT":
-      return readTimeoutError(request)
-    case "UND_ERR_INVALID_ARG":
+    case H1_INVALID_ARG:
       return /header/i.test(messageOf(error))
         ? new Errors.InvalidHeader({ message: `Invalid request header: ${messageOf(error)}` })
         : new Errors.ValueError({ message: `Invalid request: ${messageOf(error)}` })
-    case "UND_ERR_NOT_SUPPORTED":
+    case H1_NOT_SUPPORTED:
       return new Errors.ValueError({ message: `Unsupported request: ${messageOf(error)}` })
-    case "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH":
+    case H1_REQ_CONTENT_LENGTH_MISMATCH:
       return new Errors.ValueError({ message: "The request body length does not match its Content-Length header" })
   }
   if (isTlsError(error)) {

@@ -3,6 +3,7 @@ import * as Errors from "@httpool/core/Errors"
 import * as Effect from "effect/Effect"
 import { abortedError, interruptedError, mapSendError, readTimeoutError } from "./errors.js"
 import { Deadline } from "./deadline.js"
+import type { H1Handler } from "./h1.js"
 import { performance } from "node:perf_hooks"
 
 /** @internal */
@@ -29,8 +30,6 @@ export interface ExchangeHost {
   /** The first TLS error seen on the current socket after its handshake. */
   readonly tlsError: Error | null
   readonly requestDone: (exchange: Exchange) => void
-  /** undici starts writing a request on the current socket (its parser is in place). */
-  readonly requestWriting: () => void
   readonly isCurrent: (exchange: Exchange) => boolean
   readonly abortRunning: (abort: (error?: Error) => void, error: Error) => void
   readonly cancelDial: (reason: Error) => void
@@ -67,7 +66,7 @@ const sizedBuffer = (method: string, status: number, headers: ReadonlyArray<stri
  */
 const MAX_SIZED = 32 * 1024 * 1024
 
-export class Exchange {
+export class Exchange implements H1Handler {
   requestSent = false
   responseStarted = false
   /** The send effect was resumed, or interrupted. */
@@ -120,8 +119,7 @@ export class Exchange {
       return
     }
     this.abortRequest = abort
-    this.connection.requestWriting()
-    // From here on undici writes the request: part of it may reach the server.
+    // From here on the engine writes the request: part of it may reach the server.
     this.requestSent = true
     this.arm()
   }
@@ -140,7 +138,7 @@ export class Exchange {
     this.arm()
   }
 
-  onHeaders(status: number, rawHeaders: Array<Buffer>, resume: () => void, statusText: string): boolean {
+  onHeaders(status: number, headers: Array<string>, resume: () => void, statusText: string): boolean {
     this.arm()
     // 1xx informational responses (100 Continue, 103 Early Hints) are not the response.
     if (status < 200) return true
@@ -148,8 +146,6 @@ export class Exchange {
     this.headAt = performance.now()
     this.status = status
     this.reason = statusText
-    const headers: Array<string> = Array.of()
-    for (let i = 0; i < rawHeaders.length; i++) headers.push(rawHeaders[i]!.toString("latin1"))
     this.headers = headers
     if (!this.request.preload) {
       this.resumeParser = resume
@@ -240,7 +236,7 @@ export class Exchange {
     this.sized = sized
   }
 
-  onComplete(_trailers: Array<Buffer> | Array<string> | null): void {
+  onComplete(): void {
     this.finished = true
     this.disarm()
     this.connection.requestDone(this)
@@ -272,7 +268,7 @@ export class Exchange {
     // A TLS alert (say, "certificate required" after a TLS 1.3 handshake) is often followed
     // by the peer's FIN, which undici reports instead; the alert is the better reason.
     const tlsError = Errors.isHttpoolError(error) ? null : this.connection.tlsError
-    let mapped = mapSendError(tlsError ?? error, this.request, this.responseStarted)
+    let mapped = mapSendError(tlsError ?? error, this.responseStarted)
     if (this.settled && mapped._tag === "ClosedPoolError") {
       // The pool closed while the body was being read: a body's read fails with a ProtocolError.
       mapped = new Errors.ProtocolError({ message: `Connection broken: ${mapped.message}` })

@@ -1,0 +1,660 @@
+/**
+ * httpool's HTTP/1.1 engine: one request at a time on one keep-alive socket, its answers read
+ * by Node's own llhttp parser (`HTTPParser`, the one node:http uses). A connection dials its
+ * sockets itself (`connect`) and hands each exchange a handler; the engine writes the request,
+ * parses the answer into the handler's callbacks, and keeps, closes or drops the socket after.
+ *
+ * What it does, and why, as a client must (RFC 9112):
+ *
+ * - The head is one latin1 string: the request line, `host`, `connection` (`keep-alive`, or
+ *   `close` on a socket's last request), the caller's headers, and the framing: a body of known
+ *   size gets `content-length` (a declared one must match it), a streamed one goes chunked
+ *   unless a Content-Length was declared, an empty one sends `content-length: 0` only for the
+ *   methods that expect a body. Header names and values are checked once per header list.
+ * - A socket is closed after an answer that does not keep it alive, after a HEAD (a server may
+ *   wrongly send a body after it), after a request that carried a body its method does not
+ *   expect, after an answer that came before its request was written, and when it has served
+ *   `maxRequestsPerConnection`. An idle socket is closed after its keep-alive time: the
+ *   server's `Keep-Alive: timeout` less `keepAliveTimeoutThreshold`, at most
+ *   `keepAliveMaxTimeout`, else `keepAliveTimeout`; while idle it does not keep Node running.
+ * - 1xx answers other than 101 are skipped; a 101 or any answer nobody asked for drops the
+ *   socket; a body without length ends with the socket.
+ *
+ * @internal
+ */
+import { createRequire } from "node:module"
+import type * as net from "node:net"
+import type { Settings } from "./settings.js"
+
+/** What the engine reports to of one exchange (undici's handler callbacks, which `Exchange` implements). @internal */
+export interface H1Handler {
+  /** The request is about to be written; `abort` drops the socket, failing the request with `error`. */
+  onConnect(abort: (error?: Error) => void): void
+  onBodySent(): void
+  onRequestSent(): void
+  /** The first byte of the answer arrived. */
+  onResponseStarted(): void
+  /** The head of an answer (1xx ones too); false pauses the socket until `resume`. */
+  onHeaders(status: number, headers: Array<string>, resume: () => void, statusText: string): boolean
+  /** A piece of the body; false pauses the socket until `resume`. */
+  onData(chunk: Buffer): boolean
+  onComplete(): void
+  onError(error: Error): void
+}
+
+/** One request as the engine writes it. @internal */
+export interface H1Request {
+  readonly method: string
+  /** Origin-form, or absolute-form to a proxy. */
+  readonly path: string
+  /** Flat `[name, value, ...]`. A `host` among them replaces the connection's own. */
+  readonly headers: ReadonlyArray<string>
+  readonly body: string | Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | null
+  /** Chunked framing whatever the body, ending with the last chunk even when it has no bytes. */
+  readonly chunked: boolean
+  /** The socket closes after this answer. */
+  readonly reset: boolean
+}
+
+/** An error of the engine: `code` says which, for `errors.ts` to map. @internal */
+export class H1Error extends Error {
+  constructor(
+    message: string,
+    readonly code: string
+  ) {
+    super(message)
+    this.name = "H1Error"
+  }
+}
+
+/** @internal */
+export const H1_SOCKET = "ERR_H1_SOCKET"
+/** @internal */
+export const H1_CLOSED = "ERR_H1_CLOSED"
+/** @internal */
+export const H1_INVALID_ARG = "ERR_H1_INVALID_ARG"
+/** @internal */
+export const H1_NOT_SUPPORTED = "ERR_H1_NOT_SUPPORTED"
+/** @internal */
+export const H1_REQ_CONTENT_LENGTH_MISMATCH = "ERR_H1_REQ_CONTENT_LENGTH_MISMATCH"
+
+interface NativeParser {
+  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void
+  execute(data: Buffer): number | Error
+  finish(): Error | undefined
+  close(): void
+  [callback: number]: unknown
+}
+
+interface NativeParserClass {
+  new (): NativeParser
+  readonly RESPONSE: number
+  readonly kOnMessageBegin: number
+  readonly kOnHeaders: number
+  readonly kOnHeadersComplete: number
+  readonly kOnBody: number
+  readonly kOnMessageComplete: number
+}
+
+const { HTTPParser } = createRequire(import.meta.url)("_http_common") as { readonly HTTPParser: NativeParserClass }
+
+const tokenRe = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const invalidValueRe = /[^\t\x20-\x7e\x80-\xff]/
+const invalidPathRe = /[^\u0021-\u00ff]/
+
+/** The methods whose requests carry a body (RFC 9110): an empty one still says `content-length: 0`. */
+const expectsPayload = (method: string): boolean =>
+  method === "POST" ||
+  method === "PUT" ||
+  method === "PATCH" ||
+  method === "QUERY" ||
+  method === "PROPFIND" ||
+  method === "PROPPATCH"
+
+/** A caller's header list as the engine writes it, worked out once per list. */
+class HeadLines {
+  constructor(
+    /** `host: ...\r\n`, or null for the connection's own. */
+    readonly host: string | null,
+    /** Every other line, each ending in CRLF. */
+    readonly lines: string,
+    /** A declared Content-Length, or null. */
+    readonly contentLength: number | null,
+    /** `Transfer-Encoding: chunked` was among them. */
+    readonly chunked: boolean,
+    /** `Connection: close` was among them. */
+    readonly close: boolean
+  ) {}
+}
+
+const invalid = (message: string) => new H1Error(message, H1_INVALID_ARG)
+
+/** Checks and joins a header list (see `HeadLines`), or the error that refuses it. */
+const headLinesOf = (headers: ReadonlyArray<string>): HeadLines | H1Error => {
+  if (headers.length % 2 !== 0) return invalid("headers array must be even")
+  let host: string | null = null
+  let lines = ""
+  let contentLength: number | null = null
+  let chunked = false
+  let close = false
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!
+    const value = headers[i + 1]!
+    if (typeof name !== "string" || !tokenRe.test(name)) return invalid("invalid header key")
+    if (typeof value !== "string" || invalidValueRe.test(value)) return invalid(`invalid ${name} header`)
+    switch (name.toLowerCase()) {
+      case "host":
+        if (host !== null) return invalid("duplicate host header")
+        host = `host: ${value}\r\n`
+        continue
+      case "content-length":
+        if (contentLength !== null) return invalid("duplicate content-length header")
+        if (!/^\d+$/.test(value)) return invalid("invalid content-length header")
+        contentLength = Number(value)
+        continue
+      case "transfer-encoding":
+        if (value.trim().toLowerCase() !== "chunked") return invalid("invalid transfer-encoding header")
+        chunked = true
+        continue
+      case "keep-alive":
+      case "upgrade":
+        return invalid(`invalid ${name.toLowerCase()} header`)
+      case "expect":
+        return new H1Error("expect header not supported", H1_NOT_SUPPORTED)
+      case "connection":
+        for (const token of value.toLowerCase().split(",")) {
+          const trimmed = token.trim()
+          if (!tokenRe.test(trimmed)) return invalid("invalid connection header")
+          if (trimmed === "close") close = true
+        }
+        continue
+    }
+    lines += `${name}: ${value}\r\n`
+  }
+  return new HeadLines(host, lines, contentLength, chunked, close)
+}
+
+/** The `Keep-Alive: timeout=N` of an answer's headers, in milliseconds, or null. */
+const keepAliveHint = (headers: ReadonlyArray<string>): number | null => {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!
+    if (name.length !== 10 || name.toLowerCase() !== "keep-alive") continue
+    const match = /timeout=(\d+)/i.exec(headers[i + 1]!)
+    return match === null ? null : Number(match[1]) * 1000
+  }
+  return null
+}
+
+const noop = () => {}
+
+/** An answer llhttp refused, as an `H1Error` with llhttp's code (`HPE_...`) and reason. */
+const parseError = (error: Error): H1Error => {
+  const { code, reason } = error as Error & { readonly code?: unknown; readonly reason?: unknown }
+  return new H1Error(
+    `Response does not match the HTTP/1.1 protocol (${typeof reason === "string" ? reason : error.message})`,
+    typeof code === "string" ? code : "HPE_UNKNOWN"
+  )
+}
+
+/** The request on the socket, from its write to the end of its answer. */
+class Running {
+  /** The socket closes after this answer. */
+  reset: boolean
+  /** A streamed body is still being written. */
+  writing = false
+  /** The head of the final answer was parsed. */
+  answered = false
+  /** That answer keeps the socket alive. */
+  keepAlive = false
+  /** The answer's keep-alive time, from its `Keep-Alive` header, or null for the default. */
+  keepAliveMs: number | null = null
+  constructor(
+    readonly request: H1Request,
+    readonly handler: H1Handler,
+    readonly socket: net.Socket,
+    reset: boolean
+  ) {
+    this.reset = reset
+  }
+}
+
+/**
+ * One connection's engine: its socket (dialled by `connect` when there is none), the request
+ * running on it, and its idle time.
+ *
+ * @internal
+ */
+export class H1Client {
+  private socket: net.Socket | null = null
+  private readonly parser = new HTTPParser()
+  private running: Running | null = null
+  private destroyed = false
+  /** Requests written on the current socket. */
+  private served = 0
+  /** The first error the current socket reported. */
+  private socketError: Error | null = null
+  /** Header lines of the current socket's partial head (a head of more than 32 lines comes in parts). */
+  private partial: Array<string> = Array.of()
+  /** The current socket's keep-alive time (see the module comment). */
+  private keepAliveMs: number
+  private idleSince = 0
+  private idleTimer: ReturnType<typeof setTimeout> | null = null
+  /** The header list last written, and what it became. */
+  private lastHeaders: ReadonlyArray<string> | null = null
+  private lastLines: HeadLines | H1Error | null = null
+  /** The parser is running (`execute` or `finish` is on the stack). */
+  private parsing = false
+  private parserClosed = false
+
+  constructor(
+    /** The connection's own `host: ...\r\n` line. */
+    private readonly hostLine: string,
+    private readonly settings: Settings,
+    /** Dials a socket; calls back exactly once. */
+    private readonly connect: (callback: (error: Error | null, socket: net.Socket | null) => void) => void
+  ) {
+    this.keepAliveMs = settings.keepAliveTimeout
+    const parser = this.parser
+    parser[HTTPParser.kOnMessageBegin] = this.onMessageBegin
+    parser[HTTPParser.kOnHeaders] = this.onHeaderLines
+    parser[HTTPParser.kOnHeadersComplete] = this.onHeadersComplete
+    parser[HTTPParser.kOnBody] = this.onBody
+    parser[HTTPParser.kOnMessageComplete] = this.onMessageComplete
+  }
+
+  /** Sends `request`; the handler hears of it until `onComplete` or `onError`. One at a time. */
+  dispatch(request: H1Request, handler: H1Handler): void {
+    if (this.destroyed) {
+      handler.onError(new H1Error("the connection is closed", H1_CLOSED))
+      return
+    }
+    const refused = this.check(request)
+    if (refused !== null) {
+      handler.onError(refused)
+      return
+    }
+    const socket = this.socket
+    if (socket !== null && !socket.destroyed && this.socketError === null) {
+      this.write(request, handler, socket)
+      return
+    }
+    this.dropSocket()
+    this.connect((error, opened) => {
+      if (error !== null || opened === null) {
+        handler.onError(error ?? new H1Error("no socket", H1_SOCKET))
+        return
+      }
+      if (this.destroyed) {
+        opened.destroy()
+        handler.onError(new H1Error("the connection is closed", H1_CLOSED))
+        return
+      }
+      this.attach(opened)
+      this.write(request, handler, opened)
+    })
+  }
+
+  /** Fails the running request with `error` and closes the socket; nothing is sent after. */
+  destroy(error: Error): void {
+    if (this.destroyed) return
+    this.destroyed = true
+    const running = this.running
+    this.running = null
+    this.dropSocket()
+    this.closeParser()
+    running?.handler.onError(error)
+  }
+
+  /** The current socket, if any. */
+  get current(): net.Socket | null {
+    return this.socket
+  }
+
+  private check(request: H1Request): H1Error | null {
+    const { method, path } = request
+    if (!tokenRe.test(method)) return invalid("invalid request method")
+    if (path[0] !== "/" && !path.startsWith("http://") && !path.startsWith("https://")) {
+      return invalid("path must be an absolute URL or start with a slash")
+    }
+    if (invalidPathRe.test(path)) return invalid("invalid request path")
+    const lines = this.linesOf(request.headers)
+    return lines instanceof H1Error ? lines : null
+  }
+
+  private linesOf(headers: ReadonlyArray<string>): HeadLines | H1Error {
+    if (headers === this.lastHeaders && this.lastLines !== null) return this.lastLines
+    const lines = headLinesOf(headers)
+    this.lastHeaders = headers
+    this.lastLines = lines
+    return lines
+  }
+
+  // -- the socket --------------------------------------------------------------------------
+
+  private attach(socket: net.Socket): void {
+    this.socket = socket
+    this.served = 0
+    this.socketError = null
+    this.partial = Array.of()
+    this.keepAliveMs = this.settings.keepAliveTimeout
+    this.parser.initialize(HTTPParser.RESPONSE, {}, this.settings.maxHeaderSize, 0)
+    const parser = this.parser
+    socket.on("data", (data: Buffer) => {
+      if (this.socket !== socket) return
+      this.parsing = true
+      const parsed = parser.execute(data)
+      this.parsing = false
+      if (this.destroyed) this.closeParser()
+      else if (parsed instanceof Error) socket.destroy(parseError(parsed))
+    })
+    socket.on("end", () => {
+      if (this.socket !== socket) return
+      const running = this.running
+      if (running !== null && running.answered && !running.keepAlive) {
+        // A body without length ends here (or was cut short: the parser says which).
+        this.parsing = true
+        const ended = parser.finish()
+        this.parsing = false
+        if (this.destroyed) this.closeParser()
+        else if (ended instanceof Error) socket.destroy(parseError(ended))
+        return
+      }
+      socket.destroy(new H1Error("other side closed", H1_SOCKET))
+    })
+    socket.on("error", (error: Error) => {
+      if (this.socket !== socket) return
+      this.socketError ??= error
+    })
+    socket.on("close", () => {
+      if (this.socket !== socket) return
+      const running = this.running
+      const error = this.socketError ?? new H1Error("closed", H1_SOCKET)
+      this.socket = null
+      this.stopIdleTimer()
+      if (running !== null && running.socket === socket) {
+        this.running = null
+        running.handler.onError(error)
+      }
+    })
+    // A dial that read a handshake (SOCKS, CONNECT) leaves its socket paused.
+    socket.resume()
+  }
+
+  /** Lets go of the current socket (destroying it): its events no longer reach the engine. */
+  private dropSocket(): void {
+    const socket = this.socket
+    this.stopIdleTimer()
+    if (socket === null) return
+    this.socket = null
+    socket.on("error", noop)
+    socket.destroy()
+  }
+
+  private readonly resume = (): void => {
+    this.socket?.resume()
+  }
+
+  // -- writing -----------------------------------------------------------------------------
+
+  private write(request: H1Request, handler: H1Handler, socket: net.Socket): void {
+    const lines = this.linesOf(request.headers) as HeadLines
+    const method = request.method
+    this.served++
+    const max = this.settings.maxRequestsPerConnection
+    const reset = request.reset || lines.close || method === "HEAD" || (max !== null && this.served >= max) || false
+    const running = new Running(request, handler, socket, reset)
+    this.running = running
+    if (this.served > 1) socket.ref()
+    handler.onConnect((error) => this.abort(running, error))
+    if (this.running !== running) return
+    const head = `${method} ${request.path} HTTP/1.1\r\n${lines.host ?? this.hostLine}${reset ? "connection: close\r\n" : "connection: keep-alive\r\n"}${lines.lines}`
+    const chunked = request.chunked || lines.chunked
+    let body = request.body
+    if (typeof body === "string") body = Buffer.from(body)
+    try {
+      if (body === null || body === undefined || (body instanceof Uint8Array && body.length === 0)) {
+        socket.write(
+          chunked
+            ? `${head}transfer-encoding: chunked\r\n\r\n0\r\n\r\n`
+            : expectsPayload(method)
+              ? `${head}content-length: 0\r\n\r\n`
+              : `${head}\r\n`,
+          "latin1"
+        )
+        handler.onRequestSent()
+        return
+      }
+      if (body instanceof Uint8Array) {
+        const length = body.length
+        if (!chunked && lines.contentLength !== null && lines.contentLength !== length) {
+          this.abort(
+            running,
+            new H1Error("Request body length does not match content-length header", H1_REQ_CONTENT_LENGTH_MISMATCH)
+          )
+          return
+        }
+        socket.cork()
+        socket.write(
+          chunked
+            ? `${head}transfer-encoding: chunked\r\n\r\n${length.toString(16)}\r\n`
+            : `${head}content-length: ${length}\r\n\r\n`,
+          "latin1"
+        )
+        socket.write(body)
+        if (chunked) socket.write("\r\n0\r\n\r\n", "latin1")
+        socket.uncork()
+        if (!expectsPayload(method)) running.reset = true
+        handler.onBodySent()
+        handler.onRequestSent()
+        return
+      }
+    } catch (error) {
+      this.abort(running, error instanceof Error ? error : new Error(String(error)))
+      return
+    }
+    running.writing = true
+    void this.writeStream(running, socket, head, body, chunked ? null : lines.contentLength)
+  }
+
+  /**
+   * Writes a streamed body as it comes: chunked, or exactly `contentLength` bytes when one was
+   * declared. The head goes with the first bytes (or alone at the end, for an empty body), so
+   * a body that fails before yielding anything sends nothing.
+   */
+  private async writeStream(
+    running: Running,
+    socket: net.Socket,
+    head: string,
+    body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    contentLength: number | null
+  ): Promise<void> {
+    const { request, handler } = running
+    let written = 0
+    let waiting: (() => void) | null = null
+    const wake = () => {
+      const resume = waiting
+      waiting = null
+      resume?.()
+    }
+    socket.on("drain", wake).on("close", wake)
+    const live = () => this.running === running && !socket.destroyed
+    try {
+      for await (const piece of body) {
+        if (!live()) return
+        const chunk = typeof piece === "string" ? Buffer.from(piece) : piece
+        if (chunk.length === 0) continue
+        if (contentLength !== null && written + chunk.length > contentLength) {
+          throw new H1Error("Request body length does not match content-length header", H1_REQ_CONTENT_LENGTH_MISMATCH)
+        }
+        socket.cork()
+        if (written === 0) {
+          if (!expectsPayload(request.method)) running.reset = true
+          socket.write(
+            contentLength === null
+              ? `${head}transfer-encoding: chunked\r\n`
+              : `${head}content-length: ${contentLength}\r\n\r\n`,
+            "latin1"
+          )
+        }
+        if (contentLength === null) socket.write(`\r\n${chunk.length.toString(16)}\r\n`, "latin1")
+        written += chunk.length
+        const flushed = socket.write(chunk)
+        socket.uncork()
+        handler.onBodySent()
+        if (!flushed && live()) await new Promise<void>((resolve) => (waiting = resolve))
+      }
+      if (!live()) return
+      if (contentLength !== null && written !== contentLength) {
+        throw new H1Error("Request body length does not match content-length header", H1_REQ_CONTENT_LENGTH_MISMATCH)
+      }
+      running.writing = false
+      if (written === 0) {
+        socket.write(
+          contentLength === null
+            ? `${head}transfer-encoding: chunked\r\n\r\n0\r\n\r\n`
+            : expectsPayload(request.method)
+              ? `${head}content-length: 0\r\n\r\n`
+              : `${head}\r\n`,
+          "latin1"
+        )
+      } else if (contentLength === null) {
+        socket.write("\r\n0\r\n\r\n", "latin1")
+      }
+      handler.onRequestSent()
+    } catch (error) {
+      running.writing = false
+      this.abort(running, error instanceof Error ? error : new Error(String(error)))
+    } finally {
+      socket.off("drain", wake).off("close", wake)
+    }
+  }
+
+  /** Fails `running` with `error` (if it still runs) and drops its socket. */
+  private abort(running: Running, error: Error | undefined): void {
+    if (this.running !== running) return
+    this.running = null
+    if (this.socket === running.socket) this.dropSocket()
+    else running.socket.destroy()
+    running.handler.onError(error ?? new H1Error("Request aborted", H1_SOCKET))
+  }
+
+  // -- reading (the parser's callbacks) -----------------------------------------------------
+
+  private readonly onMessageBegin = (): void => {
+    this.running?.handler.onResponseStarted()
+  }
+
+  private readonly onHeaderLines = (headers: Array<string>): void => {
+    for (let i = 0; i < headers.length; i++) this.partial.push(headers[i]!)
+  }
+
+  private readonly onHeadersComplete = (
+    _major: number,
+    _minor: number,
+    parsed: Array<string> | undefined,
+    _method: unknown,
+    _url: unknown,
+    status: number,
+    statusText: string,
+    upgrade: boolean,
+    keepAlive: boolean
+  ): number => {
+    const socket = this.socket
+    const running = this.running
+    let headers = parsed
+    if (this.partial.length > 0) {
+      headers = parsed === undefined ? this.partial : this.partial.concat(parsed)
+      this.partial = Array.of()
+    }
+    if (socket === null || socket.destroyed) return 0
+    if (running === null || running.socket !== socket) {
+      socket.destroy(new H1Error("bad response", H1_SOCKET))
+      return 0
+    }
+    if (upgrade) {
+      socket.destroy(new H1Error("bad upgrade", H1_SOCKET))
+      return 0
+    }
+    const list = headers ?? Array.of()
+    if (status < 200) {
+      running.handler.onHeaders(status, list, this.resume, statusText ?? "")
+      return 0
+    }
+    running.answered = true
+    running.keepAlive = keepAlive
+    if (keepAlive) {
+      const hint = keepAliveHint(list)
+      if (hint !== null) {
+        const ms = Math.min(hint - this.settings.keepAliveTimeoutThreshold, this.settings.keepAliveMaxTimeout)
+        if (ms <= 0) running.reset = true
+        else running.keepAliveMs = ms
+      }
+    }
+    if (running.handler.onHeaders(status, list, this.resume, statusText ?? "") === false) socket.pause()
+    // A HEAD's answer has no body, whatever its Content-Length says.
+    return running.request.method === "HEAD" ? 1 : 0
+  }
+
+  private readonly onBody = (chunk: Buffer): void => {
+    const running = this.running
+    if (running === null || running.socket !== this.socket) return
+    if (running.handler.onData(chunk) === false) this.socket?.pause()
+  }
+
+  private readonly onMessageComplete = (): void => {
+    const running = this.running
+    const socket = this.socket
+    if (running === null || socket === null || running.socket !== socket || !running.answered) return
+    this.running = null
+    if (running.writing || running.reset || !running.keepAlive || socket.destroyed) {
+      // Closed quietly: no request runs on it any more (a body still being written stops).
+      this.dropSocket()
+    } else {
+      this.keepAliveMs = running.keepAliveMs ?? this.settings.keepAliveTimeout
+      this.idle(socket)
+    }
+    running.handler.onComplete()
+  }
+
+  // -- idle --------------------------------------------------------------------------------
+
+  /** The socket waits for the next request: for at most its keep-alive time, without keeping Node running. */
+  private idle(socket: net.Socket): void {
+    socket.unref()
+    this.idleSince = performance.now()
+    if (this.idleTimer === null) this.armIdleTimer(this.keepAliveMs)
+  }
+
+  private armIdleTimer(ms: number): void {
+    const timer = setTimeout(this.onIdleTimer, Math.max(1, Math.ceil(ms)))
+    timer.unref()
+    this.idleTimer = timer
+  }
+
+  private readonly onIdleTimer = (): void => {
+    this.idleTimer = null
+    if (this.running !== null || this.socket === null) return
+    const left = this.keepAliveMs - (performance.now() - this.idleSince)
+    if (left <= 0) this.dropSocket()
+    else this.armIdleTimer(left)
+  }
+
+  /**
+   * Stops the idle timer once the socket is gone. A busy socket leaves it to fire: it finds
+   * the socket busy and stops (cheaper than clearing and arming one per request); a socket let
+   * go clears it, so that a closed connection is not kept until its keep-alive time is up.
+   */
+  private stopIdleTimer(): void {
+    const timer = this.idleTimer
+    if (timer === null) return
+    this.idleTimer = null
+    clearTimeout(timer)
+  }
+
+  /** Frees the native parser, once, and never while it is parsing (it is on the stack then). */
+  private closeParser(): void {
+    if (this.parsing || this.parserClosed) return
+    this.parserClosed = true
+    this.parser.close()
+  }
+}
