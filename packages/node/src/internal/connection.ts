@@ -6,7 +6,7 @@ import type * as net from "node:net"
 import type { Dial } from "./dial/dial.js"
 import { closedError, isTlsError, messageOf } from "./errors.js"
 import { Exchange, type Resume } from "./exchange.js"
-import { H1Client, type H1Request } from "./h1.js"
+import { H1Client } from "./h1.js"
 import type { Settings } from "./settings.js"
 
 /** The reason given to the engine when a connection with no request is closed. */
@@ -61,18 +61,6 @@ const startTicking = (): void => {
   if (ticking) return
   ticking = true
   setImmediate(tick)
-}
-
-/** What the engine is asked to send (a class instance: see `WholeResponse` in exchange.ts). */
-class Dispatched implements H1Request {
-  constructor(
-    readonly method: string,
-    readonly path: string,
-    readonly headers: ReadonlyArray<string>,
-    readonly body: H1Request["body"],
-    readonly chunked: boolean,
-    readonly reset: boolean
-  ) {}
 }
 
 /**
@@ -196,18 +184,8 @@ export class NodeConnection implements Connector.Connection {
       exchange.onError(closedError())
       return
     }
-    const request = exchange.request
-    client.dispatch(
-      new Dispatched(
-        request.method,
-        request.path,
-        request.headers,
-        request.body,
-        request.chunked === true,
-        this.settings.maxRequestsPerConnection === 1
-      ),
-      exchange
-    )
+    // A WireRequest is what the engine takes.
+    client.dispatch(exchange.request, exchange)
   }
 
   /** Called by an exchange when the engine is done with it. */

@@ -51,9 +51,7 @@ export interface H1Request {
   readonly headers: ReadonlyArray<string>
   readonly body: string | Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | null
   /** Chunked framing whatever the body, ending with the last chunk even when it has no bytes. */
-  readonly chunked: boolean
-  /** The socket closes after this answer. */
-  readonly reset: boolean
+  readonly chunked?: boolean | undefined
 }
 
 /** An error of the engine: `code` says which, for `errors.ts` to map. @internal */
@@ -242,6 +240,16 @@ export class H1Client {
   /** The header list last written, and what it became. */
   private lastHeaders: ReadonlyArray<string> | null = null
   private lastLines: HeadLines | H1Error | null = null
+  /** The method and path last checked (a pool asks for the same ones again and again). */
+  private lastMethod = ""
+  private lastPath = ""
+  /** The head of a request without body last written, its bytes, and what it was made of. */
+  private lastHead: Buffer | null = null
+  private lastHeadMethod = ""
+  private lastHeadPath = ""
+  private lastHeadLines: HeadLines | null = null
+  private lastHeadReset = false
+  private lastHeadFraming = ""
   /** The parser is running (`execute` or `finish` is on the stack). */
   private parsing = false
   private parserClosed = false
@@ -312,13 +320,47 @@ export class H1Client {
 
   private check(request: H1Request): H1Error | null {
     const { method, path } = request
-    if (!tokenRe.test(method)) return invalid("invalid request method")
-    if (path[0] !== "/" && !path.startsWith("http://") && !path.startsWith("https://")) {
-      return invalid("path must be an absolute URL or start with a slash")
+    if (method !== this.lastMethod || path !== this.lastPath) {
+      if (!tokenRe.test(method)) return invalid("invalid request method")
+      if (path[0] !== "/" && !path.startsWith("http://") && !path.startsWith("https://")) {
+        return invalid("path must be an absolute URL or start with a slash")
+      }
+      if (invalidPathRe.test(path)) return invalid("invalid request path")
+      this.lastMethod = method
+      this.lastPath = path
     }
-    if (invalidPathRe.test(path)) return invalid("invalid request path")
     const lines = this.linesOf(request.headers)
     return lines instanceof H1Error ? lines : null
+  }
+
+  /**
+   * The bytes of a request without body: made once for a pool's repeated requests, which
+   * then write the same buffer (never changed once written) instead of encoding a string.
+   */
+  private bodilessHead(method: string, path: string, lines: HeadLines, reset: boolean, framing: string): Buffer {
+    if (
+      this.lastHead !== null &&
+      method === this.lastHeadMethod &&
+      path === this.lastHeadPath &&
+      lines === this.lastHeadLines &&
+      reset === this.lastHeadReset &&
+      framing === this.lastHeadFraming
+    ) {
+      return this.lastHead
+    }
+    const head = Buffer.from(`${this.headOf(method, path, lines, reset)}${framing}`, "latin1")
+    this.lastHead = head
+    this.lastHeadMethod = method
+    this.lastHeadPath = path
+    this.lastHeadLines = lines
+    this.lastHeadReset = reset
+    this.lastHeadFraming = framing
+    return head
+  }
+
+  /** The request line and header lines (not yet ended). */
+  private headOf(method: string, path: string, lines: HeadLines, reset: boolean): string {
+    return `${method} ${path} HTTP/1.1\r\n${lines.host ?? this.hostLine}${reset ? "connection: close\r\n" : "connection: keep-alive\r\n"}${lines.lines}`
   }
 
   private linesOf(headers: ReadonlyArray<string>): HeadLines | H1Error {
@@ -401,29 +443,34 @@ export class H1Client {
     const method = request.method
     this.served++
     const max = this.settings.maxRequestsPerConnection
-    const reset = request.reset || lines.close || method === "HEAD" || (max !== null && this.served >= max) || false
+    const reset = lines.close || method === "HEAD" || (max !== null && this.served >= max)
     const running = new Running(request, handler, socket, reset)
     this.running = running
     if (this.served > 1) socket.ref()
     handler.onConnect((error) => this.abort(running, error))
     if (this.running !== running) return
-    const head = `${method} ${request.path} HTTP/1.1\r\n${lines.host ?? this.hostLine}${reset ? "connection: close\r\n" : "connection: keep-alive\r\n"}${lines.lines}`
-    const chunked = request.chunked || lines.chunked
+    const chunked = request.chunked === true || lines.chunked
     let body = request.body
     if (typeof body === "string") body = Buffer.from(body)
     try {
       if (body === null || body === undefined || (body instanceof Uint8Array && body.length === 0)) {
         socket.write(
-          chunked
-            ? `${head}transfer-encoding: chunked\r\n\r\n0\r\n\r\n`
-            : expectsPayload(method)
-              ? `${head}content-length: 0\r\n\r\n`
-              : `${head}\r\n`,
-          "latin1"
+          this.bodilessHead(
+            method,
+            request.path,
+            lines,
+            reset,
+            chunked
+              ? "transfer-encoding: chunked\r\n\r\n0\r\n\r\n"
+              : expectsPayload(method)
+                ? "content-length: 0\r\n\r\n"
+                : "\r\n"
+          )
         )
         handler.onRequestSent()
         return
       }
+      const head = this.headOf(method, request.path, lines, reset)
       if (body instanceof Uint8Array) {
         const length = body.length
         if (!chunked && lines.contentLength !== null && lines.contentLength !== length) {
@@ -453,7 +500,13 @@ export class H1Client {
       return
     }
     running.writing = true
-    void this.writeStream(running, socket, head, body, chunked ? null : lines.contentLength)
+    void this.writeStream(
+      running,
+      socket,
+      this.headOf(method, request.path, lines, reset),
+      body,
+      chunked ? null : lines.contentLength
+    )
   }
 
   /**
