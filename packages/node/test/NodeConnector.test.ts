@@ -425,6 +425,126 @@ describe("NodeConnector", () => {
     )
   })
 
+  describe("the HTTP/1.1 engine against raw peers", () => {
+    const answer = (socket: import("node:net").Socket, head: string, body = "ok") =>
+      socket.write(`${head}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+
+    it.scopedLive(
+      "an answer that comes before the request body is written ends the request; its socket is not reused",
+      () =>
+        Effect.gen(function* () {
+          let heads = 0
+          const server = yield* Servers.raw((socket) => {
+            let seen = ""
+            socket.on("data", (chunk: Buffer) => {
+              seen += chunk.toString("latin1")
+              if (!seen.includes("\r\n\r\n")) return
+              seen = ""
+              heads++
+              answer(socket, "HTTP/1.1 413 Payload Too Large", "too big")
+            })
+          })
+          const { connection, sockets } = yield* open(targetOf(server))
+          // A body that would take seconds to write: at most 100 pieces, 20 ms apart.
+          async function* slow() {
+            for (let i = 0; i < 100; i++) {
+              yield new Uint8Array(1024)
+              await new Promise((resolve) => setTimeout(resolve, 20))
+            }
+          }
+          const early = yield* connection.send(get("/upload", { method: "POST", body: slow() }))
+          expect(early.status).toBe(413)
+          expect(text(early.body)).toBe("too big")
+          const next = yield* connection.send(get("/next"))
+          expect(next.status).toBe(413)
+          expect(sockets()).toBe(2)
+          expect(heads).toBe(2)
+        })
+    )
+
+    it.scopedLive("bytes nobody asked for on an idle socket drop it: the next request goes on a new one", () =>
+      Effect.gen(function* () {
+        const server = yield* Servers.rawHttp((socket, head) => {
+          answer(socket, "HTTP/1.1 200 OK", head.split(" ")[1])
+          setTimeout(() => socket.write("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"), 10)
+        })
+        const { connection, sockets } = yield* open(targetOf(server))
+        expect(text((yield* connection.send(get("/first"))).body)).toBe("/first")
+        yield* eventually(() => !connection.isConnected(), "the connection drops the socket")
+        expect(text((yield* connection.send(get("/second"))).body)).toBe("/second")
+        expect(sockets()).toBe(2)
+      })
+    )
+
+    it.scopedLive(
+      "a head of more than 32 lines (which the parser hands over in parts) arrives whole and in order",
+      () =>
+        Effect.gen(function* () {
+          const lines = Array.from({ length: 70 }, (_, i) => `X-Line-${i}: value ${i}`)
+          const server = yield* Servers.rawHttp((socket) => answer(socket, `HTTP/1.1 200 OK\r\n${lines.join("\r\n")}`))
+          const { connection } = yield* open(targetOf(server))
+          const response = yield* connection.send(get())
+          const expected = lines.flatMap((line) => line.split(": "))
+          expect(response.headers.slice(0, expected.length)).toEqual(expected)
+          expect(response.headers.slice(expected.length)).toEqual(["content-length", "2"])
+        })
+    )
+
+    it.scopedLive(
+      "an HTTP/1.0 answer without length is read to the end of the stream, and its socket is not reused",
+      () =>
+        Effect.gen(function* () {
+          const server = yield* Servers.rawHttp((socket) => {
+            socket.end("HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end")
+          })
+          const { connection, sockets } = yield* open(targetOf(server))
+          expect(text((yield* connection.send(get())).body)).toBe("until the end")
+          const streamed = yield* connection.send(get("/", { preload: false }))
+          expect(text((yield* readAll(streamed)).bytes)).toBe("until the end")
+          expect(sockets()).toBe(2)
+        })
+    )
+
+    it.scopedLive("a streamed body that does not match its declared Content-Length is ValueError", () =>
+      Effect.gen(function* () {
+        const server = yield* Servers.http(Servers.echo)
+        const { connection } = yield* open(targetOf(server))
+        async function* five() {
+          yield new TextEncoder().encode("12345")
+        }
+        for (const declared of ["10", "3"]) {
+          const failure = yield* errorOf(
+            connection.send(get("/", { method: "POST", headers: ["Content-Length", declared], body: five() }))
+          )
+          expectTag(failure.error, "ValueError")
+        }
+        // The connection goes on with a new socket.
+        expect(echoed(yield* connection.send(get("/after"))).url).toBe("/after")
+      })
+    )
+
+    it.scopedLive(
+      "a method or request target that cannot go on a request line is refused before anything is sent",
+      () =>
+        Effect.gen(function* () {
+          const server = yield* Servers.rawHttp((socket) => answer(socket, "HTTP/1.1 200 OK"))
+          const { connection, sockets } = yield* open(targetOf(server))
+          for (const request of [
+            get("/", { method: "GET /x HTTP/1.1\r\n" }),
+            get("/a b"),
+            get("/\r\nX: y"),
+            get("x")
+          ]) {
+            const failure = yield* errorOf(connection.send(request))
+            expectTag(failure.error, "ValueError")
+            expect(failure.requestSent).toBe(false)
+          }
+          expect(sockets()).toBe(0)
+          expect(server.requestsRead()).toBe(0)
+        })
+    )
+  })
+
   describe("connection errors", () => {
     it.scopedLive("a refused port is NewConnectionError naming host:port and the errno", () =>
       Effect.gen(function* () {
