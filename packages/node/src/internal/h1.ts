@@ -392,7 +392,7 @@ export class H1Client {
     socket.on("end", () => {
       if (this.socket !== socket) return
       const running = this.running
-      if (running !== null && running.answered && !running.keepAlive) {
+      if (running?.answered && !running.keepAlive) {
         // A body without length ends here (or was cut short: the parser says which).
         this.parsing = true
         const ended = parser.finish()
