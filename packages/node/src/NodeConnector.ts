@@ -1,7 +1,18 @@
 /**
- * httpool's `Connector` for Node.js: every `Connection` is one undici `Client` (pipelining
- * 1, so one socket and one request at a time) whose sockets httpool opens itself: plain TCP
- * for http, TLS with the pool's settings for https.
+ * httpool's `Connector` for Node.js: every `Connection` is one socket at a time and one
+ * request at a time on it, spoken by httpool's own HTTP/1.1 engine: the request head written
+ * in one piece, the answer read by Node's own llhttp parser (the one `node:http` uses), the
+ * socket kept alive between requests. httpool opens the sockets itself: plain TCP for http,
+ * TLS with the pool's settings for https, through CONNECT or SOCKS tunnels when the route
+ * says so.
+ *
+ * The wire: the request line, `host` (the pool's `host[:port]`, unless the request gives a
+ * Host), `connection: keep-alive` (`close` on a socket's last request), the request's headers
+ * in order, then the framing: `content-length` for a body of known size (a declared
+ * Content-Length must match it, else `ValueError`), `transfer-encoding: chunked` for a
+ * streamed body without one, `content-length: 0` for an empty body only when the method
+ * expects one. A header name that is not a token, a value with CR, LF or NUL, a method or
+ * target that cannot go on a request line is refused before anything is sent.
  *
  * Sockets: TCP no-delay and keep-alive are on unless a pool's `socketOptions` say otherwise;
  * names are resolved by the `Resolver` found in the context when the layer is built (else
@@ -32,8 +43,10 @@
  * chunks) is `ReadTimeoutError`; a connection that breaks mid-exchange (reset, closed early, a
  * body shorter than its Content-Length, a malformed response) is `ProtocolError`.
  *
- * Differences from urllib3 worth knowing: undici closes the connection after a `HEAD`
- * request, so a HEAD is never followed by another request on its socket; an idle socket is
+ * Differences from urllib3 worth knowing: the connection is closed after a `HEAD` request
+ * (a server that wrongly sends a body after it cannot corrupt the next answer), so a HEAD is
+ * never followed by another request on its socket; bytes that arrive on an idle socket, or an
+ * answer that comes before its request was all written, drop the socket; an idle socket is
  * closed after the server's `Keep-Alive: timeout` hint minus `keepAliveTimeoutThreshold`, or
  * `keepAliveTimeout` without a hint, and the next request on that connection dials again.
  *
@@ -58,7 +71,7 @@ import type * as tls from "node:tls"
 import * as internal from "./internal/connector.js"
 
 /**
- * How the undici clients behind connections are tuned. Every field is optional; the
+ * How the connections are tuned. Every field is optional; the
  * defaults are in `defaults`.
  *
  * Times follow httpool's one rule: a plain number is **seconds** (as urllib3's, and as every
@@ -144,7 +157,7 @@ export const defaults: {
   autoSelectFamilyAttemptTimeout: internal.defaultSettings.autoSelectFamilyAttemptTimeout / 1000
 }
 
-/** A time option in milliseconds, as the undici settings hold them; NaN (refused later) when invalid. */
+/** A time option in milliseconds, as the engine's settings hold them; NaN (refused later) when invalid. */
 const millis = (value: Duration.DurationInput | undefined): number | undefined => {
   if (value === undefined) return undefined
   if (typeof value === "number") return value * 1000

@@ -1,5 +1,5 @@
 /**
- * httpool's `Connector` for Node.js: undici connections over TCP and TLS.
+ * httpool's `Connector` for Node.js: its own HTTP/1.1 engine over TCP, TLS and tunnels.
  *
  * @since 0.1.0
  */

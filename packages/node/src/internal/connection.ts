@@ -22,7 +22,7 @@ let nextConnectionId = 0
  * later poll. A request dispatched at once would be written on that dead socket (urllib3
  * checks `is_connection_dropped` before reuse). So a connection whose response completed is
  * used again only two check phases later, with a poll phase of the loop in between: by then
- * undici has read an end of stream that had reached us and dropped the socket, and the
+ * the engine has read an end of stream that had reached us and dropped the socket, and the
  * request dials a new one. One shared `setImmediate` per loop turn serves every connection.
  * A request the pool marks `replayable` (idempotent, with a body it can send again) skips the
  * wait on a socket that has already been reused once: if the socket proves closed before any

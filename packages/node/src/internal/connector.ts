@@ -16,7 +16,7 @@ import { defaultSettings, type Options, type Settings, settingsOf } from "./sett
 export { defaultSettings, type Options, type Settings, settingsOf } from "./settings.js"
 
 /**
- * The Node `Connector`: each connection an undici `Client` of its own whose sockets are
+ * The Node `Connector`: each connection an HTTP/1.1 engine of its own (`h1.ts`) whose sockets are
  * dialed along the connection's route (`dial/route.ts`), names resolved by `resolver` (null:
  * Node's `dns.lookup`, called by `net.connect` itself).
  *

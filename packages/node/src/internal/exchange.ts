@@ -15,12 +15,12 @@ const EMPTY = new Uint8Array(0)
 const NONE: Array<never> = Object.freeze(Array.of()) as Array<never>
 
 /**
- * The undici handler of one request (undici's native, "legacy" handler interface), which is
+ * The engine's handler of one request (`H1Handler`, the callbacks of `h1.ts`), which is
  * also the state of its streamed response.
  *
- * The read timeout is ours rather than undici's `headersTimeout` / `bodyTimeout`, whose
+ * The read timeout is ours rather than a socket timeout or undici's `headersTimeout`, whose
  * timers tick every half second (a 0.2 s timeout would fire after up to a second): a
- * `Deadline`, started when undici starts writing the request and stamped by every sign of
+ * `Deadline`, started when the engine starts writing the request and stamped by every sign of
  * progress (a body chunk sent, the request written, the response's first byte, its headers,
  * each body chunk), so it measures silence as urllib3's socket timeout does. It is stopped
  * while the reader applies backpressure: a slow reader is not a slow server.
@@ -71,7 +71,7 @@ export class Exchange implements H1Handler {
   responseStarted = false
   /** The send effect was resumed, or interrupted. */
   private settled = false
-  /** undici reported the end of the request (complete or error). */
+  /** The engine reported the end of the request (complete or error). */
   private finished = false
   private interrupted = false
   private cancelled = false
@@ -111,7 +111,7 @@ export class Exchange implements H1Handler {
       request.readTimeout === null ? null : new Deadline(Math.max(1, Math.ceil(request.readTimeout)), this.onTimeout)
   }
 
-  // -- undici's handler interface --------------------------------------------------------
+  // -- the engine's handler interface ----------------------------------------------------
 
   onConnect(abort: (error?: Error) => void): void {
     if (this.interrupted) {
@@ -149,7 +149,7 @@ export class Exchange implements H1Handler {
     this.headers = headers
     if (!this.request.preload) {
       this.resumeParser = resume
-      // Handed over once undici has parsed what it already holds (it goes on synchronously
+      // Handed over once the parser has gone through what it already holds (it goes on synchronously
       // after this callback): a body that came with its head is then handed over whole.
       queueMicrotask(() => this.settleStreamed(status, statusText, headers))
     }
@@ -188,8 +188,8 @@ export class Exchange implements H1Handler {
   }
 
   onData(chunk: Buffer): boolean {
-    // undici hands over an empty piece when it resumes a paused parser with nothing buffered:
-    // no part of the body, and a reader never gets an empty chunk. Backpressure is unchanged.
+    // An empty piece (should the parser hand one over) is no part of the body, and a reader
+    // never gets an empty chunk. Backpressure is unchanged.
     if (chunk.length === 0) return !this.paused
     if (this.request.preload) {
       this.arm()
@@ -199,7 +199,7 @@ export class Exchange implements H1Handler {
         sized.set(chunk, this.length)
       } else {
         if (sized !== null) {
-          // More than the Content-Length said (undici refuses that): keep what came as chunks.
+          // More than the Content-Length said (the parser refuses that): keep what came as chunks.
           this.chunks = Array.of(sized.subarray(0, this.length))
           this.sized = null
         }
@@ -266,7 +266,7 @@ export class Exchange implements H1Handler {
     this.connection.requestDone(this)
     if (this.cancelled) return
     // A TLS alert (say, "certificate required" after a TLS 1.3 handshake) is often followed
-    // by the peer's FIN, which undici reports instead; the alert is the better reason.
+    // by the peer's FIN, which the engine reports instead; the alert is the better reason.
     const tlsError = Errors.isHttpoolError(error) ? null : this.connection.tlsError
     let mapped = mapSendError(tlsError ?? error, this.responseStarted)
     if (this.settled && mapped._tag === "ClosedPoolError") {
@@ -365,18 +365,18 @@ export class Exchange implements H1Handler {
     return undefined
   }
 
-  /** Lets undici go on reading once the reader has taken enough of what was queued. */
+  /** Lets the engine go on reading once the reader has taken enough of what was queued. */
   private unpause(): void {
     if (this.paused && this.queued < this.highWaterMark / 2) {
       this.paused = false
       this.arm()
       const resume = this.resumeParser
-      // undici may hand over more data synchronously; the state above is already settled.
+      // The engine may hand over more data synchronously; the state above is already settled.
       if (resume !== null) resume()
     }
   }
 
-  // A waiting reader is taken off before its chunks are: taking them may let undici hand over
+  // A waiting reader is taken off before its chunks are: taking them may let the engine hand over
   // more at once (see `unpause`), which must not wake the same reader twice.
   private wake(): void {
     const many = this.manyReader
@@ -427,7 +427,7 @@ export class Exchange implements H1Handler {
     if (!this.finished) {
       if (this.abortRequest !== null) this.connection.abortRunning(this.abortRequest, abortedError())
     } else if (this.connection.isCurrent(this)) {
-      // An aborted response's socket is never reused, even when undici had finished it.
+      // An aborted response's socket is never reused, even when the engine had finished it.
       this.connection.discardSocket()
     }
     this.wake()

@@ -26,7 +26,7 @@ import { createRequire } from "node:module"
 import type * as net from "node:net"
 import type { Settings } from "./settings.js"
 
-/** What the engine reports to of one exchange (undici's handler callbacks, which `Exchange` implements). @internal */
+/** What the engine reports of one exchange (the callbacks `Exchange` implements). @internal */
 export interface H1Handler {
   /** The request is about to be written; `abort` drops the socket, failing the request with `error`. */
   onConnect(abort: (error?: Error) => void): void

@@ -21,7 +21,7 @@ export interface Settings {
   readonly keepAliveTimeoutThreshold: number
   readonly highWaterMark: number
   readonly maxHeaderSize: number
-  /** undici's `maxRequestsPerClient`: requests on one socket before it is closed; null: no limit. */
+  /** Requests on one socket, the last one with `connection: close`; null: no limit. */
   readonly maxRequestsPerConnection: number | null
   /** net.connect's Happy Eyeballs (every address of a name tried, IPv6 and IPv4 interleaved). */
   readonly autoSelectFamily: boolean
