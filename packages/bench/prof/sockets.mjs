@@ -153,10 +153,18 @@ if (process.argv[2] === "server") {
             })
           )
         }
-        socket.on("data", (data) => {
-          const r = parser.execute(data)
-          if (r instanceof Error) socket.destroy(r)
-        })
+        if (process.env.CONSUME === "1") {
+          // CONSUME=1: the parser reads the socket's handle itself (as node:http's server does).
+          parser[HTTPParser.kOnExecute | 0] = (r) => {
+            if (r instanceof Error) socket.destroy(r)
+          }
+          parser.consume(socket._handle)
+        } else {
+          socket.on("data", (data) => {
+            const r = parser.execute(data)
+            if (r instanceof Error) socket.destroy(r)
+          })
+        }
       }
       send(resume) {
         this.resume = resume
