@@ -505,6 +505,55 @@ describe("NodeConnector", () => {
         })
     )
 
+    it.scopedLive("a 304 or 204 with a large Content-Length has no body, and its socket serves the next request", () =>
+      Effect.gen(function* () {
+        const server = yield* Servers.rawHttp((socket, _head, index) =>
+          socket.write(
+            index === 0
+              ? "HTTP/1.1 304 Not Modified\r\ncontent-length: 100000\r\n\r\n"
+              : index === 1
+                ? "HTTP/1.1 204 No Content\r\ncontent-length: 100000\r\n\r\n"
+                : "HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nnext"
+          )
+        )
+        const { connection, sockets } = yield* open(targetOf(server))
+        const notModified = yield* connection.send(get())
+        expect([notModified.status, notModified.body?.length]).toEqual([304, 0])
+        const noContent = yield* connection.send(get("/", { preload: false }))
+        expect(noContent.status).toBe(204)
+        expect((yield* readAll(noContent)).bytes.length).toBe(0)
+        expect(text((yield* connection.send(get())).body)).toBe("next")
+        expect(sockets()).toBe(1)
+      })
+    )
+
+    it.scopedLive("a large body is handed over whole however it is cut; bytes past its end drop the socket", () =>
+      Effect.gen(function* () {
+        const body = Buffer.from(Servers.patternBytes(100_000))
+        const server = yield* Servers.rawHttp((socket, _head, index) => {
+          const head = Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`)
+          const whole = Buffer.concat([head, body, Buffer.from(index === 1 ? "HTTP/1.1 200 OK\r\n" : "")])
+          // In pieces that split the head from the body at odd places.
+          for (const [from, to] of [
+            [0, 10],
+            [10, head.length + 7],
+            [head.length + 7, 50_001],
+            [50_001, whole.length]
+          ]) {
+            socket.write(whole.subarray(from, to))
+          }
+        })
+        const { connection, sockets } = yield* open(targetOf(server))
+        expect(isSameBytes((yield* connection.send(get())).body ?? new Uint8Array(0), body)).toBe(true)
+        const streamed = yield* connection.send(get("/", { preload: false }))
+        expect(isSameBytes((yield* readAll(streamed)).bytes, body)).toBe(true)
+        expect(sockets()).toBe(1)
+        yield* eventually(() => !connection.isConnected(), "the connection drops the socket")
+        expect(isSameBytes((yield* connection.send(get())).body ?? new Uint8Array(0), body)).toBe(true)
+        expect(sockets()).toBe(2)
+      })
+    )
+
     it.scopedLive("a streamed body that does not match its declared Content-Length is ValueError", () =>
       Effect.gen(function* () {
         const server = yield* Servers.http(Servers.echo)

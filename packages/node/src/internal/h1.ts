@@ -185,6 +185,25 @@ const keepAliveHint = (headers: ReadonlyArray<string>): number | null => {
 
 const noop = () => {}
 
+/** From this Content-Length, the engine reads a body itself instead of through the parser. */
+const TAKE_BODY_MIN = 16 * 1024
+
+/**
+ * The Content-Length of an answer whose body the engine reads itself (one of at least
+ * `TAKE_BODY_MIN` bytes, without Transfer-Encoding), or -1. The parser has checked the head
+ * already: a Content-Length is digits, and one beside a Transfer-Encoding, or two that differ,
+ * were refused.
+ */
+const largeContentLength = (headers: ReadonlyArray<string>): number => {
+  let length = -1
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!
+    if (name.length === 14 && name.toLowerCase() === "content-length") length = Number(headers[i + 1])
+    else if (name.length === 17 && name.toLowerCase() === "transfer-encoding") return -1
+  }
+  return Number.isSafeInteger(length) && length >= TAKE_BODY_MIN ? length : -1
+}
+
 /** An answer llhttp refused, as an `H1Error` with llhttp's code (`HPE_...`) and reason. */
 const parseError = (error: Error): H1Error => {
   const { code, reason } = error as Error & { readonly code?: unknown; readonly reason?: unknown }
@@ -206,6 +225,8 @@ class Running {
   keepAlive = false
   /** The answer's keep-alive time, from its `Keep-Alive` header, or null for the default. */
   keepAliveMs: number | null = null
+  /** Bytes of the body still to come when the engine reads it itself; 0 otherwise (see `takeBody`). */
+  bodyLeft = 0
   constructor(
     readonly request: H1Request,
     readonly handler: H1Handler,
@@ -383,15 +404,31 @@ export class H1Client {
     const parser = this.parser
     socket.on("data", (data: Buffer) => {
       if (this.socket !== socket) return
+      const running = this.running
+      if (running !== null && running.bodyLeft > 0) {
+        this.takeBody(running, socket, data, 0)
+        return
+      }
       this.parsing = true
       const parsed = parser.execute(data)
       this.parsing = false
       if (this.destroyed) this.closeParser()
       else if (parsed instanceof Error) socket.destroy(parseError(parsed))
+      else {
+        // The parser stopped after a head whose body the engine reads itself (see `takeBody`).
+        const taking = this.running
+        if (taking !== null && taking.bodyLeft > 0 && taking.socket === socket) {
+          this.takeBody(taking, socket, data, parsed)
+        }
+      }
     })
     socket.on("end", () => {
       if (this.socket !== socket) return
       const running = this.running
+      if (running !== null && running.bodyLeft > 0) {
+        socket.destroy(new H1Error("other side closed", H1_SOCKET))
+        return
+      }
       if (running?.answered && !running.keepAlive) {
         // A body without length ends here (or was cut short: the parser says which).
         this.parsing = true
@@ -645,7 +682,36 @@ export class H1Client {
     }
     if (running.handler.onHeaders(status, list, this.resume, statusText ?? "") === false) socket.pause()
     // A HEAD's answer has no body, whatever its Content-Length says.
-    return running.request.method === "HEAD" ? 1 : 0
+    if (running.request.method === "HEAD") return 1
+    if (status === 204 || status === 304) return 0
+    const length = largeContentLength(list)
+    if (length === -1) return 0
+    // The parser stops after this head (as after an upgrade): the engine reads the body.
+    running.bodyLeft = length
+    return 2
+  }
+
+  /**
+   * Hands over `data` from `offset` as body of `running`, up to what is left of it: views of
+   * the socket's own buffers, never copied (the parser hands over copies). At the body's end
+   * the parser starts afresh and the answer is complete; bytes past it, which nobody asked
+   * for, close the socket after the answer.
+   */
+  private takeBody(running: Running, socket: net.Socket, data: Buffer, offset: number): void {
+    const available = data.length - offset
+    if (available <= 0) return
+    const take = available < running.bodyLeft ? available : running.bodyLeft
+    running.bodyLeft -= take
+    const piece = offset === 0 && take === data.length ? data : data.subarray(offset, offset + take)
+    const more = running.handler.onData(piece)
+    if (this.running !== running || this.socket !== socket) return
+    if (running.bodyLeft > 0) {
+      if (more === false) socket.pause()
+      return
+    }
+    if (offset + take < data.length) running.reset = true
+    this.parser.initialize(HTTPParser.RESPONSE, {}, this.settings.maxHeaderSize, 0)
+    this.complete(running, socket)
   }
 
   private readonly onBody = (chunk: Buffer): void => {
@@ -658,6 +724,13 @@ export class H1Client {
     const running = this.running
     const socket = this.socket
     if (running === null || socket === null || running.socket !== socket || !running.answered) return
+    // A body the engine reads itself completes in `takeBody`.
+    if (running.bodyLeft > 0) return
+    this.complete(running, socket)
+  }
+
+  /** The answer to `running` has ended: the socket is kept for the next request, or let go. */
+  private complete(running: Running, socket: net.Socket): void {
     this.running = null
     if (running.writing || running.reset || !running.keepAlive || socket.destroyed) {
       // Closed quietly: no request runs on it any more (a body still being written stops).
