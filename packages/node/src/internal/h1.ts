@@ -700,7 +700,7 @@ export class H1Client {
   private takeBody(running: Running, socket: net.Socket, data: Buffer, offset: number): void {
     const available = data.length - offset
     if (available <= 0) return
-    const take = available < running.bodyLeft ? available : running.bodyLeft
+    const take = Math.min(available, running.bodyLeft)
     running.bodyLeft -= take
     const piece = offset === 0 && take === data.length ? data : data.subarray(offset, offset + take)
     const more = running.handler.onData(piece)
