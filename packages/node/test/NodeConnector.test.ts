@@ -573,6 +573,25 @@ describe("NodeConnector", () => {
     )
 
     it.scopedLive(
+      "a byte body that does not match its declared Content-Length is refused before anything is sent",
+      () =>
+        Effect.gen(function* () {
+          const server = yield* Servers.http(Servers.echo)
+          const { connection, sockets } = yield* open(targetOf(server))
+          expect(echoed(yield* connection.send(get("/first"))).url).toBe("/first")
+          const failure = yield* errorOf(
+            connection.send(get("/", { method: "POST", headers: ["Content-Length", "10"], body: "12345" }))
+          )
+          expectTag(failure.error, "ValueError")
+          expect(failure.requestSent).toBe(false)
+          // The keep-alive socket is kept.
+          expect(echoed(yield* connection.send(get("/after"))).url).toBe("/after")
+          expect(sockets()).toBe(1)
+          expect(server.socketsOpened()).toBe(1)
+        })
+    )
+
+    it.scopedLive(
       "a method or request target that cannot go on a request line is refused before anything is sent",
       () =>
         Effect.gen(function* () {

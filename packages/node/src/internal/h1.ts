@@ -127,6 +127,9 @@ class HeadLines {
 
 const invalid = (message: string) => new H1Error(message, H1_INVALID_ARG)
 
+const contentLengthMismatch = () =>
+  new H1Error("Request body length does not match content-length header", H1_REQ_CONTENT_LENGTH_MISMATCH)
+
 /** Checks and joins a header list (see `HeadLines`), or the error that refuses it. */
 const headLinesOf = (headers: ReadonlyArray<string>): HeadLines | H1Error => {
   if (headers.length % 2 !== 0) return invalid("headers array must be even")
@@ -351,7 +354,14 @@ export class H1Client {
       this.lastPath = path
     }
     const lines = this.linesOf(request.headers)
-    return lines instanceof H1Error ? lines : null
+    if (lines instanceof H1Error) return lines
+    // A body of known size must match a declared Content-Length (an empty one is sent as such).
+    if (lines.contentLength !== null && !lines.chunked && request.chunked !== true) {
+      const body = request.body
+      const length = typeof body === "string" ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.length : -1
+      if (length > 0 && length !== lines.contentLength) return contentLengthMismatch()
+    }
+    return null
   }
 
   /**
@@ -510,13 +520,6 @@ export class H1Client {
       const head = this.headOf(method, request.path, lines, reset)
       if (body instanceof Uint8Array) {
         const length = body.length
-        if (!chunked && lines.contentLength !== null && lines.contentLength !== length) {
-          this.abort(
-            running,
-            new H1Error("Request body length does not match content-length header", H1_REQ_CONTENT_LENGTH_MISMATCH)
-          )
-          return
-        }
         socket.cork()
         socket.write(
           chunked
@@ -574,7 +577,7 @@ export class H1Client {
         const chunk = typeof piece === "string" ? Buffer.from(piece) : piece
         if (chunk.length === 0) continue
         if (contentLength !== null && written + chunk.length > contentLength) {
-          throw new H1Error("Request body length does not match content-length header", H1_REQ_CONTENT_LENGTH_MISMATCH)
+          throw contentLengthMismatch()
         }
         socket.cork()
         if (written === 0) {
@@ -595,7 +598,7 @@ export class H1Client {
       }
       if (!live()) return
       if (contentLength !== null && written !== contentLength) {
-        throw new H1Error("Request body length does not match content-length header", H1_REQ_CONTENT_LENGTH_MISMATCH)
+        throw contentLengthMismatch()
       }
       running.writing = false
       if (written === 0) {
