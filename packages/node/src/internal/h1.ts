@@ -19,6 +19,8 @@
  *   `keepAliveMaxTimeout`, else `keepAliveTimeout`; while idle it does not keep Node running.
  * - 1xx answers other than 101 are skipped; a 101 or any answer nobody asked for drops the
  *   socket; a body without length ends with the socket.
+ * - A body of `TAKE_BODY_MIN` bytes or more with a Content-Length is read by the engine itself,
+ *   as views of the socket's own buffers: the parser hands over a copy of every piece.
  *
  * @internal
  */
