@@ -302,14 +302,14 @@ export class H1Client {
       handler.onError(new H1Error("the connection is closed", H1_CLOSED))
       return
     }
-    const refused = this.check(request)
-    if (refused !== null) {
-      handler.onError(refused)
+    const lines = this.check(request)
+    if (lines instanceof H1Error) {
+      handler.onError(lines)
       return
     }
     const socket = this.socket
     if (socket !== null && !socket.destroyed && this.socketError === null) {
-      this.write(request, handler, socket)
+      this.write(request, lines, handler, socket)
       return
     }
     this.dropSocket()
@@ -324,7 +324,7 @@ export class H1Client {
         return
       }
       this.attach(opened)
-      this.write(request, handler, opened)
+      this.write(request, lines, handler, opened)
     })
   }
 
@@ -339,12 +339,8 @@ export class H1Client {
     running?.handler.onError(error)
   }
 
-  /** The current socket, if any. */
-  get current(): net.Socket | null {
-    return this.socket
-  }
-
-  private check(request: H1Request): H1Error | null {
+  /** The request's header lines, or why it cannot be sent (nothing of it is written then). */
+  private check(request: H1Request): HeadLines | H1Error {
     const { method, path } = request
     if (method !== this.lastMethod || path !== this.lastPath) {
       if (!tokenRe.test(method)) return invalid("invalid request method")
@@ -363,7 +359,7 @@ export class H1Client {
       const length = typeof body === "string" ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.length : -1
       if (length > 0 && length !== lines.contentLength) return contentLengthMismatch()
     }
-    return null
+    return lines
   }
 
   /**
@@ -412,7 +408,7 @@ export class H1Client {
     this.socketError = null
     this.partial = Array.of()
     this.keepAliveMs = this.settings.keepAliveTimeout
-    this.parser.initialize(HTTPParser.RESPONSE, {}, this.settings.maxHeaderSize, 0)
+    this.resetParser()
     const parser = this.parser
     socket.on("data", (data: Buffer) => {
       if (this.socket !== socket) return
@@ -487,8 +483,7 @@ export class H1Client {
 
   // -- writing -----------------------------------------------------------------------------
 
-  private write(request: H1Request, handler: H1Handler, socket: net.Socket): void {
-    const lines = this.linesOf(request.headers) as HeadLines
+  private write(request: H1Request, lines: HeadLines, handler: H1Handler, socket: net.Socket): void {
     const method = request.method
     this.served++
     const max = this.settings.maxRequestsPerConnection
@@ -715,7 +710,7 @@ export class H1Client {
       return
     }
     if (offset + take < data.length) running.reset = true
-    this.parser.initialize(HTTPParser.RESPONSE, {}, this.settings.maxHeaderSize, 0)
+    this.resetParser()
     this.complete(running, socket)
   }
 
@@ -780,6 +775,11 @@ export class H1Client {
     if (timer === null) return
     this.idleTimer = null
     clearTimeout(timer)
+  }
+
+  /** The parser ready for the next answer, from its first byte. */
+  private resetParser(): void {
+    this.parser.initialize(HTTPParser.RESPONSE, {}, this.settings.maxHeaderSize, 0)
   }
 
   /** Frees the native parser, once, and never while it is parsing (it is on the stack then). */
