@@ -1,7 +1,33 @@
-// Where the bytes of a measured stretch are allocated, by V8's sampling heap profiler: shared
-// by the prof scripts' ALLOC=1 (everything allocated, what collections freed included) and
-// ALLOC=kept (only what outlived young collections).
+// What a measured stretch allocates and collects, shared by the prof scripts: where the bytes
+// are allocated, by V8's sampling heap profiler (ALLOC=1: everything allocated, what collections
+// freed included; ALLOC=kept: only what outlived young collections), and the garbage
+// collections it took.
 import * as inspector from "node:inspector/promises"
+import { constants, PerformanceObserver } from "node:perf_hooks"
+
+/**
+ * Counts the garbage collections from now on; `stop()` ends the count and gives their total
+ * milliseconds and how many were young and full ones.
+ */
+export const watchCollections = () => {
+  let millis = 0
+  let minors = 0
+  let majors = 0
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      millis += entry.duration
+      if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++
+      else minors++
+    }
+  })
+  observer.observe({ entryTypes: ["gc"] })
+  return {
+    stop: () => {
+      observer.disconnect()
+      return { millis, minors, majors }
+    }
+  }
+}
 
 /**
  * Starts sampling when `mode` is "1" or "kept"; the returned function stops it and prints the

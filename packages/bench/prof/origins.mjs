@@ -19,10 +19,9 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import { execFileSync, fork } from "node:child_process"
 import { writeFileSync } from "node:fs"
 import * as inspector from "node:inspector/promises"
-import { constants, PerformanceObserver } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { Client } from "undici"
-import { sampleAllocations } from "./allocations.mjs"
+import { sampleAllocations, watchCollections } from "./allocations.mjs"
 
 const origins = 200
 if (process.argv[2] === "server") {
@@ -85,17 +84,7 @@ if (process.argv[2] === "server") {
   }
   await run(Number(process.env.WARM ?? 2000))
   const N = Number(process.env.N ?? 1500)
-  let gcMillis = 0
-  let minors = 0
-  let majors = 0
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      gcMillis += entry.duration
-      if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++
-      else minors++
-    }
-  })
-  observer.observe({ entryTypes: ["gc"] })
+  const collections = watchCollections()
   const allocations = await sampleAllocations(process.env.ALLOC)
   const session = process.env.PROF ? new inspector.Session() : null
   if (session !== null) {
@@ -116,7 +105,7 @@ if (process.argv[2] === "server") {
     writeFileSync(process.env.PROF, JSON.stringify(profile))
   }
   await new Promise((resolve) => setImmediate(resolve))
-  observer.disconnect()
+  const { millis: gcMillis, minors, majors } = collections.stop()
   const us = (micros) => (micros / requests).toFixed(1)
   console.log(
     `${process.env.W ?? "httpool"} ${us(used.user + used.system)} us CPU/req (user ${us(used.user)}, system ${us(used.system)}), ${(requests / (elapsed / 1000)).toFixed(0)} req/s, GC ${us(gcMillis * 1000)} us/req (${minors} young, ${majors} full collections), heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MiB`

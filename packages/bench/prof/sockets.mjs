@@ -22,9 +22,8 @@ import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { execFileSync, fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import { constants, PerformanceObserver } from "node:perf_hooks"
 import { Client, Pool } from "undici"
-import { sampleAllocations } from "./allocations.mjs"
+import { sampleAllocations, watchCollections } from "./allocations.mjs"
 if (process.argv[2] === "server") {
   const http = await import("node:http")
   const body = Buffer.alloc(64, 120)
@@ -268,15 +267,7 @@ if (process.argv[2] === "server") {
   // Garbage collection during the run: young collections stay cheap while requests leave
   // nothing behind; objects kept past them (promoted) make the old generation grow, and its
   // full collections come often.
-  let gcMillis = 0
-  let majors = 0
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      gcMillis += entry.duration
-      if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++
-    }
-  })
-  observer.observe({ entryTypes: ["gc"] })
+  const collections = watchCollections()
   // ALLOC=1: where the bytes of the measured requests are allocated, most first; ALLOC=kept:
   // only what outlived young collections.
   const allocations = await sampleAllocations(process.env.ALLOC)
@@ -286,7 +277,7 @@ if (process.argv[2] === "server") {
   const used = process.cpuUsage(cpu)
   await allocations?.(N * C)
   await new Promise((resolve) => setImmediate(resolve))
-  observer.disconnect()
+  const { millis: gcMillis, majors } = collections.stop()
   console.log(
     `${process.env.W ?? "httpool"} ${((used.user + used.system) / (N * C)).toFixed(1)} us CPU/req, ${((N * C) / ((performance.now() - t) / 1000)).toFixed(0)} req/s, GC ${((gcMillis * 1000) / (N * C)).toFixed(1)} us/req, ${majors} full collections, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`
   )
