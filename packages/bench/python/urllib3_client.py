@@ -154,8 +154,10 @@ def warm_up(job, request):
     for _ in range(1000):
         spent = (time.perf_counter() - started) * 1000.0
         window = warm["window"]
-        settled = len(rates) >= 2 * window and sum(rates[-window:]) <= (1 + warm["settle"]) * sum(
-            rates[-2 * window : -window]
+        settled = (
+            requests >= warm.get("minRequests", 0)
+            and len(rates) >= 2 * window
+            and sum(rates[-window:]) <= (1 + warm["settle"]) * sum(rates[-2 * window : -window])
         )
         if spent >= warm["maxMillis"] or requests >= warm["requests"] or (spent >= warm["minMillis"] and settled):
             break

@@ -121,7 +121,10 @@ export const warmUp = async (warm: WarmUp, phase: Phase): Promise<Warm> => {
   let requests = 0
   for (let slice = 0; slice < 1_000; slice++) {
     const spent = performance.now() - started
-    const settled = rates.length >= 2 * warm.window && growth(rates, warm.window) <= warm.settle
+    const settled =
+      requests >= (warm.minRequests ?? 0) &&
+      rates.length >= 2 * warm.window &&
+      growth(rates, warm.window) <= warm.settle
     if (spent >= warm.maxMillis || requests >= warm.requests || (spent >= warm.minMillis && settled)) {
       break
     }

@@ -231,7 +231,7 @@ const method = (quick: boolean, runs: number): ReadonlyArray<string> => {
       `the whole matrix is repeated ${runs} time(s).`,
     `A client process warms up in slices of ${bounds.warmup.sliceMillis} ms until its throughput settles ` +
       `(the mean of the last ${bounds.warmup.window} slices within ${bounds.warmup.settle * 100}% of the ${bounds.warmup.window} before), after at least ` +
-      `${bounds.warmup.minMillis} ms and for at most ${bounds.warmup.maxMillis} ms (10 MiB bodies: a fixed ` +
+      `${bounds.warmup.minMillis} ms and ${bounds.warmup.minRequests ?? 0} requests, and for at most ${bounds.warmup.maxMillis} ms (10 MiB bodies: a fixed ` +
       `short warm-up). Effect programs take seconds to reach their settled speed (V8 optimises them ` +
       `late), Promise clients about a second; on Node 22 and later, whose V8 runs hot code in Maglev ` +
       `for seconds before Turbofan, the time-bound warm-up is at least 4.5 s. Each run's warm-up ` +

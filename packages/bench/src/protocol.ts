@@ -38,8 +38,9 @@ export interface Bounds {
 /**
  * The warm-up: slices of `sliceMillis`, run until the throughput stops growing (the last
  * `window` slices together are within `settle` of the `window` before them) once `minMillis`
- * have passed, and at most `maxMillis` or `requests` requests. Effect programs need seconds of it before
- * V8 has optimised them; plain Promise clients settle in about a second.
+ * have passed and `minRequests` requests were made, and at most `maxMillis` or `requests`
+ * requests. Effect programs need seconds of it before V8 has optimised them; plain Promise
+ * clients settle in about a second.
  */
 export interface WarmUp {
   readonly minMillis: number
@@ -49,6 +50,12 @@ export interface WarmUp {
   /** Growth below which the throughput counts as settled, e.g. 0.05 for 5%. */
   readonly settle: number
   readonly requests: number
+  /**
+   * Requests before the throughput may count as settled (0 when absent). V8 optimises by how
+   * often code ran, not by time: at concurrency 1 an Effect program's rate creeps up for
+   * 20,000 requests, slowly enough to look settled slice by slice.
+   */
+  readonly minRequests?: number
 }
 
 /** The work one client process does: the same for every client of a scenario. */
