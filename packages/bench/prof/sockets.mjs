@@ -134,7 +134,7 @@ if (process.argv[2] === "server") {
           return 0
         }
         parser[kOnBody] = (chunk) => {
-          this.chunks.push(chunk)
+          this.chunks.push(process.env.ONREAD === "1" ? Buffer.from(chunk) : chunk)
         }
         parser[kOnMessageComplete] = () => {
           const resume = this.resume
@@ -152,7 +152,14 @@ if (process.argv[2] === "server") {
             })
           )
         }
-        if (process.env.CONSUME === "1") {
+        if (process.env.ONREAD === "1") {
+          // ONREAD=1: the socket reads into one buffer of its own, reused for every read
+          // (net.connect's onread); a body piece that outlives the read is copied.
+          this.onread = (n, buffer) => {
+            const r = parser.execute(buffer.subarray(0, n))
+            if (r instanceof Error) socket.destroy(r)
+          }
+        } else if (process.env.CONSUME === "1") {
           // CONSUME=1: the parser reads the socket's handle itself (as node:http's server does).
           parser[HTTPParser.kOnExecute | 0] = (r) => {
             if (r instanceof Error) socket.destroy(r)
@@ -175,7 +182,19 @@ if (process.argv[2] === "server") {
         { length: C },
         () =>
           new Promise((resolve) => {
-            const socket = net.connect(port, "127.0.0.1", () => resolve(new H1(socket)))
+            let h1 = null
+            const socket =
+              process.env.ONREAD === "1"
+                ? net.connect({
+                    port,
+                    host: "127.0.0.1",
+                    onread: { buffer: Buffer.allocUnsafe(64 * 1024), callback: (n, buffer) => h1.onread(n, buffer) }
+                  })
+                : net.connect(port, "127.0.0.1")
+            socket.once("connect", () => {
+              h1 = new H1(socket)
+              resolve(h1)
+            })
             socket.setNoDelay(true)
           })
       )

@@ -187,13 +187,14 @@ export class Exchange implements H1Handler {
     )
   }
 
-  onData(chunk: Buffer): boolean {
+  onData(chunk: Buffer, lent: boolean): boolean {
     // An empty piece (should the parser hand one over) is no part of the body, and a reader
     // never gets an empty chunk. Backpressure is unchanged.
     if (chunk.length === 0) return !this.paused
     if (this.request.preload) {
       this.arm()
-      if (this.chunks.length === 1 && this.sized === null) this.gatherInto()
+      // A lent piece is copied anyway: into the body's own buffer from the first one on.
+      if (this.sized === null && (this.chunks.length === 1 || (lent && this.chunks.length === 0))) this.gatherInto()
       const sized = this.sized
       if (sized !== null && this.length + chunk.length <= sized.length) {
         sized.set(chunk, this.length)
@@ -203,15 +204,17 @@ export class Exchange implements H1Handler {
           this.chunks = Array.of(sized.subarray(0, this.length))
           this.sized = null
         }
-        if (this.chunks === NONE) this.chunks = Array.of(chunk)
-        else this.chunks.push(chunk)
+        const kept = lent ? Buffer.from(chunk) : chunk
+        if (this.chunks === NONE) this.chunks = Array.of(kept)
+        else this.chunks.push(kept)
       }
       this.length += chunk.length
       return true
     }
     if (this.cancelled) return true
-    if (this.queue === NONE) this.queue = Array.of(chunk)
-    else this.queue.push(chunk)
+    const kept = lent ? Buffer.from(chunk) : chunk
+    if (this.queue === NONE) this.queue = Array.of(kept)
+    else this.queue.push(kept)
     this.queued += chunk.length
     this.wake()
     if (this.queued >= this.highWaterMark) {
@@ -226,12 +229,13 @@ export class Exchange implements H1Handler {
   /**
    * A body that comes in more than one chunk goes into one buffer sized from its
    * Content-Length when that is known and large (see `sizedBuffer`), the first chunk copied
-   * in now. A body of one chunk never gets here.
+   * in now. A body of one chunk never gets here, unless its bytes are lent (then from its
+   * first chunk on, which is copied in by the caller).
    */
   private gatherInto(): void {
     const sized = sizedBuffer(this.request.method, this.status, this.headers)
     if (sized === null || this.length > sized.length) return
-    sized.set(this.chunks[0]!, 0)
+    if (this.chunks.length === 1) sized.set(this.chunks[0]!, 0)
     this.chunks = NONE
     this.sized = sized
   }

@@ -20,12 +20,15 @@
  * - 1xx answers other than 101 are skipped; a 101 or any answer nobody asked for drops the
  *   socket; a body without length ends with the socket.
  * - A body of `TAKE_BODY_MIN` bytes or more with a Content-Length is read by the engine itself,
- *   as views of the socket's own buffers: the parser hands over a copy of every piece.
+ *   as views of what the socket read: the parser hands over a copy of every piece.
+ * - A plain socket (`reads.ts`) reads into one buffer shared by every such socket; its bytes
+ *   are lent to the handler (`onData`'s `lent`), which copies what it keeps.
  *
  * @internal
  */
 import { createRequire } from "node:module"
 import type * as net from "node:net"
+import { readsFor } from "./reads.js"
 import type { Settings } from "./settings.js"
 
 /** What the engine reports of one exchange (the callbacks `Exchange` implements). @internal */
@@ -38,8 +41,11 @@ export interface H1Handler {
   onResponseStarted(): void
   /** The head of an answer (1xx ones too); false pauses the socket until `resume`. */
   onHeaders(status: number, headers: Array<string>, resume: () => void, statusText: string): boolean
-  /** A piece of the body; false pauses the socket until `resume`. */
-  onData(chunk: Buffer): boolean
+  /**
+   * A piece of the body; false pauses the socket until `resume`. `lent`: its bytes are the
+   * socket's shared read buffer (`reads.ts`), valid only during the call: what is kept is copied.
+   */
+  onData(chunk: Buffer, lent: boolean): boolean
   onComplete(): void
   onError(error: Error): void
 }
@@ -410,11 +416,13 @@ export class H1Client {
     this.keepAliveMs = this.settings.keepAliveTimeout
     this.resetParser()
     const parser = this.parser
-    socket.on("data", (data: Buffer) => {
+    const reads = readsFor(socket)
+    const lent = reads !== undefined
+    const onData = (data: Buffer): void => {
       if (this.socket !== socket) return
       const running = this.running
       if (running !== null && running.bodyLeft > 0) {
-        this.takeBody(running, socket, data, 0)
+        this.takeBody(running, socket, data, 0, lent)
         return
       }
       this.parsing = true
@@ -426,10 +434,12 @@ export class H1Client {
         // The parser stopped after a head whose body the engine reads itself (see `takeBody`).
         const taking = this.running
         if (taking !== null && taking.bodyLeft > 0 && taking.socket === socket) {
-          this.takeBody(taking, socket, data, parsed)
+          this.takeBody(taking, socket, data, parsed, lent)
         }
       }
-    })
+    }
+    if (reads !== undefined) reads.take(onData)
+    else socket.on("data", onData)
     socket.on("end", () => {
       if (this.socket !== socket) return
       const running = this.running
@@ -693,17 +703,18 @@ export class H1Client {
 
   /**
    * Hands over `data` from `offset` as body of `running`, up to what is left of it: views of
-   * the socket's own buffers, never copied (the parser hands over copies). At the body's end
+   * what the socket read, never copied here (the parser hands over copies; `lent` views are
+   * copied by the handler if it keeps them). At the body's end
    * the parser starts afresh and the answer is complete; bytes past it, which nobody asked
    * for, close the socket after the answer.
    */
-  private takeBody(running: Running, socket: net.Socket, data: Buffer, offset: number): void {
+  private takeBody(running: Running, socket: net.Socket, data: Buffer, offset: number, lent: boolean): void {
     const available = data.length - offset
     if (available <= 0) return
     const take = Math.min(available, running.bodyLeft)
     running.bodyLeft -= take
     const piece = offset === 0 && take === data.length ? data : data.subarray(offset, offset + take)
-    const more = running.handler.onData(piece)
+    const more = running.handler.onData(piece, lent)
     if (this.running !== running || this.socket !== socket) return
     if (running.bodyLeft > 0) {
       if (more === false) socket.pause()
@@ -717,7 +728,7 @@ export class H1Client {
   private readonly onBody = (chunk: Buffer): void => {
     const running = this.running
     if (running === null || running.socket !== this.socket) return
-    if (running.handler.onData(chunk) === false) this.socket?.pause()
+    if (running.handler.onData(chunk, false) === false) this.socket?.pause()
   }
 
   private readonly onMessageComplete = (): void => {

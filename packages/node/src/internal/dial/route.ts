@@ -42,11 +42,18 @@ export interface DialOptions {
 /** @internal */
 export const defaultDialOptions: DialOptions = { tcp: defaultTcpOptions, tls: null }
 
-/** The first hop: the target's Unix domain socket, else TCP to the first stop. */
-const first = (target: Connector.ConnectionTarget, stop: Stop, options: DialOptions): Dial =>
+/**
+ * The first hop: the target's Unix domain socket, else TCP to the first stop. `plain`: the
+ * socket is the whole route (see `TcpOptions.plain`).
+ */
+const first = (target: Connector.ConnectionTarget, stop: Stop, options: DialOptions, plain: boolean): Dial =>
   target.socketPath !== undefined && target.socketPath !== null
-    ? unix(target.socketPath)
-    : tcp(stop.host, stop.port, target.sourceAddress, { ...options.tcp, socketOptions: target.socketOptions ?? null })
+    ? unix(target.socketPath, plain)
+    : tcp(stop.host, stop.port, target.sourceAddress, {
+        ...options.tcp,
+        socketOptions: target.socketOptions ?? null,
+        plain
+      })
 
 /**
  * A route of one plain hop (TCP or a Unix socket, no TLS): its socket as it connected, handed
@@ -111,8 +118,8 @@ export const dialRoute =
 
     let dial: Dial =
       hops.length === 0 && target.scheme !== "https"
-        ? plain(first(target, stops[0], options), onConnected)
-        : andThen(first(target, stops[0], options), (socket) => {
+        ? plain(first(target, stops[0], options, true), onConnected)
+        : andThen(first(target, stops[0], options, false), (socket) => {
             onConnected?.(socket)
             return secure(stops[0], options)(socket)
           })

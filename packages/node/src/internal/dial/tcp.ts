@@ -2,6 +2,7 @@ import type * as Connector from "@httpool/core/Connector"
 import type * as Resolver from "@httpool/core/Resolver"
 import * as net from "node:net"
 import { mapConnectError } from "../errors.js"
+import { connectLending } from "../reads.js"
 import { lookupFunction } from "../resolver.js"
 import { type Dial, handshake } from "./dial.js"
 
@@ -12,6 +13,11 @@ export interface TcpOptions {
   readonly autoSelectFamily: boolean
   readonly autoSelectFamilyAttemptTimeout: number
   readonly socketOptions: Connector.SocketOptions | null
+  /**
+   * The socket goes straight to the HTTP/1.1 engine (no TLS, no proxy handshake over it): its
+   * reads then land in one shared buffer (`reads.ts`). False when absent.
+   */
+  readonly plain?: boolean
 }
 
 /** @internal */
@@ -50,7 +56,7 @@ export const tcp = (
   const mapError = (error: unknown) => mapConnectError(error, host, port, false)
   return handshake({
     start: () => {
-      const socket = net.connect({
+      const connectOptions: net.NetConnectOpts = {
         host,
         port,
         autoSelectFamily: options.autoSelectFamily,
@@ -59,7 +65,8 @@ export const tcp = (
         ...(sourceAddress === null
           ? {}
           : { localAddress: sourceAddress[0], ...(sourceAddress[1] > 0 ? { localPort: sourceAddress[1] } : {}) })
-      })
+      }
+      const socket = options.plain === true ? connectLending(connectOptions) : net.connect(connectOptions)
       applySocketOptions(socket, options.socketOptions)
       return socket
     },
