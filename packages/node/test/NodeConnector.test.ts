@@ -250,6 +250,54 @@ describe("NodeConnector", () => {
   describe("bodies", () => {
     const MiB = 1024 * 1024
 
+    it.scopedLive("plain sockets share one read buffer: a body read now is intact after other sockets read since", () =>
+      Effect.gen(function* () {
+        // Every body a pattern of its own: /<size>/<seed>, chunked when the path ends in /c.
+        const bytesOf = (size: number, seed: number) => {
+          const bytes = Buffer.allocUnsafe(size)
+          for (let i = 0; i < size; i++) bytes[i] = (i * 7 + seed * 13 + (i >>> 9)) & 0xff
+          return bytes
+        }
+        const server = yield* Servers.http((req, res) => {
+          const [, size, seed, chunked] = (req.url ?? "").split("/")
+          const bytes = bytesOf(Number(size), Number(seed))
+          if (chunked === "c") {
+            res.writeHead(200, { "content-type": "application/octet-stream" })
+            for (let at = 0; at < bytes.length; at += 5000) res.write(bytes.subarray(at, at + 5000))
+            res.end()
+          } else {
+            res.writeHead(200, { "content-length": bytes.length })
+            res.end(bytes)
+          }
+        })
+        // Both connections' sockets are plain: they read into the same buffer.
+        const a = (yield* open(targetOf(server))).connection
+        const b = (yield* open(targetOf(server))).connection
+        let seed = 0
+        for (const size of [100, 20_000, 70_000, 300_000]) {
+          for (const framing of ["", "/c"]) {
+            const first = ++seed
+            const other = ++seed
+            // Preloaded: the first body must survive the other socket's reads after it.
+            const kept = yield* a.send(get(`/${size}/${first}${framing}`))
+            const later = yield* b.send(get(`/${size}/${other}${framing}`))
+            expect(isSameBytes(kept.body!, bytesOf(size, first)), `preloaded ${size}${framing}`).toBe(true)
+            expect(isSameBytes(later.body!, bytesOf(size, other))).toBe(true)
+            // Streamed: pieces queued before the reader takes them, while the other socket reads.
+            const streamed = yield* a.send(get(`/${size}/${first}${framing}`, { preload: false }))
+            yield* Effect.sleep("20 millis")
+            const between = yield* b.send(get(`/${size}/${other}${framing}`))
+            expect(isSameBytes(between.body!, bytesOf(size, other))).toBe(true)
+            // A small body that came with its head is handed over whole.
+            if (size >= 70_000) expect(streamed.body).toBeNull()
+            const { bytes } = streamed.body !== null ? { bytes: streamed.body } : yield* readAll(streamed)
+            expect(isSameBytes(bytes, bytesOf(size, first)), `streamed ${size}${framing}`).toBe(true)
+          }
+        }
+        expect(server.socketsOpened()).toBe(2)
+      })
+    )
+
     it.scopedLive("preloads a 1 MiB body in one piece", () =>
       Effect.gen(function* () {
         const payload = Servers.patternBytes(MiB)
