@@ -183,13 +183,22 @@ const headLinesOf = (headers: ReadonlyArray<string>): HeadLines | H1Error => {
   return new HeadLines(host, lines, contentLength, chunked, close)
 }
 
+/** The last `Keep-Alive` value read, and its timeout: a server says the same every time. */
+let lastKeepAlive = ""
+let lastHint: number | null = null
+
 /** The `Keep-Alive: timeout=N` of an answer's headers, in milliseconds, or null. */
 const keepAliveHint = (headers: ReadonlyArray<string>): number | null => {
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!
     if (name.length !== 10 || name.toLowerCase() !== "keep-alive") continue
-    const match = /timeout=(\d+)/i.exec(headers[i + 1]!)
-    return match === null ? null : Number(match[1]) * 1000
+    const value = headers[i + 1]!
+    if (value !== lastKeepAlive) {
+      const match = /timeout=(\d+)/i.exec(value)
+      lastHint = match === null ? null : Number(match[1]) * 1000
+      lastKeepAlive = value
+    }
+    return lastHint
   }
   return null
 }
