@@ -11,6 +11,8 @@
 //   ALLOC=1 node packages/bench/prof/sockets.mjs   # also bytes allocated per request, by site
 //   ALLOC=kept node packages/bench/prof/sockets.mjs   # only what outlived young collections
 //   WARM=60000 C=1 node packages/bench/prof/sockets.mjs   # requests per worker before measuring (2000)
+//   W=h1 ONREAD=1 node packages/bench/prof/sockets.mjs   # the prototype reading into one buffer per socket
+//   W=h1 HEADBUF=1 node packages/bench/prof/sockets.mjs  # the prototype writing a cached Buffer, not a string
 //
 // W=floor is the least an Effect client over undici can do: one Effect.async per request
 // around Client.dispatch, the connection taken and given back in the handler's callbacks.
@@ -116,6 +118,7 @@ if (process.argv[2] === "server") {
     const { HTTPParser } = await import("node:_http_common")
     const h1Headers = process.env.H === "1" ? "Accept-Encoding: identity\r\nUser-Agent: httpool/0.1.0\r\n" : ""
     const head = `GET /x HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n${h1Headers}\r\n`
+    const headBuffer = process.env.HEADBUF === "1" ? Buffer.from(head, "latin1") : null
     const kOnHeadersComplete = HTTPParser.kOnHeadersComplete | 0
     const kOnBody = HTTPParser.kOnBody | 0
     const kOnMessageComplete = HTTPParser.kOnMessageComplete | 0
@@ -174,7 +177,9 @@ if (process.argv[2] === "server") {
       }
       send(resume) {
         this.resume = resume
-        this.socket.write(head, "latin1")
+        // HEADBUF=1: the head as one cached Buffer (as httpool's engine writes it), not a string.
+        if (headBuffer !== null) this.socket.write(headBuffer)
+        else this.socket.write(head, "latin1")
       }
     }
     const idle = await Promise.all(
