@@ -2,18 +2,24 @@ import { performance } from "node:perf_hooks"
 
 /**
  * A read timeout that fires after `timeout` milliseconds without activity. Activity only
- * stamps the time (`touch`): no timer is moved per sign of progress.
+ * marks the deadline (`touch`): no timer is moved per sign of progress.
  *
  * Timeouts of `LONG` milliseconds or more (the default read timeout is 300 s) are checked by
  * one timer shared by every exchange, every `SWEEP` milliseconds, so a request costs no timer
- * of its own; they fire up to `SWEEP` late, as undici's own timers (half-second ticks) do.
- * Shorter ones get a native timer each, re-armed for the rest of the time when it fires after
- * activity, so a 0.2 s timeout fires after 0.2 s of silence.
+ * of its own. A touch reads no clock (there are five per request: 0.3 us of CPU when each read
+ * one): a sweep that finds the deadline touched since the last one takes its own time as the
+ * last activity, so the deadline fires between `timeout` and `timeout + 2 * SWEEP` after the
+ * last activity, never before, as undici's own timers (half-second ticks) do. Shorter ones get a native
+ * timer each, re-armed for the rest of the time when it fires after activity, so a 0.2 s
+ * timeout fires after 0.2 s of silence.
  *
  * @internal
  */
 export class Deadline {
+  /** The last activity (short deadlines), or the sweep that last saw activity (long ones). */
   private activeAt = 0
+  /** Touched since the last sweep (long deadlines). */
+  private touched = false
   private timer: ReturnType<typeof setTimeout> | null = null
   /** Where this deadline is in `watched`; -1 when the sweep is not watching it. */
   watchedAt = -1
@@ -23,13 +29,14 @@ export class Deadline {
     private readonly fire: () => void
   ) {}
 
-  /** Starts the deadline, or stamps activity on a running one. */
+  /** Starts the deadline, or marks activity on a running one. */
   touch(): void {
-    this.activeAt = performance.now()
     if (this.timeout >= LONG) {
+      this.touched = true
       if (this.watchedAt === -1) watch(this)
-    } else if (this.timer === null) {
-      this.arm(this.timeout)
+    } else {
+      this.activeAt = performance.now()
+      if (this.timer === null) this.arm(this.timeout)
     }
   }
 
@@ -42,19 +49,20 @@ export class Deadline {
     }
   }
 
-  /** Milliseconds of silence so far. */
-  idle(now: number): number {
-    return now - this.activeAt
+  /** Called by every sweep at `now`: whether this long deadline has passed. */
+  swept(now: number): boolean {
+    if (this.touched) {
+      this.touched = false
+      this.activeAt = now
+      return false
+    }
+    return now - this.activeAt >= this.timeout
   }
 
   /** Called by the sweep when this long deadline has passed. */
   expire(): void {
     unwatch(this)
     this.fire()
-  }
-
-  get long(): number {
-    return this.timeout
   }
 
   private arm(millis: number): void {
@@ -110,7 +118,7 @@ const sweep = (): void => {
   let expired: Array<Deadline> | null = null
   for (let i = 0; i < watched.length; i++) {
     const deadline = watched[i]!
-    if (deadline.idle(now) >= deadline.long) (expired ??= []).push(deadline)
+    if (deadline.swept(now)) (expired ??= []).push(deadline)
   }
   // Expired after the scan: firing may stop or start other deadlines.
   if (expired !== null) {
