@@ -9,9 +9,9 @@ import { performance } from "node:perf_hooks"
  * of its own. A touch reads no clock (there are five per request: 0.3 us of CPU when each read
  * one): a sweep that finds the deadline touched since the last one takes its own time as the
  * last activity, so the deadline fires between `timeout` and `timeout + 2 * SWEEP` after the
- * last activity, never before, as undici's own timers (half-second ticks) do. Shorter ones get a native
- * timer each, re-armed for the rest of the time when it fires after activity, so a 0.2 s
- * timeout fires after 0.2 s of silence.
+ * last activity, never before, as undici's own timers (half-second ticks) do. Shorter ones get
+ * a native timer each, re-armed for the rest of the time when it fires after activity, so a
+ * 0.2 s timeout fires after 0.2 s of silence.
  *
  * @internal
  */
