@@ -510,6 +510,35 @@ describe("NodeConnector", () => {
         })
     )
 
+    it.scopedLive(
+      "a server that speaks first: its greeting is the first answer (as in urllib3), and its socket is let go",
+      () =>
+        Effect.gen(function* () {
+          let connections = 0
+          const server = yield* Servers.raw((socket) => {
+            connections++
+            // The first connection greets with an answer of its own before any request.
+            if (connections === 1) socket.write("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nearly")
+            let buffer = ""
+            socket.on("data", (chunk: Buffer) => {
+              buffer += chunk.toString("latin1")
+              const end = buffer.indexOf("\r\n\r\n")
+              if (end < 0) return
+              const path = buffer.split(" ")[1]!
+              buffer = buffer.slice(end + 4)
+              answer(socket, "HTTP/1.1 200 OK", path)
+            })
+          })
+          const { connection, sockets } = yield* open(targetOf(server))
+          // A client cannot tell a greeting from a quick answer; urllib3 2.7.0 returns b"early" too.
+          expect(text((yield* connection.send(get("/mine"))).body)).toBe("early")
+          // The real answer to /mine then comes to an idle socket: nobody asked for it.
+          yield* eventually(() => !connection.isConnected(), "the connection drops the socket")
+          expect(text((yield* connection.send(get("/next"))).body)).toBe("/next")
+          expect(sockets()).toBe(2)
+        })
+    )
+
     it.scopedLive("bytes nobody asked for on an idle socket drop it: the next request goes on a new one", () =>
       Effect.gen(function* () {
         const server = yield* Servers.rawHttp((socket, head) => {
