@@ -515,20 +515,15 @@ describe("NodeConnector", () => {
       () =>
         Effect.gen(function* () {
           let connections = 0
-          const server = yield* Servers.raw((socket) => {
-            connections++
-            // The first connection greets with an answer of its own before any request.
-            if (connections === 1) socket.write("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nearly")
-            let buffer = ""
-            socket.on("data", (chunk: Buffer) => {
-              buffer += chunk.toString("latin1")
-              const end = buffer.indexOf("\r\n\r\n")
-              if (end < 0) return
-              const path = buffer.split(" ")[1]!
-              buffer = buffer.slice(end + 4)
-              answer(socket, "HTTP/1.1 200 OK", path)
-            })
-          })
+          const server = yield* Servers.rawHttp(
+            (socket, head) => answer(socket, "HTTP/1.1 200 OK", head.split(" ")[1]),
+            {
+              // The first connection greets with an answer of its own before any request.
+              onConnect: (socket) => {
+                if (++connections === 1) socket.write("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nearly")
+              }
+            }
+          )
           const { connection, sockets } = yield* open(targetOf(server))
           // A client cannot tell a greeting from a quick answer; urllib3 2.7.0 returns b"early" too.
           expect(text((yield* connection.send(get("/mine"))).body)).toBe("early")

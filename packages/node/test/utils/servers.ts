@@ -277,15 +277,17 @@ export interface RawHttpServer extends RawServer {
 /**
  * A raw TCP server that reads whole requests (a head, and a Content-Length body) and calls
  * `answer` for each with its socket, its head and its ordinal number on that socket; what to
- * write back (or not), and whether to close, is `answer`'s.
+ * write back (or not), and whether to close, is `answer`'s. `onConnect` gets each socket as it
+ * is accepted, before any request (for a server that speaks first).
  */
 export const rawHttp = (
   answer: (socket: net.Socket, head: string, index: number) => void,
-  options: { readonly host?: LoopbackHost } = {}
+  options: { readonly host?: LoopbackHost; readonly onConnect?: (socket: net.Socket) => void } = {}
 ): Effect.Effect<RawHttpServer, never, Scope.Scope> => {
   let read = 0
   return Effect.map(
     raw((socket) => {
+      options.onConnect?.(socket)
       let buffer = Buffer.alloc(0)
       let index = 0
       socket.on("data", (chunk: Buffer) => {
