@@ -177,10 +177,28 @@ if (process.argv[2] === "server") {
       }
       send(resume) {
         this.resume = resume
+        if (process.env.BATCH === "1") {
+          pendingWrites.push(this)
+          if (pendingWrites.length === 1) setImmediate(flushWrites)
+          return
+        }
+        if (process.env.BATCH === "2") {
+          pendingWrites.push(this)
+          if (pendingWrites.length === 1) process.nextTick(flushWrites)
+          return
+        }
+        this.write()
+      }
+      write() {
         // HEADBUF=1: the head as one cached Buffer (as httpool's engine writes it), not a string.
         if (headBuffer !== null) this.socket.write(headBuffer)
         else this.socket.write(head, "latin1")
       }
+    }
+    const pendingWrites = []
+    const flushWrites = () => {
+      for (let i = 0; i < pendingWrites.length; i++) pendingWrites[i].write()
+      pendingWrites.length = 0
     }
     const idle = await Promise.all(
       Array.from(
@@ -295,10 +313,25 @@ if (process.argv[2] === "server") {
   // ALLOC=1: where the bytes of the measured requests are allocated, most first; ALLOC=kept:
   // only what outlived young collections.
   const allocations = await sampleAllocations(process.env.ALLOC)
+  const fs = await import("node:fs")
+  const ctx = (pid) => {
+    const t = fs.readFileSync(`/proc/${pid}/status`, "utf8")
+    return Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(t)[1])
+  }
+  const srvCpu = (pid) => {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+    return Number(f[11]) + Number(f[12])
+  }
+  const c0 = ctx(process.pid),
+    s0 = ctx(child.pid),
+    sc0 = srvCpu(child.pid)
   const cpu = process.cpuUsage()
   const t = performance.now()
   await run(N)
   const used = process.cpuUsage(cpu)
+  console.log(
+    `wakeups per 100 req: client ${(((ctx(process.pid) - c0) * 100) / (N * C)).toFixed(1)}, server ${(((ctx(child.pid) - s0) * 100) / (N * C)).toFixed(1)}; server CPU ${(((srvCpu(child.pid) - sc0) * 10000) / (N * C)).toFixed(1)} us/req`
+  )
   await allocations?.(N * C)
   await new Promise((resolve) => setImmediate(resolve))
   const { millis: gcMillis, majors } = collections.stop()

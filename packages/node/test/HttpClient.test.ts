@@ -286,6 +286,21 @@ describe.each(subjects)("HttpClient over $name", ({ layer, httpool, formDatas })
       })
     )
 
+    it.scopedLive("headers: names differing in case are one header; names an object has are plain headers", () =>
+      Effect.gen(function* () {
+        const server = yield* Servers.rawHttp((socket) => {
+          socket.write(
+            "HTTP/1.1 200 OK\r\nX-Case: a\r\nConstructor: c\r\nx-case: b\r\ntoString: t\r\nContent-Length: 2\r\n\r\nok"
+          )
+        })
+        const response = yield* run((client) => client.get(`http://127.0.0.1:${server.port}/`))
+        expect(response.headers["x-case"]).toBe("a, b")
+        expect(response.headers.constructor).toBe("c")
+        expect(response.headers.tostring).toBe("t")
+        expect(Object.keys(response.headers)).toEqual(["x-case", "constructor", "tostring", "content-length"])
+      })
+    )
+
     it.scopedLive("a response without Set-Cookie has no cookies", () =>
       Effect.gen(function* () {
         const server = yield* Servers.http(Servers.fixed("ok"))
@@ -431,6 +446,34 @@ describe.each(subjects)("HttpClient over $name", ({ layer, httpool, formDatas })
         const status = span!.status
         expect(status._tag === "Ended" && Exit.isSuccess(status.exit)).toBe(true)
       })
+    )
+
+    it.scopedLive(
+      "with Effect's own tracer, traceparent and b3 name a child of the caller's span, carried by the response's request",
+      () =>
+        Effect.gen(function* () {
+          const server = yield* Servers.http(Servers.echo)
+          const { parent, body, request } = yield* run((client) =>
+            Effect.gen(function* () {
+              const parent = yield* Effect.currentSpan
+              const response = yield* client.get(`${server.url}/native`, { headers: { "x-caller": "1" } })
+              return { parent, body: yield* echoed(response), request: response.request }
+            })
+          ).pipe(Effect.withSpan("parent"))
+          const traceparent = headerValue(body.rawHeaders, "traceparent")
+          const [version, traceId, spanId, flags] = (traceparent ?? "").split("-")
+          expect([version, traceId, flags]).toEqual(["00", parent.traceId, "01"])
+          expect(spanId).toMatch(/^[0-9a-f]{16}$/)
+          expect(spanId).not.toBe(parent.spanId)
+          expect(headerValue(body.rawHeaders, "b3")).toBe(`${traceId}-${spanId}-1-${parent.spanId}`)
+          expect(headerValue(body.rawHeaders, "x-caller")).toBe("1")
+          expect(request.headers.traceparent).toBe(traceparent)
+          expect(request.headers.b3).toBe(headerValue(body.rawHeaders, "b3"))
+          expect(request.headers["x-caller"]).toBe("1")
+          // Two requests, two client spans.
+          const again = yield* run((client) => Effect.flatMap(client.get(`${server.url}/native`), echoed))
+          expect(headerValue(again.rawHeaders, "traceparent")).not.toBe(traceparent)
+        })
     )
 
     it.scopedLive("a request that fails ends its client span with the failure", () =>

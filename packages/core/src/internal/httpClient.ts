@@ -71,6 +71,24 @@ const redacted = (request: HttpClientRequest.HttpClientRequest): HttpClientReque
   return url === request.url ? request : HttpClientRequest.setUrl(request, url)
 }
 
+/**
+ * A request and the trace headers sent with it: @effect/platform's client sets them on the
+ * request, and its responses and errors carry that request; here it is made only when one asks.
+ */
+class Sent {
+  private withTrace: HttpClientRequest.HttpClientRequest | undefined
+  constructor(
+    readonly original: HttpClientRequest.HttpClientRequest,
+    readonly trace: PlatformHeaders.Headers | null
+  ) {}
+
+  get request(): HttpClientRequest.HttpClientRequest {
+    if (this.trace === null) return this.original
+    if (this.withTrace === undefined) this.withTrace = HttpClientRequest.setHeaders(this.original, this.trace)
+    return this.withTrace
+  }
+}
+
 const requestError = (request: HttpClientRequest.HttpClientRequest, error: HttpoolError) =>
   new HttpClientError.RequestError({
     request: redacted(request),
@@ -175,8 +193,20 @@ const platformHeadersProto: object = Object.getPrototypeOf(PlatformHeaders.empty
 
 /** Lower-cased names, repeated values joined with ", " (as @effect/platform's own clients do). */
 const toPlatformHeaders = (headers: Headers.Headers): PlatformHeaders.Headers => {
+  // Its prototype has no string keys (it comes from `Object.create(null)`): a name is found
+  // only when set here, `__proto__` included.
   const out: Record<string, string> = Object.create(platformHeadersProto)
   const impl = headers as internalHeaders.HeadersImpl
+  if (impl.unbuilt) {
+    // Headers off the wire, read straight from their list: no slots are made for them.
+    const wire = impl.wire!
+    for (let n = 0; n + 1 < wire.length; n += 2) {
+      const key = wire[n].toLowerCase()
+      const before = out[key]
+      out[key] = before === undefined ? wire[n + 1] : `${before}, ${wire[n + 1]}`
+    }
+    return out as PlatformHeaders.Headers
+  }
   for (let i = 0; i < impl.keys.length; i++) {
     const values = impl.values[i]
     out[impl.keys[i]] = values.length === 1 ? values[0] : values.join(", ")
@@ -216,21 +246,26 @@ const finalRequest = (
 class HttpoolClientResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
-  readonly request: HttpClientRequest.HttpClientRequest
+  private cachedRequest: HttpClientRequest.HttpClientRequest | undefined
   private cachedHeaders: PlatformHeaders.Headers | undefined
   private cachedCookies: Cookies.Cookies | undefined
   private buffered: Effect.Effect<Uint8Array, HttpClientError.ResponseError> | undefined
   private streamed = false
 
   constructor(
-    request: HttpClientRequest.HttpClientRequest,
+    private readonly sent: Sent,
     readonly source: Response.StreamingResponse,
     private readonly release: Effect.Effect<void>,
     /** The whole body, when it had all arrived with the head (nothing to release then). */
     private readonly whole: Uint8Array | null
   ) {
     super()
-    this.request = finalRequest(request, source)
+  }
+
+  /** The request as it was last sent, trace headers included; made when first asked for. */
+  get request(): HttpClientRequest.HttpClientRequest {
+    if (this.cachedRequest === undefined) this.cachedRequest = finalRequest(this.sent.request, this.source)
+    return this.cachedRequest
   }
 
   get status(): number {
@@ -399,7 +434,7 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
       : manager.headers
 
   const send = (
-    request: HttpClientRequest.HttpClientRequest,
+    sent: Sent,
     url: URL,
     scoped: AbortSignal | null,
     traced: boolean,
@@ -408,11 +443,18 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
     // A request that adds no header sends the client's own headers value, whose wire lines
     // each pool has cached.
     let headers = baseHeaders
-    if (hasOwnKeys(request.headers)) {
+    const own = sent.original.headers
+    if (hasOwnKeys(own)) {
       // Checked here, so that the merged value is checked as a whole and not again.
-      const own = Headers.fromInput(Object.entries(request.headers))
-      if (Either.isLeft(own)) return Effect.fail(requestError(request, own.left))
-      headers = Headers.merge(baseHeaders, own.right)
+      const checked = Headers.fromInput(own)
+      if (Either.isLeft(checked)) return Effect.fail(requestError(sent.request, checked.left))
+      headers = Headers.merge(baseHeaders, checked.right)
+    }
+    const trace = sent.trace
+    if (trace !== null) {
+      // Set over the request's own, as @effect/platform sets them on the request; a tracer's
+      // ids that a header cannot carry leave the value unchecked, and the request refuses it.
+      for (const name in trace) headers = Headers.set(headers, name, trace[name]!)
     }
     if (prepared.contentType !== null) headers = Headers.set(headers, "Content-Type", prepared.contentType)
     if (prepared.contentLength !== undefined) {
@@ -425,19 +467,19 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
     // its body has been read, when the Scope of `HttpClient.withScope` closes, or when it is
     // collected unread.
     return Effect.uninterruptibleMask((restore) =>
-      Effect.matchCauseEffect(restore(open(request.method, url.href, options, finalizers)), {
+      Effect.matchCauseEffect(restore(open(sent.original.method, url.href, options, finalizers)), {
         onFailure: (cause) =>
           Effect.zipRight(
             finalizers.close,
-            Effect.failCause(Cause.map(cause, (error) => requestError(request, error)))
+            Effect.failCause(Cause.map(cause, (error) => requestError(sent.request, error)))
           ),
         onSuccess: (response) => {
           const whole = response_.wholeBodyOf(response)
           if (whole !== null) {
-            return Effect.zipRight(finalizers.close, respond(request, response, Effect.void, whole, traced))
+            return Effect.zipRight(finalizers.close, respond(sent, response, Effect.void, whole, traced))
           }
           if (scoped?.aborted === true) {
-            return Effect.zipRight(finalizers.close, respond(request, response, finalizers.close, null, traced))
+            return Effect.zipRight(finalizers.close, respond(sent, response, finalizers.close, null, traced))
           }
           const onAbort = () => {
             Effect.runFork(finalizers.close)
@@ -448,7 +490,7 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
             unread.unregister(finalizers)
             return finalizers.close
           })
-          return Effect.tap(respond(request, response, release, null, traced), (result) => {
+          return Effect.tap(respond(sent, response, release, null, traced), (result) => {
             unread.register(result, finalizers, finalizers)
           })
         }
@@ -460,18 +502,21 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
     request: HttpClientRequest.HttpClientRequest,
     url: URL,
     scoped: AbortSignal | null,
-    traced: boolean
+    traced: boolean,
+    trace: PlatformHeaders.Headers | null
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
+    const sent = new Sent(request, trace)
     const prepared = prepareBody(request)
     return Effect.isEffect(prepared)
-      ? Effect.flatMap(prepared, (body) => send(request, url, scoped, traced, body))
-      : send(request, url, scoped, traced, prepared)
+      ? Effect.flatMap(prepared, (body) => send(sent, url, scoped, traced, body))
+      : send(sent, url, scoped, traced, prepared)
   }
 
   // What @effect/platform's `HttpClient.make` does around a request, without what httpool
   // does itself: no AbortController per request (interruption, a body read to its end and
   // an unread response collected all release the connection here) and no wrapper around
-  // each response. Its span, its attributes and trace propagation are the same.
+  // each response. Its span and trace propagation are the same, and so are its attributes
+  // where a tracer records them: Effect's own tracer exports nothing, so its spans get none.
   const execute = (
     request: HttpClientRequest.HttpClientRequest,
     fiber: Fiber.RuntimeFiber<unknown, unknown>
@@ -486,11 +531,16 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
       !fiber.getFiberRef(FiberRef.currentTracerEnabled) ||
       fiber.getFiberRef(PlatformHttpClient.currentTracerDisabledWhen)(request)
     ) {
-      return start(request, url, scoped, false)
+      return start(request, url, scoped, false, null)
     }
-    // httpool's own span attributes go only to a span a real tracer records.
     const traced = fiber.currentTracer !== nativeTracer()
+    const propagate = fiber.getFiberRef(PlatformHttpClient.currentTracerPropagation)
     const name = Context.get(fiber.currentContext, PlatformHttpClient.SpanNameGenerator)(request)
+    if (!traced) {
+      return useClientSpan(name, (span) =>
+        start(request, url, scoped, false, propagate ? HttpTraceContext.toHeaders(span) : null)
+      )
+    }
     return useClientSpan(name, (span) => {
       span.attribute("http.request.method", request.method)
       span.attribute("server.address", url.origin)
@@ -504,10 +554,8 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
       const redactedNames = fiber.getFiberRef(PlatformHeaders.currentRedactedNames)
       const requestHeaders = PlatformHeaders.redact(request.headers, redactedNames)
       for (const name in requestHeaders) span.attribute(`http.request.header.${name}`, String(requestHeaders[name]))
-      const sent = fiber.getFiberRef(PlatformHttpClient.currentTracerPropagation)
-        ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
-        : request
-      return Effect.tap(Effect.withParentSpan(start(sent, url, scoped, traced), span), (response) => {
+      const trace = propagate ? HttpTraceContext.toHeaders(span) : null
+      return Effect.tap(Effect.withParentSpan(start(request, url, scoped, true, trace), span), (response) => {
         span.attribute("http.response.status_code", response.status)
         const responseHeaders = PlatformHeaders.redact(response.headers, redactedNames)
         for (const name in responseHeaders) {
@@ -648,13 +696,13 @@ class Finalizers implements Holder {
  * annotated with what httpool did beyond @effect/platform's own when a real tracer records it.
  */
 const respond = (
-  request: HttpClientRequest.HttpClientRequest,
+  sent: Sent,
   response: Response.StreamingResponse,
   release: Effect.Effect<void>,
   whole: Uint8Array | null,
   traced: boolean
 ): Effect.Effect<HttpClientResponse.HttpClientResponse> => {
-  const result = new HttpoolClientResponse(request, response, release, whole)
+  const result = new HttpoolClientResponse(sent, response, release, whole)
   if (!traced) return Effect.succeed(result)
   const attributes: Record<string, unknown> = {}
   const connection = response.connection

@@ -2,6 +2,7 @@ import * as Either from "effect/Either"
 import { ValueError } from "../../Errors.js"
 import * as Headers from "../../Headers.js"
 import * as Url from "../../Url.js"
+import type { HeadersImpl } from "../headers.js"
 import type { PreparedBody } from "./body.js"
 
 /** The User-Agent sent when neither the request nor the pool sets one. @internal */
@@ -106,24 +107,30 @@ export const wireHeaders = (
   let hasContentLength = false
   let wantsChunked = chunked
   const lines: Array<string> = []
-  for (const [name, value] of headers) {
-    const lower = name.toLowerCase()
+  // The slots themselves, not the iterator: its pairs would be made for every request whose
+  // headers are its own (a trace header is enough).
+  const { keys, names, values } = headers as HeadersImpl
+  for (let i = 0; i < keys.length; i++) {
+    const lower = keys[i]
+    const name = names[i]
     if (lower === "host") hasHost = true
     else if (lower === "accept-encoding") hasAcceptEncoding = true
     else if (lower === "user-agent") hasUserAgent = true
     else if (lower === "content-length") hasContentLength = true
-    if (value === Headers.SKIP_HEADER) continue
-    if (lower === "transfer-encoding") {
-      if (value.toLowerCase() !== "chunked") {
-        return Either.left(new ValueError({ message: `Unsupported Transfer-Encoding ${JSON.stringify(value)}` }))
+    for (const value of values[i]) {
+      if (value === Headers.SKIP_HEADER) continue
+      if (lower === "transfer-encoding") {
+        if (value.toLowerCase() !== "chunked") {
+          return Either.left(new ValueError({ message: `Unsupported Transfer-Encoding ${JSON.stringify(value)}` }))
+        }
+        wantsChunked = true
+        continue
       }
-      wantsChunked = true
-      continue
+      if (lower === "keep-alive" || lower === "upgrade" || lower === "expect") {
+        return Either.left(new ValueError({ message: `The ${name} header cannot be set on a request` }))
+      }
+      lines.push(name, value)
     }
-    if (lower === "keep-alive" || lower === "upgrade" || lower === "expect") {
-      return Either.left(new ValueError({ message: `The ${name} header cannot be set on a request` }))
-    }
-    lines.push(name, value)
   }
   const prefix: Array<string> = []
   if (!hasHost) prefix.push("Host", hostLine)
