@@ -9,6 +9,7 @@ import * as Fields from "@httpool/core/Fields"
 import { describe, expect, it } from "@effect/vitest"
 import Busboy from "busboy"
 import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Cause from "effect/Cause"
@@ -470,9 +471,27 @@ describe.each(subjects)("HttpClient over $name", ({ layer, httpool, formDatas })
           expect(request.headers.traceparent).toBe(traceparent)
           expect(request.headers.b3).toBe(headerValue(body.rawHeaders, "b3"))
           expect(request.headers["x-caller"]).toBe("1")
-          // Two requests, two client spans.
-          const again = yield* run((client) => Effect.flatMap(client.get(`${server.url}/native`), echoed))
-          expect(headerValue(again.rawHeaders, "traceparent")).not.toBe(traceparent)
+          // Without a parent span, a new trace: its b3 names no parent.
+          const root = yield* run((client) => Effect.flatMap(client.get(`${server.url}/native`), echoed))
+          const rootParent = headerValue(root.rawHeaders, "traceparent") ?? ""
+          expect(rootParent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
+          expect(rootParent.slice(3, 35)).not.toBe(parent.traceId)
+          expect(headerValue(root.rawHeaders, "b3")).toBe(`${rootParent.slice(3, 35)}-${rootParent.slice(36, 52)}-1`)
+          // A span that does not propagate is passed over: the client span's parent is the one above it.
+          const hidden = yield* run((client) =>
+            Effect.gen(function* () {
+              const outer = yield* Effect.currentSpan
+              const body = yield* Effect.flatMap(client.get(`${server.url}/native`), echoed).pipe(
+                Effect.withSpan("hidden", { context: Context.make(Tracer.DisablePropagation, true) })
+              )
+              return { outer, body }
+            })
+          ).pipe(Effect.withSpan("outer"))
+          const hiddenParent = headerValue(hidden.body.rawHeaders, "traceparent") ?? ""
+          expect(hiddenParent.slice(3, 35)).toBe(hidden.outer.traceId)
+          expect(headerValue(hidden.body.rawHeaders, "b3")).toBe(
+            `${hidden.outer.traceId}-${hiddenParent.slice(36, 52)}-1-${hidden.outer.spanId}`
+          )
         })
     )
 

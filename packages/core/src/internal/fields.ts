@@ -1,5 +1,6 @@
 import { ValueError } from "../Errors.js"
 import type * as Fields from "../Fields.js"
+import { randomHex } from "./randomHex.js"
 
 const encoder = new TextEncoder()
 
@@ -218,15 +219,8 @@ export const checkMultipart = (fields: Fields.Input): ValueError | null => {
   return error
 }
 
-const hexDigits = "0123456789abcdef"
-
 /** @internal */
-export const chooseBoundary = (): string => {
-  const bytes = crypto.getRandomValues(new Uint8Array(16))
-  let out = ""
-  for (let i = 0; i < 16; i++) out += hexDigits[bytes[i] >> 4] + hexDigits[bytes[i] & 0x0f]
-  return out
-}
+export const chooseBoundary = (): string => randomHex(16)
 
 /** @internal */
 export const encodeMultipart = (fields: Fields.Input, boundary: string = chooseBoundary()): Fields.Multipart => {

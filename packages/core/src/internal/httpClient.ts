@@ -24,7 +24,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type * as Tracer from "effect/Tracer"
+import * as Tracer from "effect/Tracer"
 import type * as ConnectionPool from "../ConnectionPool.js"
 import { type HttpoolError, isLocationValueError, redactUrl } from "../Errors.js"
 import * as Headers from "../Headers.js"
@@ -36,6 +36,7 @@ import * as PoolManager from "../PoolManager.js"
 import type * as Response from "../Response.js"
 import type * as Retry from "../Retry.js"
 import type * as Timeout from "../Timeout.js"
+import { randomHex } from "./randomHex.js"
 import * as response_ from "./response.js"
 
 // ---------------------------------------------------------------------------
@@ -515,8 +516,9 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
   // What @effect/platform's `HttpClient.make` does around a request, without what httpool
   // does itself: no AbortController per request (interruption, a body read to its end and
   // an unread response collected all release the connection here) and no wrapper around
-  // each response. Its span and trace propagation are the same, and so are its attributes
-  // where a tracer records them: Effect's own tracer exports nothing, so its spans get none.
+  // each response. Its span, its attributes and trace propagation are the same where a
+  // tracer records spans; under Effect's own tracer, which keeps them to itself, a request
+  // sends the trace headers of the span it would have made, and makes none.
   const execute = (
     request: HttpClientRequest.HttpClientRequest,
     fiber: Fiber.RuntimeFiber<unknown, unknown>
@@ -535,12 +537,8 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
     }
     const traced = fiber.currentTracer !== nativeTracer()
     const propagate = fiber.getFiberRef(PlatformHttpClient.currentTracerPropagation)
+    if (!traced) return start(request, url, scoped, false, propagate ? nativeTraceHeaders(fiber) : null)
     const name = Context.get(fiber.currentContext, PlatformHttpClient.SpanNameGenerator)(request)
-    if (!traced) {
-      return useClientSpan(name, (span) =>
-        start(request, url, scoped, false, propagate ? HttpTraceContext.toHeaders(span) : null)
-      )
-    }
     return useClientSpan(name, (span) => {
       span.attribute("http.request.method", request.method)
       span.attribute("server.address", url.origin)
@@ -569,6 +567,31 @@ export const make = (manager: PoolManager.Service, options: HttpClient.Options =
     (effect) => Effect.flatMap(effect, (request) => Effect.withFiberRuntime((fiber) => execute(request, fiber))),
     Effect.succeed
   )
+}
+
+/** The span a new span's parent is, as Effect finds it: the closest one that propagates. */
+const propagatingParent = (span: Tracer.AnySpan | undefined): Tracer.AnySpan | undefined => {
+  let current = span
+  while (current !== undefined && Context.get(current.context, Tracer.DisablePropagation)) {
+    current = current._tag === "Span" ? Option.getOrUndefined(current.parent) : undefined
+  }
+  return current
+}
+
+/**
+ * The trace headers @effect/platform sends for a client span of Effect's own tracer (its
+ * `HttpTraceContext.toHeaders`), without making the span: that tracer keeps its spans to
+ * itself, so what anyone sees of one is these ids, made as it makes them (the parent's trace
+ * id or a new one, a new span id, sampled).
+ */
+const nativeTraceHeaders = (fiber: Fiber.RuntimeFiber<unknown, unknown>): PlatformHeaders.Headers => {
+  const parent = propagatingParent(Context.getOrElse(fiber.currentContext, Tracer.ParentSpan, () => undefined))
+  const traceId = parent === undefined ? randomHex(16) : parent.traceId
+  const spanId = randomHex(8)
+  return PlatformHeaders.unsafeFromRecord({
+    b3: parent === undefined ? `${traceId}-${spanId}-1` : `${traceId}-${spanId}-1-${parent.spanId}`,
+    traceparent: `00-${traceId}-${spanId}-01`
+  })
 }
 
 const CLIENT_SPAN: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
