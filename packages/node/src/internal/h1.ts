@@ -380,8 +380,16 @@ export class H1Client {
   /**
    * The bytes of a request without body: made once for a pool's repeated requests, which
    * then write the same buffer (never changed once written) instead of encoding a string.
+   * A head whose header lines differ from the last request's (a trace header of its own) is
+   * written as a string: bytes kept for it would not be written again.
    */
-  private bodilessHead(method: string, path: string, lines: HeadLines, reset: boolean, framing: string): Buffer {
+  private bodilessHead(
+    method: string,
+    path: string,
+    lines: HeadLines,
+    reset: boolean,
+    framing: string
+  ): Buffer | string {
     if (
       this.lastHead !== null &&
       method === this.lastHeadMethod &&
@@ -392,7 +400,13 @@ export class H1Client {
     ) {
       return this.lastHead
     }
-    const head = Buffer.from(`${this.headOf(method, path, lines, reset)}${framing}`, "latin1")
+    const text = `${this.headOf(method, path, lines, reset)}${framing}`
+    if (lines !== this.lastHeadLines) {
+      this.lastHead = null
+      this.lastHeadLines = lines
+      return text
+    }
+    const head = Buffer.from(text, "latin1")
     this.lastHead = head
     this.lastHeadMethod = method
     this.lastHeadPath = path
@@ -517,19 +531,19 @@ export class H1Client {
     if (typeof body === "string") body = Buffer.from(body)
     try {
       if (body === null || body === undefined || (body instanceof Uint8Array && body.length === 0)) {
-        socket.write(
-          this.bodilessHead(
-            method,
-            request.path,
-            lines,
-            reset,
-            chunked
-              ? "transfer-encoding: chunked\r\n\r\n0\r\n\r\n"
-              : expectsPayload(method)
-                ? "content-length: 0\r\n\r\n"
-                : "\r\n"
-          )
+        const head = this.bodilessHead(
+          method,
+          request.path,
+          lines,
+          reset,
+          chunked
+            ? "transfer-encoding: chunked\r\n\r\n0\r\n\r\n"
+            : expectsPayload(method)
+              ? "content-length: 0\r\n\r\n"
+              : "\r\n"
         )
+        if (typeof head === "string") socket.write(head, "latin1")
+        else socket.write(head)
         handler.onRequestSent()
         return
       }
