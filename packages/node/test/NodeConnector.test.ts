@@ -7,8 +7,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as os from "node:os"
 import type * as tls from "node:tls"
+import { requestsInFlight } from "../src/internal/h1.js"
 import * as NodeConnector from "../src/NodeConnector.js"
 import * as Certs from "./utils/certs.js"
 import * as Servers from "./utils/servers.js"
@@ -906,6 +908,50 @@ describe("NodeConnector", () => {
         )
         yield* Fiber.interrupt(fiber)
         yield* server.waitForOpenSockets(0)
+      })
+    )
+
+    // With another request waiting for its answer, a head is written at the end of the turn
+    // of the event loop (h1.ts, `Batch`): one cancelled before then is never written.
+    it.scopedLive("a request cancelled before its turn's heads go out is never written; one not cancelled is", () =>
+      Effect.gen(function* () {
+        const server = yield* Servers.http((req, res) => {
+          if (req.url === "/hold") return
+          res.writeHead(200, { "Content-Length": "2" })
+          res.end("ok")
+        })
+        const a = yield* open(targetOf(server))
+        const b = yield* open(targetOf(server))
+        // Replayable, on sockets reused twice and idle for a while: dispatched at once (connection.ts, `turn`).
+        const begin = (connection: Connector.Connection, path: string) => {
+          const outcome = Deferred.unsafeMake<Connector.WireResponse, Connector.SendFailure>(FiberId.none)
+          const cancel = connection.begin!(get(path, { replayable: true }), (effect) => {
+            Effect.runFork(Deferred.complete(outcome, effect))
+          })
+          return { outcome, cancel }
+        }
+        // Both sockets open, then one request held by the server: the next one is batched.
+        for (let i = 0; i < 3; i++) {
+          yield* a.connection.send(get("/warm-a"))
+          yield* b.connection.send(get("/warm-b"))
+        }
+        yield* Effect.sleep("20 millis")
+        const held = begin(a.connection, "/hold")
+        yield* server.waitUntil(() => server.requests.some((r) => r.url === "/hold"), "the server got /hold")
+        expect(requestsInFlight()).toBe(1)
+        const cancelled = begin(b.connection, "/never")
+        expect(requestsInFlight()).toBe(2)
+        // Cancelled as an interruption is: the engine drops the socket, and nobody is resumed.
+        if (cancelled.cancel !== undefined) Effect.runSync(cancelled.cancel)
+        yield* eventually(() => requestsInFlight() === 1, "the cancelled request has ended")
+        const sent = begin(b.connection, "/sent")
+        const response = yield* Deferred.await(sent.outcome)
+        expect(response.status).toBe(200)
+        yield* Effect.sleep("50 millis")
+        expect(server.requests.map((r) => r.url).filter((url) => url === "/never")).toEqual([])
+        if (held.cancel !== undefined) Effect.runSync(held.cancel)
+        yield* eventually(() => requestsInFlight() === 0, "every request has ended")
+        expect(b.sockets()).toBe(2)
       })
     )
 

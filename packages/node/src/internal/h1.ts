@@ -133,6 +133,55 @@ class HeadLines {
   ) {}
 }
 
+/** Requests written and not yet ended, on every engine of the process. */
+let inFlight = 0
+
+/** Requests written and not yet ended, on every engine of the process (for tests). @internal */
+export const requestsInFlight = (): number => inFlight
+
+/**
+ * Heads of requests without body written once this turn of the event loop has read what it
+ * could (`setImmediate`), one after the other. Answers that arrive together are read in one
+ * turn, and each sends its socket's next request: written as each is read, they reach the
+ * server one by one, and a server that has gone back to sleep is woken for each; written
+ * together, it reads them in one go. Measured (docs/performance.md): for 64 B GETs at
+ * concurrency 16, the server process woke 2 to 3 times per 100 requests instead of 12 to 16,
+ * and both processes spent less CPU per request. A request waits at most for the rest of the
+ * turn's reads; one written alone, with no other request waiting for its answer, goes at once.
+ */
+class Batch {
+  private readonly sockets: Array<net.Socket> = Array.of()
+  private readonly heads: Array<Buffer | string> = Array.of()
+
+  add(socket: net.Socket, head: Buffer | string): void {
+    if (this.sockets.length === 0) setImmediate(this.flush)
+    this.sockets.push(socket)
+    this.heads.push(head)
+  }
+
+  private readonly flush = (): void => {
+    const sockets = this.sockets
+    const heads = this.heads
+    for (let i = 0; i < sockets.length; i++) {
+      const socket = sockets[i]!
+      const head = heads[i]!
+      // A socket dropped meanwhile (an abort, an interruption) has failed its request already.
+      if (socket.destroyed) continue
+      try {
+        if (typeof head === "string") socket.write(head, "latin1")
+        else socket.write(head)
+      } catch (error) {
+        // As a write that fails at once: the socket goes, and its request fails with it.
+        socket.destroy(error instanceof Error ? error : new Error(String(error)))
+      }
+    }
+    sockets.length = 0
+    heads.length = 0
+  }
+}
+
+const batch = new Batch()
+
 const invalid = (message: string) => new H1Error(message, H1_INVALID_ARG)
 
 const contentLengthMismatch = () =>
@@ -266,7 +315,7 @@ class Running {
 export class H1Client {
   private socket: net.Socket | null = null
   private readonly parser = new HTTPParser()
-  private running: Running | null = null
+  private current: Running | null = null
   private destroyed = false
   /** Requests written on the current socket. */
   private served = 0
@@ -514,6 +563,20 @@ export class H1Client {
     this.socket?.resume()
   }
 
+  /** The request on the socket, from its writing to its end; counted in `inFlight`. */
+  private get running(): Running | null {
+    return this.current
+  }
+
+  private set running(running: Running | null) {
+    if (this.current === null) {
+      if (running !== null) inFlight++
+    } else if (running === null) {
+      inFlight--
+    }
+    this.current = running
+  }
+
   // -- writing -----------------------------------------------------------------------------
 
   private write(request: H1Request, lines: HeadLines, handler: H1Handler, socket: net.Socket): void {
@@ -542,7 +605,10 @@ export class H1Client {
               ? "content-length: 0\r\n\r\n"
               : "\r\n"
         )
-        if (typeof head === "string") socket.write(head, "latin1")
+        // With other requests waiting for their answers, the head goes out with the others
+        // written in this turn of the event loop (see `Batch`); alone, at once.
+        if (inFlight > 1) batch.add(socket, head)
+        else if (typeof head === "string") socket.write(head, "latin1")
         else socket.write(head)
         handler.onRequestSent()
         return
