@@ -12,7 +12,10 @@
  * Content-Length must match it, else `ValueError`), `transfer-encoding: chunked` for a
  * streamed body without one, `content-length: 0` for an empty body only when the method
  * expects one. A header name that is not a token, a value with CR, LF or NUL, a method or
- * target that cannot go on a request line is refused before anything is sent.
+ * target that cannot go on a request line is refused before anything is sent. While other
+ * requests wait for their answers, the head of a request without body is written at the end
+ * of the event loop's turn with the others sent in that turn, so that a server reads them in
+ * one go; a request sent alone is written at once.
  *
  * Sockets: TCP no-delay and keep-alive are on unless a pool's `socketOptions` say otherwise;
  * names are resolved by the `Resolver` found in the context when the layer is built (else
