@@ -855,6 +855,19 @@ describe("NodeConnector", () => {
       })
     )
 
+    it.scopedLive("a head cut short is ProtocolError, the response started (its first bytes came)", () =>
+      Effect.gen(function* () {
+        const server = yield* Servers.raw((socket) =>
+          socket.once("data", () => socket.end("HTTP/1.1 200 OK\r\nContent-"))
+        )
+        const { connection } = yield* open(targetOf(server))
+        const failure = yield* errorOf(connection.send(get()))
+        expectTag(failure.error, "ProtocolError")
+        expect(failure.requestSent).toBe(true)
+        expect(failure.responseStarted).toBe(true)
+      })
+    )
+
     it.scopedLive("a header value with CR/LF is InvalidHeader and nothing is sent", () =>
       Effect.gen(function* () {
         const server = yield* Servers.http(Servers.echo)

@@ -95,7 +95,6 @@ interface NativeParser {
 interface NativeParserClass {
   new (): NativeParser
   readonly RESPONSE: number
-  readonly kOnMessageBegin: number
   readonly kOnHeaders: number
   readonly kOnHeadersComplete: number
   readonly kOnBody: number
@@ -288,6 +287,8 @@ class Running {
   reset: boolean
   /** A streamed body is still being written. */
   writing = false
+  /** Bytes of the answer have arrived (`H1Handler.onResponseStarted` was called). */
+  started = false
   /** The head of the final answer was parsed. */
   answered = false
   /** That answer keeps the socket alive. */
@@ -353,7 +354,6 @@ export class H1Client {
   ) {
     this.keepAliveMs = settings.keepAliveTimeout
     const parser = this.parser
-    parser[HTTPParser.kOnMessageBegin] = this.onMessageBegin
     parser[HTTPParser.kOnHeaders] = this.onHeaderLines
     parser[HTTPParser.kOnHeadersComplete] = this.onHeadersComplete
     parser[HTTPParser.kOnBody] = this.onBody
@@ -493,9 +493,17 @@ export class H1Client {
     const onData = (data: Buffer): void => {
       if (this.socket !== socket) return
       const running = this.running
-      if (running !== null && running.bodyLeft > 0) {
-        this.takeBody(running, socket, data, 0, lent)
-        return
+      if (running !== null) {
+        if (running.bodyLeft > 0) {
+          this.takeBody(running, socket, data, 0, lent)
+          return
+        }
+        // The answer's first bytes: told here rather than by the parser's message-begin
+        // callback, which would cost a call from C++ per answer.
+        if (!running.started) {
+          running.started = true
+          running.handler.onResponseStarted()
+        }
       }
       this.parsing = true
       const parsed = parser.execute(data)
@@ -728,10 +736,6 @@ export class H1Client {
   }
 
   // -- reading (the parser's callbacks) -----------------------------------------------------
-
-  private readonly onMessageBegin = (): void => {
-    this.running?.handler.onResponseStarted()
-  }
 
   private readonly onHeaderLines = (headers: Array<string>): void => {
     for (let i = 0; i < headers.length; i++) this.partial.push(headers[i]!)
