@@ -13,6 +13,10 @@
 //   WARM=60000 C=1 node packages/bench/prof/sockets.mjs   # requests per worker before measuring (2000)
 //   W=h1 ONREAD=1 node packages/bench/prof/sockets.mjs   # the prototype reading into one buffer per socket
 //   W=h1 HEADBUF=1 node packages/bench/prof/sockets.mjs  # the prototype writing a cached Buffer, not a string
+//   W=h1 BATCH=1 node packages/bench/prof/sockets.mjs    # the prototype writing a turn's heads together
+//
+// Besides CPU, req/s and GC, it prints how often the client and the server processes went to
+// sleep and were woken per 100 requests, and the server's CPU per request.
 //
 // W=floor is the least an Effect client over undici can do: one Effect.async per request
 // around Client.dispatch, the connection taken and given back in the handler's callbacks.
@@ -23,6 +27,7 @@ import * as NodePoolManager from "@httpool/node/NodePoolManager"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { execFileSync, fork } from "node:child_process"
+import * as fs from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Client, Pool } from "undici"
 import { sampleAllocations, watchCollections } from "./allocations.mjs"
@@ -177,14 +182,11 @@ if (process.argv[2] === "server") {
       }
       send(resume) {
         this.resume = resume
+        // BATCH=1: the heads of a loop turn written together at its end (setImmediate), as
+        // httpool's engine writes them while other requests wait for their answers.
         if (process.env.BATCH === "1") {
           pendingWrites.push(this)
           if (pendingWrites.length === 1) setImmediate(flushWrites)
-          return
-        }
-        if (process.env.BATCH === "2") {
-          pendingWrites.push(this)
-          if (pendingWrites.length === 1) process.nextTick(flushWrites)
           return
         }
         this.write()
@@ -313,7 +315,8 @@ if (process.argv[2] === "server") {
   // ALLOC=1: where the bytes of the measured requests are allocated, most first; ALLOC=kept:
   // only what outlived young collections.
   const allocations = await sampleAllocations(process.env.ALLOC)
-  const fs = await import("node:fs")
+  // How often each process went to sleep (voluntary context switches: a wait for the socket
+  // that ended with a wake-up), and the server's CPU time, from /proc.
   const ctx = (pid) => {
     const t = fs.readFileSync(`/proc/${pid}/status`, "utf8")
     return Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(t)[1])
