@@ -6,7 +6,7 @@ import type * as net from "node:net"
 import type { Dial } from "./dial/dial.js"
 import { closedError, isTlsError, messageOf } from "./errors.js"
 import { Exchange, type Resume } from "./exchange.js"
-import { H1Client } from "./h1.js"
+import { flushHeads, H1Client } from "./h1.js"
 import type { Settings } from "./settings.js"
 
 /** The reason given to the engine when a connection with no request is closed. */
@@ -49,6 +49,8 @@ const tick = (): void => {
       if (connection.readyAt <= turn) connection.dispatchWaiting()
       else held.push(connection)
     }
+    // Heads those requests left for the end of the turn: this is it (h1.ts, `Batch`).
+    flushHeads()
   }
   if (held.length === 0 && turn >= until) {
     ticking = false

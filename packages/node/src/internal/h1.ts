@@ -158,7 +158,8 @@ class Batch {
     this.heads.push(head)
   }
 
-  private readonly flush = (): void => {
+  /** Writes the heads waiting (also called by the turn's own `setImmediate`). */
+  readonly flush = (): void => {
     const sockets = this.sockets
     const heads = this.heads
     for (let i = 0; i < sockets.length; i++) {
@@ -180,6 +181,12 @@ class Batch {
 }
 
 const batch = new Batch()
+
+/**
+ * Writes the heads waiting for the end of this turn now: for a caller that runs in the turn's
+ * check phase itself, where a `setImmediate` would only run in the next turn. @internal
+ */
+export const flushHeads = (): void => batch.flush()
 
 const invalid = (message: string) => new H1Error(message, H1_INVALID_ARG)
 
