@@ -138,6 +138,12 @@ let inFlight = 0
 /** Requests written and not yet ended, on every engine of the process (for tests). @internal */
 export const requestsInFlight = (): number => inFlight
 
+/** A bodiless request's head: bytes kept for repeated requests, or latin1 text. */
+const writeHead = (socket: net.Socket, head: Buffer | string): void => {
+  if (typeof head === "string") socket.write(head, "latin1")
+  else socket.write(head)
+}
+
 /**
  * Heads of requests without body written once this turn of the event loop has read what it
  * could (`setImmediate`), one after the other. Answers that arrive together are read in one
@@ -168,8 +174,7 @@ class Batch {
       // A socket dropped meanwhile (an abort, an interruption) has failed its request already.
       if (socket.destroyed) continue
       try {
-        if (typeof head === "string") socket.write(head, "latin1")
-        else socket.write(head)
+        writeHead(socket, head)
       } catch (error) {
         // As a write that fails at once: the socket goes, and its request fails with it.
         socket.destroy(error instanceof Error ? error : new Error(String(error)))
@@ -623,8 +628,7 @@ export class H1Client {
         // With other requests waiting for their answers, the head goes out with the others
         // written in this turn of the event loop (see `Batch`); alone, at once.
         if (inFlight > 1) batch.add(socket, head)
-        else if (typeof head === "string") socket.write(head, "latin1")
-        else socket.write(head)
+        else writeHead(socket, head)
         handler.onRequestSent()
         return
       }
