@@ -120,6 +120,86 @@ describe("a connection the server closed after answering is not reused", () => {
     )
   )
 
+  it.scopedLive(
+    "a GET then 20 POSTs to a server that closes a moment after answering all succeed, each processed once",
+    () =>
+      provide(
+        Effect.gen(function* () {
+          // Answers the first request on a socket, ignores what comes after, and closes 3 ms
+          // later (tinyproxy does so while its own answer is still being relayed).
+          let answered = 0
+          const server = yield* Servers.rawHttp((socket, _head, index) => {
+            if (index > 0) return
+            answered++
+            socket.write(OK)
+            setTimeout(() => socket.end(), 3)
+          })
+          const pool = yield* poolOn(server)
+          const get = yield* within(5, pool.request("GET", "/", { retries: false }))
+          expect(get.status).toBe(200)
+          const responses = yield* inTurn(20, (i) => pool.request("POST", "/", { body: `post ${i}`, retries: false }))
+          expect(responses.map((r) => [r.status, r.text])).toEqual(times(20, [200, "ok"]))
+          expect(answered).toBe(21)
+          expect(server.socketsOpened()).toBe(21)
+        })
+      )
+  )
+
+  it.scopedLive("a POST cut off by a server that closes late teaches the pool: the next POSTs take new sockets", () =>
+    provide(
+      Effect.gen(function* () {
+        // Like the server above, but closing 200 ms after answering: the socket has looked
+        // kept long enough, and the first POST on it is lost (no client can tell). The next
+        // ones never go out on a socket that has answered.
+        let answered = 0
+        const server = yield* Servers.rawHttp((socket, _head, index) => {
+          if (index > 0) return
+          answered++
+          socket.write(OK)
+          setTimeout(() => socket.end(), 200)
+        })
+        const pool = yield* poolOn(server)
+        yield* within(5, pool.request("GET", "/", { retries: false }))
+        const cut = yield* Effect.flip(within(5, pool.request("POST", "/", { body: "lost", retries: false })))
+        expect(cut).toMatchObject({ _tag: "ProtocolError" })
+        const responses = yield* inTurn(10, (i) => pool.request("POST", "/", { body: `post ${i}`, retries: false }))
+        expect(responses.map((r) => [r.status, r.text])).toEqual(times(10, [200, "ok"]))
+        expect(answered).toBe(11)
+        expect(server.socketsOpened()).toBe(11)
+      })
+    )
+  )
+
+  it.scopedLive(
+    "a pool that learnt its server closes after answering reuses again once a kept socket answers twice",
+    () =>
+      provide(
+        Effect.gen(function* () {
+          // Closes its first socket right after the first answer; keeps every later one.
+          const server = yield* Servers.rawHttp((socket, _head, index) => {
+            if (server.socketsOpened() === 1 && index === 0) socket.end(OK)
+            else socket.write(OK)
+          })
+          const pool = yield* poolOn(server)
+          const send = (method: "GET" | "POST") =>
+            within(5, pool.request(method, "/", { body: method === "POST" ? "post" : null, retries: false }))
+          // The first socket closes: the POSTs then each take a new socket.
+          yield* send("GET")
+          yield* send("POST")
+          yield* send("POST")
+          expect(server.socketsOpened()).toBe(3)
+          // GETs may still reuse (they are sent again if the socket proves closed): the third
+          // socket answers two of them, and POSTs reuse it again.
+          yield* send("GET")
+          yield* send("GET")
+          yield* send("POST")
+          yield* send("POST")
+          expect(server.socketsOpened()).toBe(3)
+          expect(server.requestsRead()).toBe(7)
+        })
+      )
+  )
+
   it.scopedLive("a keep-alive server's connection is still reused", () =>
     provide(
       Effect.gen(function* () {

@@ -6,7 +6,7 @@ import type * as net from "node:net"
 import type { Dial } from "./dial/dial.js"
 import { closedError, isTlsError, messageOf } from "./errors.js"
 import { Exchange, type Resume } from "./exchange.js"
-import { flushHeads, H1Client } from "./h1.js"
+import { flushHeads, H1Client, type ServerKeeping } from "./h1.js"
 import type { Settings } from "./settings.js"
 
 /** The reason given to the engine when a connection with no request is closed. */
@@ -31,6 +31,11 @@ let nextConnectionId = 0
  * after each answer (and may go on reading) never gets a request twice. Turns are counted
  * only while a connection may need them: after a replayable request on a socket reused
  * twice, none are (see `requestDone`).
+ *
+ * A server may close a moment later than that (tinyproxy, descheduled between its answer
+ * and its close): a request that is not replayable also waits, on a timer of its own, while
+ * the engine says its idle socket has not settled (`H1Client.settleLeft`, from what the
+ * pool's connections have learnt of the server).
  */
 let turn = 0
 let ticking = false
@@ -91,12 +96,17 @@ export class NodeConnection implements Connector.Connection {
   private served = 0
   /** A request held back until `readyAt`; null when none. */
   private waiting: Exchange | null = null
+  /** A request held back until the idle socket has settled (`settle`); null when none. */
+  private settling: Exchange | null = null
+  private settleTimer: ReturnType<typeof setTimeout> | null = null
 
   constructor(
     private readonly target: Connector.ConnectionTarget,
     private readonly events: Connector.ConnectionEvents,
     private readonly settings: Settings,
-    private readonly dialer: (target: Connector.ConnectionTarget) => Dial
+    private readonly dialer: (target: Connector.ConnectionTarget) => Dial,
+    /** What the connections to this target have learnt of how its server keeps sockets. */
+    private readonly server: ServerKeeping
   ) {
     this.close = Effect.sync(() => this.destroy())
   }
@@ -138,7 +148,7 @@ export class NodeConnection implements Connector.Connection {
       // The Host of a request that gives none: the URL's hostname, and its port unless it is
       // the scheme's default (the URL's `host`).
       const origin = new URL(`${scheme}://${Url.hostPort(host, port)}`)
-      this.client = new H1Client(`host: ${origin.host}\r\n`, this.settings, this.connect)
+      this.client = new H1Client(`host: ${origin.host}\r\n`, this.settings, this.connect, this.server)
       return this.client
     } catch (error) {
       return new Errors.LocationValueError({
@@ -158,7 +168,12 @@ export class NodeConnection implements Connector.Connection {
     }
     const exchange = new Exchange(this, request, resume, this.settings.highWaterMark)
     this.current = exchange
-    if (this.readyAt > turn && (request.replayable !== true || this.served < 2)) {
+    // A request that must not reach the server twice waits while the server may yet close
+    // the idle socket (see `H1Client.settleLeft`); -1: that socket was let go.
+    const settle = request.replayable === true ? 0 : client.settleLeft()
+    if (settle > 0) {
+      this.settle(client, exchange, settle)
+    } else if (settle === 0 && this.readyAt > turn && (request.replayable !== true || this.served < 2)) {
       // The previous response completed in this loop turn: wait for the loop to have read
       // an end of stream that may be on its way (see `turn`).
       this.waiting = exchange
@@ -169,8 +184,26 @@ export class NodeConnection implements Connector.Connection {
     }
     return Effect.sync(() => {
       if (this.waiting === exchange) this.waiting = null
+      if (this.settling === exchange) this.stopSettling()
       exchange.interrupt()
     })
+  }
+
+  /** Holds `exchange` back for `ms`, then sends it (on the idle socket if it is still open). */
+  private settle(client: H1Client, exchange: Exchange, ms: number): void {
+    this.settling = exchange
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = null
+      if (this.settling !== exchange) return
+      this.settling = null
+      this.dispatch(client, exchange)
+    }, Math.ceil(ms))
+  }
+
+  private stopSettling(): void {
+    this.settling = null
+    if (this.settleTimer !== null) clearTimeout(this.settleTimer)
+    this.settleTimer = null
   }
 
   /** Sends the request held back until now, unless it was interrupted or failed meanwhile. */
@@ -241,11 +274,10 @@ export class NodeConnection implements Connector.Connection {
     // request only when the pool itself closes: that request fails with ClosedPoolError (a
     // streamed body already being read, with a ProtocolError: see `Exchange.onError`).
     const error = this.current === null ? idleClosedError : this.poolClosedError()
-    const waiting = this.waiting
-    if (waiting !== null) {
-      this.waiting = null
-      waiting.onError(error)
-    }
+    const waiting = this.waiting ?? this.settling
+    this.waiting = null
+    this.stopSettling()
+    waiting?.onError(error)
     this.cancelDial(error)
     const client = this.client
     if (client !== null) {

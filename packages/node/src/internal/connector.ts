@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { NodeConnection } from "./connection.js"
+import { ServerKeeping } from "./h1.js"
 import * as decoder from "./decoder.js"
 import type { Dial } from "./dial/dial.js"
 import { type DialOptions, dialRoute } from "./dial/route.js"
@@ -31,10 +32,21 @@ export const makeService = (settings: Settings, resolver: Resolver.Service | nul
     },
     tls: settings.tls
   }
+  // One per pool (a pool opens every connection with the same target), gone with it.
+  const servers = new WeakMap<Connector.ConnectionTarget, ServerKeeping>()
   return {
     open: (target, events) => {
-      const connection: NodeConnection = new NodeConnection(target, events, settings, (to) =>
-        reported(connection.id, to, options)
+      let server = servers.get(target)
+      if (server === undefined) {
+        server = new ServerKeeping()
+        servers.set(target, server)
+      }
+      const connection: NodeConnection = new NodeConnection(
+        target,
+        events,
+        settings,
+        (to) => reported(connection.id, to, options),
+        server
       )
       return connection
     }
