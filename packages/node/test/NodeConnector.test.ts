@@ -13,6 +13,7 @@ import type * as tls from "node:tls"
 import { requestsInFlight } from "../src/internal/h1.js"
 import * as NodeConnector from "../src/NodeConnector.js"
 import * as Certs from "./utils/certs.js"
+import * as Fibers from "./utils/fibers.js"
 import * as Servers from "./utils/servers.js"
 
 // Real sockets and real timers: every test runs with the live clock (`it.scopedLive`).
@@ -276,7 +277,7 @@ describe("NodeConnector", () => {
         const a = (yield* open(targetOf(server))).connection
         const b = (yield* open(targetOf(server))).connection
         let seed = 0
-        for (const size of [100, 20_000, 70_000, 300_000]) {
+        for (const size of [100, 20_000, 70_000, 300_000, 700_000]) {
           for (const framing of ["", "/c"]) {
             const first = ++seed
             const other = ++seed
@@ -290,8 +291,9 @@ describe("NodeConnector", () => {
             yield* Effect.sleep("20 millis")
             const between = yield* b.send(get(`/${size}/${other}${framing}`))
             expect(isSameBytes(between.body!, bytesOf(size, other))).toBe(true)
-            // A small body that came with its head is handed over whole.
-            if (size >= 70_000) expect(streamed.body).toBeNull()
+            // A body that came with its head is handed over whole; one larger than a read
+            // (256 KiB) never is.
+            if (size >= 300_000) expect(streamed.body).toBeNull()
             const { bytes } = streamed.body !== null ? { bytes: streamed.body } : yield* readAll(streamed)
             expect(isSameBytes(bytes, bytesOf(size, first)), `streamed ${size}${framing}`).toBe(true)
           }
@@ -388,12 +390,36 @@ describe("NodeConnector", () => {
       })
     )
 
+    it.scopedLive("a streamed body that filled highWaterMark and ended in one read leaves its socket read", () =>
+      Effect.gen(function* () {
+        // 40,000 bytes in 5,000-byte chunks, written in one piece: they arrive in one read,
+        // past a highWaterMark of 16 KiB, and the answer ends in that same read.
+        const body = Buffer.alloc(40_000, 120)
+        const chunked = Array.from({ length: 8 }, (_, i) => {
+          const piece = body.subarray(i * 5000, (i + 1) * 5000)
+          return `${piece.length.toString(16)}\r\n${piece.toString("latin1")}\r\n`
+        }).join("")
+        const server = yield* Servers.rawHttp((socket) =>
+          socket.write(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${chunked}0\r\n\r\n`, "latin1")
+        )
+        const { connection } = yield* open(targetOf(server), { highWaterMark: 16 * 1024 })
+        const streamed = yield* connection.send(get("/", { preload: false }))
+        const { bytes } = streamed.body !== null ? { bytes: streamed.body } : yield* readAll(streamed)
+        expect(isSameBytes(bytes, body)).toBe(true)
+        // The socket is kept: the next answer on it is read.
+        const next = yield* Fibers.within(5, connection.send(get("/")))
+        expect(isSameBytes(next.body!, body)).toBe(true)
+        expect(server.socketsOpened()).toBe(1)
+      })
+    )
+
     it.scopedLive("readMany hands over every chunk that arrived while the reader was away, in order", () =>
       Effect.gen(function* () {
         const size = 4 * MiB
         const { handler } = Servers.streamed(size, 16 * 1024)
         const server = yield* Servers.http(handler)
-        const { connection } = yield* open(targetOf(server), { highWaterMark: 256 * 1024 })
+        // Room for several reads (of up to 256 KiB) while the reader is away.
+        const { connection } = yield* open(targetOf(server), { highWaterMark: MiB })
         const response = yield* connection.send(get("/big", { preload: false }))
         const readMany = response.readMany!
         let offset = 0

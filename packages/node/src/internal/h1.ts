@@ -940,6 +940,10 @@ export class H1Client {
       this.keepAliveMs = running.keepAliveMs ?? this.settings.keepAliveTimeout
       // A kept socket answered another request.
       if (this.served > 1) this.server.keeping = "keeps"
+      // A handler that paused the socket for this answer's body (its reader behind) and got
+      // the end in the same read has nothing left to resume it for: an idle socket is read, so
+      // that its end of stream is seen and the next answer on it arrives.
+      if (socket.isPaused()) socket.resume()
       this.idle(socket)
     }
     running.handler.onComplete()
