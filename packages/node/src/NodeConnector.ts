@@ -23,9 +23,10 @@
  * name resolving to both IPv6 and IPv4 is tried with Happy Eyeballs (`autoSelectFamily`);
  * `sourceAddress` binds the local address; a pool's `socketPath` connects to a Unix domain
  * socket instead; the connect timeout covers TCP and the TLS handshake together. A plain
- * socket (http without a tunnel, or a Unix socket) reads into one 64 KiB buffer shared by all
- * of them (`net.connect`'s `onread`) rather than a fresh one per read, and the engine copies
- * what it keeps: large bodies cost a third less CPU that way.
+ * socket (http without a tunnel, or a Unix socket) reads up to 256 KiB at a time into one
+ * buffer shared by all of them (`net.connect`'s `onread`) rather than a fresh one per read,
+ * and the engine copies what it keeps: large bodies cost a third less CPU that way, and a
+ * streamed one comes in fewer, larger chunks.
  *
  * TLS: verification is on unless `certReqs` is `"NONE"` / `"CERT_NONE"`; trust comes from
  * `caCerts` (a PEM file), `caCertDir` (every PEM certificate in the directory), `caCertData`
