@@ -31,6 +31,23 @@ const times = <A>(count: number, value: A): Array<A> => Array.from({ length: cou
 
 const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
+/**
+ * A server that answers the first request on each socket, ignores what comes after it, and
+ * closes the socket `ms` after answering, without `Connection: close`; `answered` counts answers.
+ */
+const closingAfter = (ms: number) => {
+  let answered = 0
+  return Effect.map(
+    Servers.rawHttp((socket, _head, index) => {
+      if (index > 0) return
+      answered++
+      socket.write(OK)
+      setTimeout(() => socket.end(), ms)
+    }),
+    (server) => ({ server, answered: () => answered })
+  )
+}
+
 /** A pool of one connection on `server`. */
 const poolOn = (server: { readonly port: number }) =>
   ConnectionPool.make({ host: "127.0.0.1", port: server.port, maxsize: 1 })
@@ -125,21 +142,15 @@ describe("a connection the server closed after answering is not reused", () => {
     () =>
       provide(
         Effect.gen(function* () {
-          // Answers the first request on a socket, ignores what comes after, and closes 3 ms
-          // later (tinyproxy does so while its own answer is still being relayed).
-          let answered = 0
-          const server = yield* Servers.rawHttp((socket, _head, index) => {
-            if (index > 0) return
-            answered++
-            socket.write(OK)
-            setTimeout(() => socket.end(), 3)
-          })
+          // Closes 3 ms after answering (tinyproxy does so while its own answer is still being
+          // relayed).
+          const { server, answered } = yield* closingAfter(3)
           const pool = yield* poolOn(server)
           const get = yield* within(5, pool.request("GET", "/", { retries: false }))
           expect(get.status).toBe(200)
           const responses = yield* inTurn(20, (i) => pool.request("POST", "/", { body: `post ${i}`, retries: false }))
           expect(responses.map((r) => [r.status, r.text])).toEqual(times(20, [200, "ok"]))
-          expect(answered).toBe(21)
+          expect(answered()).toBe(21)
           expect(server.socketsOpened()).toBe(21)
         })
       )
@@ -148,23 +159,17 @@ describe("a connection the server closed after answering is not reused", () => {
   it.scopedLive("a POST cut off by a server that closes late teaches the pool: the next POSTs take new sockets", () =>
     provide(
       Effect.gen(function* () {
-        // Like the server above, but closing 200 ms after answering: the socket has looked
-        // kept long enough, and the first POST on it is lost (no client can tell). The next
-        // ones never go out on a socket that has answered.
-        let answered = 0
-        const server = yield* Servers.rawHttp((socket, _head, index) => {
-          if (index > 0) return
-          answered++
-          socket.write(OK)
-          setTimeout(() => socket.end(), 200)
-        })
+        // Closing 200 ms after answering: the socket has looked kept long enough, and the first
+        // POST on it is lost (no client can tell). The next ones never go out on a socket that
+        // has answered.
+        const { server, answered } = yield* closingAfter(200)
         const pool = yield* poolOn(server)
         yield* within(5, pool.request("GET", "/", { retries: false }))
         const cut = yield* Effect.flip(within(5, pool.request("POST", "/", { body: "lost", retries: false })))
         expect(cut).toMatchObject({ _tag: "ProtocolError" })
         const responses = yield* inTurn(10, (i) => pool.request("POST", "/", { body: `post ${i}`, retries: false }))
         expect(responses.map((r) => [r.status, r.text])).toEqual(times(10, [200, "ok"]))
-        expect(answered).toBe(11)
+        expect(answered()).toBe(11)
         expect(server.socketsOpened()).toBe(11)
       })
     )
