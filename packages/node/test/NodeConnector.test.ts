@@ -946,6 +946,30 @@ describe("NodeConnector", () => {
       })
     )
 
+    it.scopedLive("a POST cancelled while its kept socket settles is never written, and the socket stays", () =>
+      Effect.gen(function* () {
+        // Answers without `Connection: keep-alive`: nothing tells yet whether it keeps sockets,
+        // so a POST waits until the kept socket has stayed open 25 ms (h1.ts, `settleLeft`).
+        const server = yield* Servers.rawHttp((socket) =>
+          socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        )
+        const { connection, sockets } = yield* open(targetOf(server))
+        expect((yield* connection.send(get("/first"))).status).toBe(200)
+        let resumed = false
+        const cancel = connection.begin!(get("/never", { method: "POST", body: "x" }), () => {
+          resumed = true
+        })
+        expect(cancel).toBeDefined()
+        if (cancel !== undefined) Effect.runSync(cancel)
+        yield* Effect.sleep("60 millis")
+        expect(server.requestsRead()).toBe(1)
+        expect(resumed).toBe(false)
+        expect((yield* connection.send(get("/after"))).status).toBe(200)
+        expect(server.requestsRead()).toBe(2)
+        expect(sockets()).toBe(1)
+      })
+    )
+
     // With another request waiting for its answer, a head is written at the end of the turn
     // of the event loop (h1.ts, `Batch`): one cancelled before then is never written.
     it.scopedLive("a request cancelled before its turn's heads go out is never written; one not cancelled is", () =>
