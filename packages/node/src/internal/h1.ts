@@ -18,12 +18,13 @@
  *   server's `Keep-Alive: timeout` less `keepAliveTimeoutThreshold`, at most
  *   `keepAliveMaxTimeout`, else `keepAliveTimeout`; while idle it does not keep Node running.
  * - What the server does with a kept socket is learnt by a pool's connections together
- *   (`ServerKeeping`): whether it
- *   keeps it for the next request, or closes it right after answering without saying so (as
- *   tinyproxy 1.11 does). A request that must not reach the server twice goes out on a kept
- *   socket only once the server is known to keep its sockets, or after the socket has stayed
- *   open `SETTLE_MS` after its answer; on a server known to close after answering, it takes a
- *   new socket at once (see `settleLeft`).
+ *   (`ServerKeeping`): whether it keeps it for the next request, or closes it right after
+ *   answering without saying so (as tinyproxy 1.11 does). A request that must not reach the
+ *   server twice goes out on a kept socket only once the server is known to keep its sockets,
+ *   or after the socket has stayed open `SETTLE_MS` after its answer; on a server known to
+ *   close after answering, it takes a new socket at once (see `settleLeft`).
+ * - An answer that completes leaves its kept socket read, even if its handler had paused it
+ *   (its reader behind): an idle socket must show its end of stream and the next answer.
  * - 1xx answers other than 101 are skipped; a 101 or any answer nobody asked for drops the
  *   socket; a body without length ends with the socket.
  * - A body of `TAKE_BODY_MIN` bytes or more with a Content-Length is read by the engine itself,
