@@ -421,7 +421,7 @@ export class H1Client {
     /** Dials a socket; calls back exactly once. */
     private readonly connect: (callback: (error: Error | null, socket: net.Socket | null) => void) => void,
     /** What this connection and the others to its server have learnt of how it keeps sockets. */
-    private readonly server: ServerKeeping = new ServerKeeping()
+    private readonly server: ServerKeeping
   ) {
     this.keepAliveMs = settings.keepAliveTimeout
     const parser = this.parser
