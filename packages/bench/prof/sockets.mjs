@@ -8,6 +8,7 @@
 //   N=4000 node --cpu-prof packages/bench/prof/sockets.mjs
 //   W=floor C=64 node packages/bench/prof/sockets.mjs   # C: concurrency (16)
 //   PIN=1 node packages/bench/prof/sockets.mjs   # client and server pinned to a core each
+//   SLICES=10 PIN=1 node packages/bench/prof/sockets.mjs   # 10 measured stretches in one process, each printed
 //   ALLOC=1 node packages/bench/prof/sockets.mjs   # also bytes allocated per request, by site
 //   ALLOC=kept node packages/bench/prof/sockets.mjs   # only what outlived young collections
 //   WARM=60000 C=1 node packages/bench/prof/sockets.mjs   # requests per worker before measuring (2000)
@@ -305,9 +306,27 @@ if (process.argv[2] === "server") {
         : pm.request("GET", url)
     run = fibers(one, (effect) => rt.runPromise(effect))
   }
+  /** CPU ticks (10 ms) a process has used, from /proc. */
+  const srvCpu = (pid) => {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+    return Number(f[11]) + Number(f[12])
+  }
   // WARM: requests per worker before measuring (2000); on Node 24 Effect code leaves Maglev for
   // Turbofan only after some seconds, and objects it allocates meanwhile survive young collections.
   await run(Number(process.env.WARM ?? 2000))
+  // SLICES=k: k measured stretches of N requests per worker in this one process, each printed
+  // (client and server CPU per request, req/s): whether a slow run is slow throughout the
+  // process's life or only for a while.
+  for (let slice = 1; slice < Number(process.env.SLICES ?? 1); slice++) {
+    const cpu = process.cpuUsage()
+    const server = srvCpu(child.pid)
+    const t = performance.now()
+    await run(N)
+    const used = process.cpuUsage(cpu)
+    console.log(
+      `slice ${slice}: ${((used.user + used.system) / (N * C)).toFixed(1)} us CPU/req, server ${(((srvCpu(child.pid) - server) * 10000) / (N * C)).toFixed(1)} us/req, ${((N * C) / ((performance.now() - t) / 1000)).toFixed(0)} req/s`
+    )
+  }
   // Garbage collection during the run: young collections stay cheap while requests leave
   // nothing behind; objects kept past them (promoted) make the old generation grow, and its
   // full collections come often.
@@ -320,10 +339,6 @@ if (process.argv[2] === "server") {
   const ctx = (pid) => {
     const t = fs.readFileSync(`/proc/${pid}/status`, "utf8")
     return Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(t)[1])
-  }
-  const srvCpu = (pid) => {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
-    return Number(f[11]) + Number(f[12])
   }
   const c0 = ctx(process.pid),
     s0 = ctx(child.pid),

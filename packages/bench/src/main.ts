@@ -59,6 +59,8 @@ const suiteBudgetMs = { full: 25 * 60_000, quick: 3 * 60_000 }
 interface Options {
   readonly quick: boolean
   readonly runs: number
+  /** `--runs` was given: every client runs that often, scenarios' `moreRuns` aside. */
+  readonly runsGiven: boolean
   readonly scenarios: ReadonlySet<string> | null
   readonly clients: ReadonlySet<string> | null
   readonly docs: boolean
@@ -119,7 +121,7 @@ const parseOptions = (argv: ReadonlyArray<string>): Options => {
       throw new Error(`unknown client ${id}`)
     }
   }
-  return { quick, runs: runs ?? (quick ? 1 : 3), scenarios: only, clients, docs, node }
+  return { quick, runs: runs ?? (quick ? 1 : 3), runsGiven: runs !== null, scenarios: only, clients, docs, node }
 }
 
 // environment ------------------------------------------------------------------------------
@@ -216,7 +218,7 @@ const versions = (): Record<string, string> => ({
   urllib3: pythonVersions?.split(" ")[1] ?? "not installed"
 })
 
-const method = (quick: boolean, runs: number): ReadonlyArray<string> => {
+const method = (quick: boolean, runs: number, moreRuns: number | null): ReadonlyArray<string> => {
   const bounds = quick ? scenarios[0].quickBounds : fullBoundsFor(scenarios[0], clientNodeMajor)
   return [
     "The target server is node:http in its own process on 127.0.0.1: one port per origin (200 for the " +
@@ -228,7 +230,12 @@ const method = (quick: boolean, runs: number): ReadonlyArray<string> => {
       : "No pinning: taskset is missing or the machine has one core.",
     `Each client runs alone in a fresh process (Node clients: a forked compiled script; urllib3: python3 with ` +
       `threads); within a run the clients of a scenario take turns, in an order rotated every run; ` +
-      `the whole matrix is repeated ${runs} time(s).`,
+      `the whole matrix is repeated ${runs} time(s)` +
+      (moreRuns === null
+        ? "."
+        : `; the clients whose medians decide a 64 B speed target (httpool's and their peers') run ${moreRuns} ` +
+          "times: the host's speed swings by up to 2x within a minute, and three runs of one client " +
+          "could land on its slow moments and its peer's on fast ones."),
     `A client process warms up in slices of ${bounds.warmup.sliceMillis} ms until its throughput settles ` +
       `(the mean of the last ${bounds.warmup.window} slices within ${bounds.warmup.settle * 100}% of the ${bounds.warmup.window} before), after at least ` +
       `${bounds.warmup.minMillis} ms and ${bounds.warmup.minRequests ?? 0} requests, and for at most ${bounds.warmup.maxMillis} ms (10 MiB bodies: a fixed ` +
@@ -601,10 +608,18 @@ const main = async (): Promise<number> => {
   const budget = options.quick ? suiteBudgetMs.quick : suiteBudgetMs.full
   const selected = scenarios
     .filter((s) => (options.scenarios === null ? (options.quick ? s.quick : true) : options.scenarios.has(s.id)))
-    .map((s) => ({
-      scenario: s,
-      clients: s.clients.filter((c) => (options.clients === null || options.clients.has(c)) && available(c))
-    }))
+    .map((s) => {
+      const clients = s.clients.filter((c) => (options.clients === null || options.clients.has(c)) && available(c))
+      const more = options.quick || options.runsGiven ? undefined : s.moreRuns
+      // The runs after `options.runs` take only the clients the scenario runs more often.
+      const runsOf = (run: number): ReadonlyArray<ClientId> =>
+        run <= options.runs
+          ? clients
+          : more !== undefined && run <= more.runs
+            ? clients.filter((c) => more.clients.includes(c))
+            : []
+      return { scenario: s, clients, runsOf }
+    })
     .filter((s) => s.clients.length > 0 && (s.scenario.target !== "https-via-socks" || dantedPath !== null))
   const mode: Report["mode"] =
     options.scenarios !== null || options.clients !== null ? "partial" : options.quick ? "quick" : "full"
@@ -624,7 +639,12 @@ const main = async (): Promise<number> => {
     lifetimeMs: budget + 120_000
   })
   const results = new Map<string, Map<ClientId, Array<Run>>>()
-  const jobCount = selected.reduce((n, s) => n + s.clients.length, 0) * options.runs
+  const maxRuns = Math.max(options.runs, ...selected.map((s) => s.scenario.moreRuns?.runs ?? 0))
+  const jobCount = selected.reduce((n, s) => {
+    let jobs = 0
+    for (let run = 1; run <= maxRuns; run++) jobs += s.runsOf(run).length
+    return n + jobs
+  }, 0)
   let reruns = options.quick ? 0 : Math.ceil(jobCount * noisyRerunShare)
   let outOfTime = false
   const dante =
@@ -636,8 +656,9 @@ const main = async (): Promise<number> => {
     if (!options.quick) {
       await warmServer(selected, server, certs.caPem)
     }
-    for (let run = 1; run <= options.runs && !outOfTime; run++) {
-      for (const { scenario, clients } of selected) {
+    for (let run = 1; run <= maxRuns && !outOfTime; run++) {
+      for (const { scenario, runsOf } of selected) {
+        const clients = runsOf(run)
         const order = clients.map((_, i) => clients[(i + run - 1) % clients.length])
         for (const client of order) {
           if (performance.now() - began > budget) {
@@ -646,7 +667,7 @@ const main = async (): Promise<number> => {
           }
           const job = jobFor(scenario, client, server.ready, certs.caPem, options.quick)
           let measurement = await runJob(job, server.pid)
-          console.log(progressLine(run, options.runs, scenario, client, measurement))
+          console.log(progressLine(run, maxRuns, scenario, client, measurement))
           // A run disturbed by other processes is taken again once, while the budget allows.
           if (
             measurement.ok &&
@@ -656,7 +677,7 @@ const main = async (): Promise<number> => {
           ) {
             reruns--
             const again = await runJob(job, server.pid)
-            console.log(`${progressLine(run, options.runs, scenario, client, again)}  [re-run: other load]`)
+            console.log(`${progressLine(run, maxRuns, scenario, client, again)}  [re-run: other load]`)
             if (!again.ok || (again.otherCpuPct ?? 0) < (measurement.otherCpuPct ?? 0)) {
               measurement = again
             }
@@ -688,7 +709,7 @@ const main = async (): Promise<number> => {
     runs: options.runs,
     machine: machine(runtime.version),
     versions: versions(),
-    method: method(options.quick, options.runs),
+    method: method(options.quick, options.runs, maxRuns > options.runs ? maxRuns : null),
     skipped: skippedNotes(),
     noise: noiseNote(summaries),
     targets: targets(summaries),

@@ -339,6 +339,7 @@ const other = (c: ClientSummary): string => (c.otherCpuPctMax === null ? "?" : `
 export const scenarioTable = (scenario: ScenarioSummary): string => {
   const header = [
     "client",
+    "runs",
     "req/s median (min-max)",
     ...(scenario.showBytes ? ["MiB/s"] : []),
     "p50 ms",
@@ -352,6 +353,7 @@ export const scenarioTable = (scenario: ScenarioSummary): string => {
     c.ok
       ? [
           c.label,
+          String(c.runs.length),
           range(c.reqPerSec, thousands),
           ...(scenario.showBytes ? [mib(c.bytesPerSec.median)] : []),
           ms(c.p50Ms.median),
@@ -363,6 +365,7 @@ export const scenarioTable = (scenario: ScenarioSummary): string => {
         ]
       : [
           c.label,
+          String(c.runs.length),
           `FAILED (${shorten(c.errors[0] ?? "unknown")})`,
           ...(scenario.showBytes ? [""] : []),
           "",
@@ -382,10 +385,14 @@ export const targetsTable = (list: ReadonlyArray<Target>): string =>
     list.map((t) => [t.goal, t.measured, t.met === null ? "n/a" : t.met ? "yes" : "no"])
   )
 
+/** How many runs a scenario's clients had: "3", or "3 or 5" when some ran more often. */
+const runCounts = (scenario: ScenarioSummary): string =>
+  [...new Set(scenario.clients.map((c) => c.runs.length))].sort((a, b) => a - b).join(" or ")
+
 /** The whole report as the terminal shows it. */
 export const consoleText = (report: Report): string =>
   [
-    ...report.scenarios.map((s) => `\n${s.title} [${s.id}], medians of ${report.runs} run(s)\n${scenarioTable(s)}`),
+    ...report.scenarios.map((s) => `\n${s.title} [${s.id}], medians of ${runCounts(s)} run(s)\n${scenarioTable(s)}`),
     `\nhttpool's speed targets\n${targetsTable(report.targets)}`,
     ...(report.skipped.length > 0 ? [`\nNot measured: ${report.skipped.join("; ")}`] : [])
   ].join("\n")
@@ -412,7 +419,11 @@ export const markdown = (report: Report, notes: string | null): string =>
     "     everything except the notes between the notes markers, which are kept. -->",
     "",
     `Measured on ${report.date.slice(0, 10)} by \`npm run bench\` in one run of ${report.durationSeconds.toFixed(0)} s: ` +
-      `every client against the same server, ${report.runs} interleaved runs each, medians with min-max. ` +
+      `every client against the same server, ${report.runs} interleaved runs each${
+        report.scenarios.some((s) => s.clients.some((c) => c.runs.length > report.runs))
+          ? " (the clients of the 64 B targets more: each table's runs column)"
+          : ""
+      }, medians with min-max. ` +
       "Only ratios taken in one run mean much: two runs on these shared machines differ by up to 20%.",
     "",
     report.noise,
