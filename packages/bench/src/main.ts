@@ -618,7 +618,7 @@ const main = async (): Promise<number> => {
           : more !== undefined && run <= more.runs
             ? clients.filter((c) => more.clients.includes(c))
             : []
-      return { scenario: s, clients, runsOf }
+      return { scenario: s, clients, runsOf, moreRuns: more?.runs ?? 0 }
     })
     .filter((s) => s.clients.length > 0 && (s.scenario.target !== "https-via-socks" || dantedPath !== null))
   const mode: Report["mode"] =
@@ -639,7 +639,7 @@ const main = async (): Promise<number> => {
     lifetimeMs: budget + 120_000
   })
   const results = new Map<string, Map<ClientId, Array<Run>>>()
-  const maxRuns = Math.max(options.runs, ...selected.map((s) => s.scenario.moreRuns?.runs ?? 0))
+  const maxRuns = Math.max(options.runs, ...selected.map((s) => s.moreRuns))
   const jobCount = selected.reduce((n, s) => {
     let jobs = 0
     for (let run = 1; run <= maxRuns; run++) jobs += s.runsOf(run).length
