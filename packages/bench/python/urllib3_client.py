@@ -140,6 +140,7 @@ def failed(error):
         "p50Ms": 0,
         "p99Ms": 0,
         "cpuUsPerReq": 0,
+        "serverCpuUsPerReq": None,
         "maxRssKiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "processCpuMs": time.process_time() * 1000.0,
     }
@@ -173,16 +174,31 @@ def warm_up(job, request):
     return (time.perf_counter() - started) * 1000.0, None
 
 
+def process_ticks(pid):
+    """CPU ticks (10 ms) a process has used, from /proc/<pid>/stat; None without /proc or pid."""
+    if pid is None:
+        return None
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            text = f.read()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split(" ")
+    return int(fields[11]) + int(fields[12])
+
+
 def run(job):
     manager = make_manager(job)
     request = make_request(job, manager)
     warmup_ms, error = warm_up(job, request)
     if error is not None:
         return failed(error)
+    server_before = process_ticks(job.get("serverPid"))
     cpu_before = time.process_time()
     recorder = phase(job, job["measure"], request)
     elapsed_ms = (time.perf_counter() - recorder.started_at) * 1000.0
     cpu_us = (time.process_time() - cpu_before) * 1e6
+    server_after = process_ticks(job.get("serverPid"))
     manager.clear()
     if recorder.error is not None:
         return failed(recorder.error)
@@ -205,6 +221,9 @@ def run(job):
         "p50Ms": quantile(latencies, 0.5),
         "p99Ms": quantile(latencies, 0.99),
         "cpuUsPerReq": cpu_us / max(1, requests),
+        "serverCpuUsPerReq": None
+        if server_before is None or server_after is None
+        else (server_after - server_before) * 10000.0 / max(1, requests),
         "maxRssKiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "processCpuMs": time.process_time() * 1000.0,
     }

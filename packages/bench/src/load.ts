@@ -1,3 +1,4 @@
+import * as fs from "node:fs"
 /**
  * The load loops a client process runs: `concurrency` workers, each sending one request
  * after another until the phase's request count or time is used up, recording each
@@ -138,6 +139,18 @@ export const warmUp = async (warm: WarmUp, phase: Phase): Promise<Warm> => {
   return { ok: true, millis: performance.now() - started }
 }
 
+/** CPU ticks (10 ms) a process has used, from /proc/<pid>/stat; null without /proc or pid. */
+const processTicks = (pid: number | null): number | null => {
+  if (pid === null) return null
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ")
+    return Number(fields[11]) + Number(fields[12])
+  } catch {
+    return null
+  }
+}
+
 /**
  * Warms up, then runs the measured phase, and reports it with the process's CPU time over it
  * and its peak RSS.
@@ -147,10 +160,12 @@ export const measure = async (job: Job, phase: Phase): Promise<Measurement> => {
   if (!warm.ok) {
     return failed(warm.error)
   }
+  const serverBefore = processTicks(job.serverPid)
   const cpuBefore = process.cpuUsage()
   const recorder = await phase(job.measure)
   const elapsedMs = performance.now() - recorder.startedAt
   const cpu = process.cpuUsage(cpuBefore)
+  const serverAfter = processTicks(job.serverPid)
   const latencies = recorder.latencies.subarray(0, recorder.completed).sort()
   const requests = recorder.completed
   return {
@@ -170,6 +185,10 @@ export const measure = async (job: Job, phase: Phase): Promise<Measurement> => {
     p50Ms: quantile(latencies, 0.5),
     p99Ms: quantile(latencies, 0.99),
     cpuUsPerReq: (cpu.user + cpu.system) / Math.max(1, requests),
+    serverCpuUsPerReq:
+      serverBefore === null || serverAfter === null
+        ? null
+        : ((serverAfter - serverBefore) * 10_000) / Math.max(1, requests),
     maxRssKiB: process.resourceUsage().maxRSS,
     processCpuMs: processCpuMs()
   }
@@ -188,6 +207,7 @@ export const failed = (error: string): Measurement => ({
   p50Ms: 0,
   p99Ms: 0,
   cpuUsPerReq: 0,
+  serverCpuUsPerReq: null,
   maxRssKiB: process.resourceUsage().maxRSS,
   processCpuMs: processCpuMs()
 })

@@ -250,6 +250,8 @@ const method = (quick: boolean, runs: number, moreRuns: number | null): Readonly
     "req/s is completed requests over the measured phase's wall time; p50/p99 are nearest-rank " +
       "percentiles of per-request latency; CPU us/req is the client process's user+system time " +
       "(process.cpuUsage, python's process_time) over the measured phase divided by its requests; " +
+      "server CPU us/req is the server process's, read by the client from /proc over the same phase " +
+      "(10 ms ticks): near 1,000,000 / req/s, the server was the bottleneck; " +
       "peak RSS is the process's maxRSS (process.resourceUsage, getrusage) at the end.",
     "Every response is checked (status and body length; the server checks POST bodies). A wrong " +
       "response or an error fails the client and makes `npm run bench` exit non-zero.",
@@ -362,6 +364,7 @@ const failure = (error: string): Measurement => ({
   p50Ms: 0,
   p99Ms: 0,
   cpuUsPerReq: 0,
+  serverCpuUsPerReq: null,
   maxRssKiB: 0,
   processCpuMs: 0
 })
@@ -506,7 +509,14 @@ const formatJson = (file: string): void => {
 
 // the suite --------------------------------------------------------------------------------
 
-const jobFor = (scenario: Scenario, client: ClientId, ready: ServerReady, caPem: string, quick: boolean): Job => {
+const jobFor = (
+  scenario: Scenario,
+  client: ClientId,
+  ready: ServerReady,
+  caPem: string,
+  quick: boolean,
+  serverPid: number | null
+): Job => {
   const bounds = quick ? scenario.quickBounds : fullBoundsFor(scenario, clientNodeMajor)
   const origins =
     scenario.target === "many-origins"
@@ -530,7 +540,8 @@ const jobFor = (scenario: Scenario, client: ClientId, ready: ServerReady, caPem:
     proxy: scenario.target === "https-via-socks" ? socksUrl : proxied ? `http://127.0.0.1:${ready.proxyPort}` : null,
     caPem: proxied ? caPem : null,
     warmup: bounds.warmup,
-    measure: bounds.measure
+    measure: bounds.measure,
+    serverPid
   }
 }
 
@@ -566,7 +577,7 @@ const warmServer = async (
             ? "undici-socks"
             : "undici-pool"
     const job: Job = {
-      ...jobFor(scenario, client, server.ready, caPem, false),
+      ...jobFor(scenario, client, server.ready, caPem, false, server.pid ?? null),
       warmup: { minMillis: 0, maxMillis: 0, sliceMillis: 0, window: 1, settle: 0, requests: 0 },
       measure: { requests: 50_000, millis: 600 }
     }
@@ -596,7 +607,7 @@ const progressLine = (run: number, runs: number, scenario: Scenario, client: Cli
     return `${head} FAILED: ${m.error ?? "unknown"}`
   }
   const rps = Math.round(m.reqPerSec).toLocaleString("en-US").padStart(8)
-  return `${head}${rps} req/s  warm ${(m.warmupMs / 1000).toFixed(1)} s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  CPU ${m.cpuUsPerReq.toFixed(0)} us/req  RSS ${(m.maxRssKiB / 1024).toFixed(0)} MiB  (${m.requests} req${m.otherCpuPct === null ? "" : `, other load ${m.otherCpuPct.toFixed(0)}%`})`
+  return `${head}${rps} req/s  warm ${(m.warmupMs / 1000).toFixed(1)} s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  CPU ${m.cpuUsPerReq.toFixed(0)} us/req  server ${m.serverCpuUsPerReq === null ? "?" : m.serverCpuUsPerReq.toFixed(0)} us/req  RSS ${(m.maxRssKiB / 1024).toFixed(0)} MiB  (${m.requests} req${m.otherCpuPct === null ? "" : `, other load ${m.otherCpuPct.toFixed(0)}%`})`
 }
 
 const main = async (): Promise<number> => {
@@ -665,7 +676,7 @@ const main = async (): Promise<number> => {
             outOfTime = true
             break
           }
-          const job = jobFor(scenario, client, server.ready, certs.caPem, options.quick)
+          const job = jobFor(scenario, client, server.ready, certs.caPem, options.quick, server.pid ?? null)
           let measurement = await runJob(job, server.pid)
           console.log(progressLine(run, maxRuns, scenario, client, measurement))
           // A run disturbed by other processes is taken again once, while the budget allows.

@@ -83,6 +83,8 @@ export interface Job {
   readonly caPem: string | null
   readonly warmup: WarmUp
   readonly measure: Bounds
+  /** The target server's process id, whose CPU time the client reads around its measured phase; null when unknown. */
+  readonly serverPid: number | null
 }
 
 /** The byte a request body is made of. */
@@ -107,6 +109,12 @@ export interface Measurement {
   readonly p99Ms: number
   /** User plus system CPU time of the client process per measured request, in microseconds. */
   readonly cpuUsPerReq: number
+  /**
+   * CPU time of the target server process per measured request, in microseconds (from /proc, in
+   * 10 ms ticks); null when /proc or the server's pid is not at hand. Beside the req/s it says
+   * how busy the server was: a server near a whole core sets the pace, whatever the client.
+   */
+  readonly serverCpuUsPerReq: number | null
   /** Peak resident set size of the client process, in KiB. */
   readonly maxRssKiB: number
   /** CPU time of the whole client process (start-up and warm-up included), in milliseconds. */

@@ -26,6 +26,8 @@ export interface ClientSummary {
   readonly p50Ms: Spread
   readonly p99Ms: Spread
   readonly cpuUsPerReq: Spread
+  /** The server's CPU per request over the measured runs; null when no run could read it. */
+  readonly serverCpuUsPerReq: Spread | null
   readonly maxRssKiB: Spread
   /** The reference httpool client's median req/s divided by this client's; null for httpool's own rows. */
   readonly ratio: number | null
@@ -87,6 +89,8 @@ export const summarize = (scenario: Scenario, runs: ReadonlyMap<ClientId, Readon
     const passed = measurements.filter((m) => m.ok)
     const pick = (f: (m: Measurement) => number): Spread => spread(passed.map(f))
     const others = measurements.flatMap((m) => (m.otherCpuPct === null ? [] : [m.otherCpuPct]))
+    // Results written before the server's CPU was measured have no such field.
+    const server = passed.flatMap((m) => (typeof m.serverCpuUsPerReq === "number" ? [m.serverCpuUsPerReq] : []))
     return [
       {
         client,
@@ -100,6 +104,7 @@ export const summarize = (scenario: Scenario, runs: ReadonlyMap<ClientId, Readon
         p50Ms: pick((m) => m.p50Ms),
         p99Ms: pick((m) => m.p99Ms),
         cpuUsPerReq: pick((m) => m.cpuUsPerReq),
+        serverCpuUsPerReq: server.length === 0 ? null : spread(server),
         maxRssKiB: pick((m) => m.maxRssKiB)
       }
     ]
@@ -345,6 +350,7 @@ export const scenarioTable = (scenario: ScenarioSummary): string => {
     "p50 ms",
     "p99 ms",
     "CPU us/req",
+    "server CPU us/req",
     "peak RSS MiB",
     `${labels[scenario.reference]} / client`,
     "other load"
@@ -359,6 +365,7 @@ export const scenarioTable = (scenario: ScenarioSummary): string => {
           ms(c.p50Ms.median),
           ms(c.p99Ms.median),
           c.cpuUsPerReq.median.toFixed(0),
+          c.serverCpuUsPerReq === null ? "?" : c.serverCpuUsPerReq.median.toFixed(0),
           (c.maxRssKiB.median / 1024).toFixed(0),
           c.client === scenario.reference ? "(reference)" : c.ratio === null ? "-" : `${c.ratio.toFixed(2)}x`,
           other(c)
@@ -368,6 +375,7 @@ export const scenarioTable = (scenario: ScenarioSummary): string => {
           String(c.runs.length),
           `FAILED (${shorten(c.errors[0] ?? "unknown")})`,
           ...(scenario.showBytes ? [""] : []),
+          "",
           "",
           "",
           "",
