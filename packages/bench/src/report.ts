@@ -44,6 +44,12 @@ export interface ScenarioSummary {
 export interface Target {
   readonly goal: string
   readonly measured: string
+  /**
+   * The median of the run-by-run ratios (each client's i-th run against its peer's, taken
+   * minutes apart in the same turn of the matrix), with how many pairs; null when not measured.
+   * The host's speed drifts between turns, and a pair shares its turn's speed.
+   */
+  readonly runByRun: string | null
   /** Whether the goal is met, null when it could not be measured. */
   readonly met: boolean | null
 }
@@ -134,33 +140,44 @@ const find = (scenarios: ReadonlyArray<ScenarioSummary>, id: string, client: Cli
 
 const fixed = (value: number, digits = 2): string => value.toFixed(digits)
 
+/** A measured quantity: its median over a client's runs, and its value in one run. */
+interface Metric {
+  readonly median: (c: ClientSummary) => number
+  readonly run: (r: Run) => number
+}
+
 const ratioTarget = (
   scenarios: ReadonlyArray<ScenarioSummary>,
   goal: string,
   id: string,
   mine: ClientId,
   peer: ClientId,
-  metric: (c: ClientSummary) => number,
+  metric: Metric,
   unit: string,
   accept: (ratio: number) => boolean
 ): Target => {
   const a = find(scenarios, id, mine)
   const b = find(scenarios, id, peer)
   if (a === undefined || b === undefined) {
-    return { goal, measured: `not measured (${id})`, met: null }
+    return { goal, measured: `not measured (${id})`, runByRun: null, met: null }
   }
-  const ratio = metric(a) / metric(b)
+  const ratio = metric.median(a) / metric.median(b)
+  const pairs = Math.min(a.runs.length, b.runs.length)
+  const ratios = Array.from({ length: pairs }, (_, i) => metric.run(a.runs[i]) / metric.run(b.runs[i]))
   return {
     goal,
-    measured: `${fixed(ratio)}x (${fixed(metric(a), unit === "req/s" ? 0 : 2)} vs ${fixed(metric(b), unit === "req/s" ? 0 : 2)} ${unit})`,
+    measured: `${fixed(ratio)}x (${fixed(metric.median(a), unit === "req/s" ? 0 : 2)} vs ${fixed(metric.median(b), unit === "req/s" ? 0 : 2)} ${unit})`,
+    runByRun: pairs === 0 ? null : `${fixed(median(ratios))}x (${pairs} pairs)`,
     met: accept(ratio)
   }
 }
 
 /** httpool's speed targets, each measured from this run's medians. */
 export const targets = (scenarios: ReadonlyArray<ScenarioSummary>): ReadonlyArray<Target> => {
-  const rps = (c: ClientSummary): number => c.reqPerSec.median
-  const rss = (c: ClientSummary): number => c.maxRssKiB.median / 1024
+  const rps: Metric = { median: (c) => c.reqPerSec.median, run: (r) => r.reqPerSec }
+  const rss: Metric = { median: (c) => c.maxRssKiB.median / 1024, run: (r) => r.maxRssKiB / 1024 }
+  const bytes: Metric = { median: (c) => c.bytesPerSec.median, run: (r) => r.bytesPerSec }
+  const p50: Metric = { median: (c) => c.p50Ms.median, run: (r) => r.p50Ms }
   const atLeast =
     (n: number) =>
     (ratio: number): boolean =>
@@ -169,13 +186,13 @@ export const targets = (scenarios: ReadonlyArray<ScenarioSummary>): ReadonlyArra
     (n: number) =>
     (ratio: number): boolean =>
       ratio <= n
-  const cpu = (c: ClientSummary): number => c.cpuUsPerReq.median
+  const cpu: Metric = { median: (c) => c.cpuUsPerReq.median, run: (r) => r.cpuUsPerReq }
   const t = (
     label: string,
     scenario: string,
     client: ClientId,
     peer: ClientId,
-    metric: (c: ClientSummary) => number,
+    metric: Metric,
     unit: string,
     accept: (ratio: number) => boolean
   ) => ratioTarget(scenarios, label, scenario, client, peer, metric, unit, accept)
@@ -212,7 +229,7 @@ export const targets = (scenarios: ReadonlyArray<ScenarioSummary>): ReadonlyArra
       "get64-c1",
       "httpool-manager",
       "undici-pool",
-      (c) => c.p50Ms.median,
+      p50,
       "ms",
       atMost(1)
     ),
@@ -275,7 +292,7 @@ export const targets = (scenarios: ReadonlyArray<ScenarioSummary>): ReadonlyArra
       "get10m-c4",
       "httpool-manager",
       "undici-pool",
-      (c) => c.bytesPerSec.median,
+      bytes,
       "B/s",
       atLeast(1)
     ),
@@ -293,7 +310,7 @@ export const targets = (scenarios: ReadonlyArray<ScenarioSummary>): ReadonlyArra
       "stream10m-c4",
       "httpool-manager-stream",
       "undici-pool",
-      (c) => c.bytesPerSec.median,
+      bytes,
       "B/s",
       atLeast(1)
     ),
@@ -389,8 +406,8 @@ export const scenarioTable = (scenario: ScenarioSummary): string => {
 
 export const targetsTable = (list: ReadonlyArray<Target>): string =>
   table(
-    ["target", "measured (httpool / peer)", "met"],
-    list.map((t) => [t.goal, t.measured, t.met === null ? "n/a" : t.met ? "yes" : "no"])
+    ["target", "measured (httpool / peer), medians", "run by run", "met"],
+    list.map((t) => [t.goal, t.measured, t.runByRun ?? "", t.met === null ? "n/a" : t.met ? "yes" : "no"])
   )
 
 /** How many runs a scenario's clients had: "3", or "3 or 5" when some ran more often. */
@@ -438,7 +455,9 @@ export const markdown = (report: Report, notes: string | null): string =>
     "",
     "## Where httpool stands",
     "",
-    "httpool's speed targets, from this run's medians:",
+    "httpool's speed targets, from this run's medians (whether a target is met), and, beside them, the " +
+      "median of the run-by-run ratios: each client's i-th run against its peer's, taken in the same " +
+      "turn of the matrix, so that a drift of the host's speed between turns falls on both.",
     "",
     targetsTable(report.targets),
     "",
