@@ -9,6 +9,7 @@
 //   W=floor C=64 node packages/bench/prof/sockets.mjs   # C: concurrency (16)
 //   PIN=1 node packages/bench/prof/sockets.mjs   # client and server pinned to a core each
 //   SLICES=10 PIN=1 node packages/bench/prof/sockets.mjs   # 10 measured stretches in one process, each printed
+//   SERVER=fixed PIN=1 node packages/bench/prof/sockets.mjs   # a net server answering fixed bytes, not node:http
 //   ALLOC=1 node packages/bench/prof/sockets.mjs   # also bytes allocated per request, by site
 //   ALLOC=kept node packages/bench/prof/sockets.mjs   # only what outlived young collections
 //   WARM=60000 C=1 node packages/bench/prof/sockets.mjs   # requests per worker before measuring (2000)
@@ -32,7 +33,31 @@ import * as fs from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Client, Pool } from "undici"
 import { sampleAllocations, watchCollections } from "./allocations.mjs"
-if (process.argv[2] === "server") {
+if (process.argv[2] === "server" && process.env.SERVER === "fixed") {
+  // SERVER=fixed: a net server that answers every request head (a GET: no body) with the
+  // same bytes node:http's server would send, without parsing it: a server cheap enough that
+  // the client, not the server, sets the pace.
+  const net = await import("node:net")
+  const answer = Buffer.from(
+    `HTTP/1.1 200 OK\r\ncontent-length: 64\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n${"x".repeat(64)}`,
+    "latin1"
+  )
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true)
+    // The end of the last chunk, for a head's blank line cut between two reads.
+    let tail = ""
+    socket.on("data", (data) => {
+      const text = tail + data.toString("latin1")
+      let heads = 0
+      for (let i = text.indexOf("\r\n\r\n"); i !== -1; i = text.indexOf("\r\n\r\n", i + 4)) heads++
+      tail = text.slice(-3)
+      if (heads === 1) socket.write(answer)
+      else if (heads > 1) socket.write(Buffer.concat(Array.from({ length: heads }, () => answer)))
+    })
+    socket.on("error", () => {})
+  })
+  server.listen(0, "127.0.0.1", () => process.send(server.address().port))
+} else if (process.argv[2] === "server") {
   const http = await import("node:http")
   const body = Buffer.alloc(64, 120)
   const server = http.createServer((_req, res) => {
