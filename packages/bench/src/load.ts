@@ -1,4 +1,3 @@
-import * as fs from "node:fs"
 /**
  * The load loops a client process runs: `concurrency` workers, each sending one request
  * after another until the phase's request count or time is used up, recording each
@@ -7,6 +6,7 @@ import * as fs from "node:fs"
  * load it) inside its own runtime: each is driven the way its users drive it.
  */
 import { performance } from "node:perf_hooks"
+import { processTicks, ticksPerSecond } from "./procfs.js"
 import type { Bounds, Job, Measurement, WarmUp } from "./protocol.js"
 
 /** What a request returns to the loop: its status and how many body bytes were read. */
@@ -139,18 +139,6 @@ export const warmUp = async (warm: WarmUp, phase: Phase): Promise<Warm> => {
   return { ok: true, millis: performance.now() - started }
 }
 
-/** CPU ticks (10 ms) a process has used, from /proc/<pid>/stat; null without /proc or pid. */
-const processTicks = (pid: number | null): number | null => {
-  if (pid === null) return null
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
-    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ")
-    return Number(fields[11]) + Number(fields[12])
-  } catch {
-    return null
-  }
-}
-
 /**
  * Warms up, then runs the measured phase, and reports it with the process's CPU time over it
  * and its peak RSS.
@@ -188,7 +176,7 @@ export const measure = async (job: Job, phase: Phase): Promise<Measurement> => {
     serverCpuUsPerReq:
       serverBefore === null || serverAfter === null
         ? null
-        : ((serverAfter - serverBefore) * 10_000) / Math.max(1, requests),
+        : ((serverAfter - serverBefore) * 1_000_000) / ticksPerSecond / Math.max(1, requests),
     maxRssKiB: process.resourceUsage().maxRSS,
     processCpuMs: processCpuMs()
   }

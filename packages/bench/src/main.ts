@@ -29,6 +29,7 @@ import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { makeCerts } from "./certs.js"
+import { processTicks, ticksPerSecond } from "./procfs.js"
 import type { ClientId, Job, Measurement, Run, ServerReady, ServerStart } from "./protocol.js"
 import {
   type ClientSummary,
@@ -283,29 +284,12 @@ const skippedNotes = (): ReadonlyArray<string> => [
 
 // other load -------------------------------------------------------------------------------
 
-/** Clock ticks per second of /proc (USER_HZ, 100 on Linux). */
-const ticksPerSecond = 100
-
 /** Busy CPU ticks of the whole machine (every core), from /proc/stat; null without /proc. */
 const machineBusyTicks = (): number | null => {
   try {
     const fields = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number)
     // user nice system idle iowait irq softirq steal: everything but idle and iowait.
     return fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + (fields[7] ?? 0)
-  } catch {
-    return null
-  }
-}
-
-/** CPU ticks a process has used (utime + stime from /proc/<pid>/stat); null when gone. */
-const processTicks = (pid: number | undefined): number | null => {
-  if (pid === undefined) {
-    return null
-  }
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
-    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ")
-    return Number(fields[11]) + Number(fields[12])
   } catch {
     return null
   }
