@@ -87,6 +87,10 @@ const readAll = (response: Connector.WireResponse) =>
     }
   })
 
+/** A streamed answer's body: whole when it came with its head, else what its reads give. */
+const bodyBytes = (response: Connector.WireResponse) =>
+  response.body !== null ? Effect.succeed(response.body) : Effect.map(readAll(response), ({ bytes }) => bytes)
+
 const echoed = (response: Connector.WireResponse): Servers.Echoed => JSON.parse(text(response.body))
 
 const errorOf = <A>(effect: Effect.Effect<A, Connector.SendFailure>) => Effect.flip(effect)
@@ -294,7 +298,7 @@ describe("NodeConnector", () => {
             // A body that came with its head is handed over whole; one larger than a read
             // (256 KiB) never is.
             if (size >= 300_000) expect(streamed.body).toBeNull()
-            const { bytes } = streamed.body !== null ? { bytes: streamed.body } : yield* readAll(streamed)
+            const bytes = yield* bodyBytes(streamed)
             expect(isSameBytes(bytes, bytesOf(size, first)), `streamed ${size}${framing}`).toBe(true)
           }
         }
@@ -404,7 +408,7 @@ describe("NodeConnector", () => {
         )
         const { connection } = yield* open(targetOf(server), { highWaterMark: 16 * 1024 })
         const streamed = yield* connection.send(get("/", { preload: false }))
-        const { bytes } = streamed.body !== null ? { bytes: streamed.body } : yield* readAll(streamed)
+        const bytes = yield* bodyBytes(streamed)
         expect(isSameBytes(bytes, body)).toBe(true)
         // The socket is kept: the next answer on it is read.
         const next = yield* Fibers.within(5, connection.send(get("/")))
@@ -601,7 +605,7 @@ describe("NodeConnector", () => {
           expect(text((yield* connection.send(get())).body)).toBe("until the end")
           const streamed = yield* connection.send(get("/", { preload: false }))
           // Whole when its end of stream was read with its head.
-          const { bytes } = streamed.body !== null ? { bytes: streamed.body } : yield* readAll(streamed)
+          const bytes = yield* bodyBytes(streamed)
           expect(text(bytes)).toBe("until the end")
           expect(sockets()).toBe(2)
         })
@@ -649,7 +653,7 @@ describe("NodeConnector", () => {
         expect(isSameBytes((yield* connection.send(get())).body ?? new Uint8Array(0), body)).toBe(true)
         const streamed = yield* connection.send(get("/", { preload: false }))
         // Whole when its pieces came in one read (they may, up to 256 KiB).
-        const { bytes } = streamed.body !== null ? { bytes: streamed.body } : yield* readAll(streamed)
+        const bytes = yield* bodyBytes(streamed)
         expect(isSameBytes(bytes, body)).toBe(true)
         expect(sockets()).toBe(1)
         yield* eventually(() => !connection.isConnected(), "the connection drops the socket")
