@@ -302,7 +302,7 @@ interface LoadSample {
   readonly self: number
 }
 
-const sampleLoad = (serverPid: number | undefined): LoadSample => {
+const sampleLoad = (serverPid: number | null): LoadSample => {
   const usage = process.cpuUsage()
   return {
     at: performance.now(),
@@ -373,10 +373,10 @@ const tail = (child: ChildProcess): (() => string) => {
 }
 
 /** Runs one job in its own process and resolves with its measurement (a failure on any trouble). */
-const runJob = async (job: Job, serverPid: number | undefined): Promise<Run> => {
-  const before = sampleLoad(serverPid)
+const runJob = async (job: Job): Promise<Run> => {
+  const before = sampleLoad(job.serverPid)
   const measurement = await runProcess(job, clientNodePath)
-  const after = sampleLoad(serverPid)
+  const after = sampleLoad(job.serverPid)
   return { ...measurement, otherCpuPct: otherCpuPct(before, after, measurement.processCpuMs) }
 }
 
@@ -565,7 +565,7 @@ const warmServer = async (
       warmup: { minMillis: 0, maxMillis: 0, sliceMillis: 0, window: 1, settle: 0, requests: 0 },
       measure: { requests: 50_000, millis: 600 }
     }
-    const result = await runJob(job, server.pid)
+    const result = await runJob(job)
     console.log(`warming the server: ${scenario.id} ${result.ok ? "" : `(failed: ${result.error ?? "unknown"})`}`)
   }
 }
@@ -661,7 +661,7 @@ const main = async (): Promise<number> => {
             break
           }
           const job = jobFor(scenario, client, server.ready, certs.caPem, options.quick, server.pid ?? null)
-          let measurement = await runJob(job, server.pid)
+          let measurement = await runJob(job)
           console.log(progressLine(run, maxRuns, scenario, client, measurement))
           // A run disturbed by other processes is taken again once, while the budget allows.
           if (
@@ -671,7 +671,7 @@ const main = async (): Promise<number> => {
             performance.now() - began < budget / 2
           ) {
             reruns--
-            const again = await runJob(job, server.pid)
+            const again = await runJob(job)
             console.log(`${progressLine(run, maxRuns, scenario, client, again)}  [re-run: other load]`)
             if (!again.ok || (again.otherCpuPct ?? 0) < (measurement.otherCpuPct ?? 0)) {
               measurement = again
