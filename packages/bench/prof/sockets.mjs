@@ -17,7 +17,10 @@
 //   W=h1 HEADBUF=1 node packages/bench/prof/sockets.mjs  # the prototype writing a cached Buffer, not a string
 //   W=h1 BATCH=1 node packages/bench/prof/sockets.mjs    # the prototype writing a turn's heads together
 //
-// Besides CPU, req/s and GC, it prints how often the client and the server processes went to
+// `prof/instructions.mjs` runs these clients under valgrind and counts their instructions.
+//
+// Besides CPU (its user and system parts: the system part is the kernel's work on the
+// sockets), req/s and GC, it prints how often the client and the server processes went to
 // sleep and were woken per 100 requests, and the server's CPU per request.
 //
 // W=floor is the least an Effect client over undici can do: one Effect.async per request
@@ -379,7 +382,7 @@ if (process.argv[2] === "server" && process.env.SERVER === "fixed") {
   await new Promise((resolve) => setImmediate(resolve))
   const { millis: gcMillis, majors } = collections.stop()
   console.log(
-    `${process.env.W ?? "httpool"} ${((used.user + used.system) / (N * C)).toFixed(1)} us CPU/req, ${((N * C) / ((performance.now() - t) / 1000)).toFixed(0)} req/s, GC ${((gcMillis * 1000) / (N * C)).toFixed(1)} us/req, ${majors} full collections, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`
+    `${process.env.W ?? "httpool"} ${((used.user + used.system) / (N * C)).toFixed(1)} us CPU/req (user ${(used.user / (N * C)).toFixed(1)}, system ${(used.system / (N * C)).toFixed(1)}), ${((N * C) / ((performance.now() - t) / 1000)).toFixed(0)} req/s, GC ${((gcMillis * 1000) / (N * C)).toFixed(1)} us/req, ${majors} full collections, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`
   )
   child.kill()
   process.exit(0)
