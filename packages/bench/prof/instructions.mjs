@@ -9,6 +9,10 @@
 //   node packages/bench/prof/instructions.mjs                 # W=httpool,undici,raw C=16
 //   W=httpool,pool,undici C=16,64 node packages/bench/prof/instructions.mjs
 //   BY=1 node packages/bench/prof/instructions.mjs            # also where they go, by kind and by function
+//                                                             #   (JavaScript named from V8's perf map)
+//   SIM=1 node packages/bench/prof/instructions.mjs           # also simulated cache misses and mispredicted
+//                                                             #   branches per request (callgrind's models)
+//   SIM=1 BY=1 EVENT=I1mr node packages/bench/prof/instructions.mjs   # where the instruction-cache misses are
 //
 // Each (client, concurrency) runs twice under callgrind after the same warm-up (WARM
 // requests in all, 32,000), measuring R1 and then R2 requests (6,400 and 32,000); the
@@ -30,6 +34,21 @@ const concurrencies = (process.env.C ?? "16").split(",").map(Number)
 const warm = Number(process.env.WARM ?? 32_000)
 const r1 = Number(process.env.R1 ?? 6_400)
 const r2 = Number(process.env.R2 ?? 32_000)
+const breakdown = process.env.BY === "1"
+const simulate = process.env.SIM === "1"
+/** The event BY=1 breaks down: Ir (instructions), or with SIM=1 one of `events`. */
+const event = process.env.EVENT ?? "Ir"
+/** callgrind's events with SIM=1, and what each counts. */
+const events = {
+  Ir: "instructions",
+  I1mr: "first-level instruction cache misses",
+  D1mr: "first-level data cache read misses",
+  D1mw: "first-level data cache write misses",
+  DLmr: "last-level data cache read misses",
+  DLmw: "last-level data cache write misses",
+  Bcm: "mispredicted conditional branches",
+  Bim: "mispredicted indirect branches"
+}
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "httpool-instructions-"))
 
 /** One run under callgrind: its instruction total, its full collections and its output file. */
@@ -38,7 +57,15 @@ const run = (client, concurrency, requests) =>
     const out = path.join(dir, `${client}.${concurrency}.${requests}.out`)
     const child = spawn(
       "valgrind",
-      ["--tool=callgrind", "--smc-check=all-non-file", `--callgrind-out-file=${out}`, process.execPath, sockets],
+      [
+        "--tool=callgrind",
+        "--smc-check=all-non-file",
+        ...(simulate ? ["--cache-sim=yes", "--branch-sim=yes"] : []),
+        `--callgrind-out-file=${out}`,
+        process.execPath,
+        ...(breakdown ? ["--perf-basic-prof"] : []),
+        sockets
+      ],
       {
         env: {
           ...process.env,
@@ -49,7 +76,9 @@ const run = (client, concurrency, requests) =>
           SLICES: "1",
           ALLOC: ""
         },
-        stdio: ["ignore", "pipe", "pipe"]
+        stdio: ["ignore", "pipe", "pipe"],
+        // V8 writes an isolate log beside the perf map with --perf-basic-prof: into the scratch directory.
+        cwd: dir
       }
     )
     let stdout = ""
@@ -64,28 +93,71 @@ const run = (client, concurrency, requests) =>
         return
       }
       const majors = /(\d+) full collections/.exec(stdout)
-      resolve({ total: Number(total[1]), majors: majors === null ? "?" : majors[1], out })
+      const perfMap = `/tmp/perf-${child.pid}.map`
+      const jit = breakdown ? jitNames(perfMap) : null
+      fs.rmSync(perfMap, { force: true })
+      resolve({ totals: totalsOf(out), majors: majors === null ? "?" : majors[1], out, jit })
     })
   })
 
-/** Self instructions by function, from callgrind_annotate. */
-const byFunction = (file) => {
-  const text = execFileSync("callgrind_annotate", ["--threshold=100", "--inclusive=no", file], {
+/** callgrind_annotate's text for one event of a run: totals, then functions by self count. */
+const annotate = (file, show) =>
+  execFileSync("callgrind_annotate", ["--threshold=100", "--inclusive=no", `--show=${show}`, `--sort=${show}`, file], {
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024
   })
+
+/** A run's totals by event, from the header line of callgrind's output file. */
+const totalsOf = (file) => {
+  const text = fs.readFileSync(file, "utf8")
+  const names = /^events: (.*)$/m.exec(text)[1].trim().split(/\s+/)
+  const values = /^totals: (.*)$/m.exec(text)[1].trim().split(/\s+/).map(Number)
+  return Object.fromEntries(names.map((name, i) => [name, values[i] ?? 0]))
+}
+
+/**
+ * JIT code by address, from V8's perf map (`--perf-basic-prof`): callgrind sees compiled
+ * JavaScript only as addresses. Entries in the order V8 wrote them: where code was freed and
+ * its memory reused, the later entry is the one that ran last.
+ */
+const jitNames = (file) => {
+  if (!fs.existsSync(file)) return null
+  const entries = []
+  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+    const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(line)
+    if (m === null) continue
+    const name = m[3].replace(/file:\/\/\S*\/([^/\s]+\/[^/\s]+)/, "$1").replace(/node:internal\//, "node:")
+    entries.push({ start: Number.parseInt(m[1], 16), size: Number.parseInt(m[2], 16), name })
+  }
+  return (address) => {
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i]
+      if (address >= entry.start && address < entry.start + entry.size) return entry.name
+    }
+    return null
+  }
+}
+
+/** Self counts of `show` by function, JIT code named where the perf map knows it. */
+const byFunction = (run, show) => {
   const counts = new Map()
-  for (const line of text.split("\n")) {
+  for (const line of annotate(run.out, show).split("\n")) {
     const m = /^\s*([\d,]+) \([ \d.]+%\)\s+(.*)$/.exec(line)
     if (m === null || m[2].includes("PROGRAM TOTALS")) continue
-    counts.set(m[2], (counts.get(m[2]) ?? 0) + Number(m[1].replaceAll(",", "")))
+    let name = m[2]
+    const address = /^\?\?\?:0x([0-9a-f]+) /.exec(name)
+    if (address !== null && run.jit !== null) {
+      const js = run.jit(Number.parseInt(address[1], 16))
+      if (js !== null) name = `${js} [JIT]`
+    }
+    counts.set(name, (counts.get(name) ?? 0) + Number(m[1].replaceAll(",", "")))
   }
   return counts
 }
 
 /** The kind of code a function is: JIT-compiled JavaScript has no symbol. */
 const kindOf = (name) => {
-  if (/\?\?\?:0x/.test(name)) return "JavaScript (JIT code)"
+  if (/\?\?\?:0x|\[JIT\]$/.test(name)) return "JavaScript (JIT code)"
   if (name.includes("Builtins_")) return /IC|Megamorphic/.test(name) ? "V8 inline-cache misses" : "V8 builtins"
   if (/Scaveng|Marking|Sweep|Heap::|heap::|Evacuat|Compactor|MemoryAllocator|Worklist|RememberedSet/.test(name)) {
     return "garbage collection"
@@ -104,14 +176,20 @@ for (const concurrency of concurrencies) {
   for (const client of clients) {
     const a = await run(client, concurrency, r1)
     const b = await run(client, concurrency, r2)
-    const perRequest = (b.total - a.total) / (r2 - r1)
+    const per = (name) => ((b.totals[name] ?? 0) - (a.totals[name] ?? 0)) / (r2 - r1)
+    const perRequest = per("Ir")
     rows.push({ client, concurrency, perRequest })
     console.log(
       `${client} C=${concurrency}: ${Math.round(perRequest).toLocaleString("en")} instructions per request (full collections ${a.majors} / ${b.majors})`
     )
-    if (process.env.BY === "1") {
-      const before = byFunction(a.out)
-      const after = byFunction(b.out)
+    if (simulate) {
+      for (const [name, what] of Object.entries(events)) {
+        if (name !== "Ir") console.log(`  ${Math.round(per(name)).toLocaleString("en").padStart(8)}  ${what} (${name})`)
+      }
+    }
+    if (breakdown) {
+      const before = byFunction(a, event)
+      const after = byFunction(b, event)
       const kinds = new Map()
       const functions = []
       for (const name of new Set([...before.keys(), ...after.keys()])) {
@@ -119,11 +197,12 @@ for (const concurrency of concurrencies) {
         kinds.set(kindOf(name), (kinds.get(kindOf(name)) ?? 0) + d)
         functions.push([name, d])
       }
+      console.log(`  ${events[event] ?? event} per request, by kind of code:`)
       for (const [kind, d] of [...kinds].sort((x, y) => y[1] - x[1])) {
         console.log(`  ${Math.round(d).toLocaleString("en").padStart(8)}  ${kind}`)
       }
-      console.log("  most instructions, by function:")
-      for (const [name, d] of functions.sort((x, y) => y[1] - x[1]).slice(0, 20)) {
+      console.log("  by function:")
+      for (const [name, d] of functions.sort((x, y) => y[1] - x[1]).slice(0, Number(process.env.TOP ?? 25))) {
         console.log(`  ${Math.round(d).toLocaleString("en").padStart(8)}  ${name.slice(0, 140)}`)
       }
     }
