@@ -4,7 +4,8 @@
 #   tinyproxy (Debian's package), for packages/node/test/HostilePeers.test.ts;
 #   dante-server (binary danted) and libnss-wrapper (its auth users without system
 #   accounts), for packages/node/test/Socks.test.ts (and dante for the bench's socks5 scenario);
-#   python3-socks (PySocks), for the bench's urllib3 SOCKSProxyManager client.
+#   python3-socks (PySocks), for the bench's urllib3 SOCKSProxyManager client;
+#   nginx-light (binary nginx), the server of the bench's 64 B single-origin scenarios.
 # The suites start their own squid and tinyproxy on free loopback ports; the packages'
 # services are never left running or enabled. When something cannot be installed this prints one line and
 # exits 0: the suite that needs it says it is skipped and the rest still runs.
@@ -98,6 +99,7 @@ install_package() {
   remove_policy
   stop_service "$package"
   [ "$provides" = danted ] && stop_service danted
+  [ "$provides" = nginx ] && stop_service nginx
   [ "$status" -eq 0 ] && have "$(resolve "$provides")"
 }
 
@@ -126,4 +128,5 @@ ensure tinyproxy "the tinyproxy cases of HostilePeers.test.ts"
 ensure dante-server "the dante cases of Socks.test.ts" danted
 ensure libnss-wrapper "the dante authentication cases of Socks.test.ts" libnss_wrapper.so
 ensure python3-socks "the bench's urllib3 SOCKS client" /usr/lib/python3/dist-packages/socks.py
+ensure nginx-light "the bench's nginx server (node:http answers its 64 B scenarios instead)" nginx
 exit 0

@@ -29,6 +29,7 @@ import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { makeCerts } from "./certs.js"
+import { type Nginx, startNginx } from "./nginx.js"
 import { processTicks, ticksPerSecond } from "./procfs.js"
 import type { ClientId, Job, Measurement, Run, ServerReady, ServerStart } from "./protocol.js"
 import {
@@ -141,6 +142,7 @@ const pythonProbe = tryRun("python3", [
 const pythonVersions = pythonProbe === null ? null : pythonProbe.split(" ").slice(0, 2).join(" ")
 /** The interpreter itself, not a wrapper such as pyenv's shim (which costs a third of a second per start). */
 const pythonExecutable = pythonProbe?.split(" ").slice(2).join(" ") || "python3"
+/** Debian's nginx, the server of the single-origin 64 B scenarios (node:http's without it). */
 const nginxPath = tryRun("sh", ["-c", "command -v nginx || ls /usr/sbin/nginx"])
 /** Debian's dante, the SOCKS5 server of the socks5 scenario (skipped without it). */
 const dantedPath = tryRun("sh", ["-c", "command -v danted || ls /usr/sbin/danted"])
@@ -208,7 +210,7 @@ const commit = (): string => {
   return changes === null || changes === "" ? head : `${head} + uncommitted changes`
 }
 
-const versions = (): Record<string, string> => ({
+const versions = (nginx: Nginx | null): Record<string, string> => ({
   "httpool commit": commit(),
   "@httpool/core": packageVersion("@httpool/core"),
   effect: packageVersion("effect"),
@@ -216,16 +218,26 @@ const versions = (): Record<string, string> => ({
   "@effect/platform-node": packageVersion("@effect/platform-node"),
   undici: packageVersion("undici"),
   proxy: packageVersion("proxy"),
-  urllib3: pythonVersions?.split(" ")[1] ?? "not installed"
+  urllib3: pythonVersions?.split(" ")[1] ?? "not installed",
+  nginx: nginx?.version ?? "not used"
 })
 
-const method = (quick: boolean, runs: number, moreRuns: number | null): ReadonlyArray<string> => {
+const method = (quick: boolean, runs: number, moreRuns: number | null, nginx: Nginx | null): ReadonlyArray<string> => {
   const bounds = quick ? scenarios[0].quickBounds : fullBoundsFor(scenarios[0], clientNodeMajor)
+  const answeredByNginx = scenarios.filter((s) => s.server === "nginx").map((s) => s.id)
   return [
     "The target server is node:http in its own process on 127.0.0.1: one port per origin (200 for the " +
       "many-origins scenarios), fixed 64 B and 64 KiB bodies with a Content-Length, keep-alive (65 s), " +
       "a 10 MiB body written in 64 KiB chunks, a POST endpoint that checks the 16 KiB body it gets, an " +
       "https port (a CA made at start with selfsigned) and a forward/CONNECT proxy (the proxy package).",
+    nginx === null
+      ? `nginx was not installed, so node:http's server also answered ${answeredByNginx.join(", ")}, where it ` +
+        "sets the pace at concurrency 64 (it needs 35-60 us of CPU per request)."
+      : `${answeredByNginx.join(", ")} are answered by nginx ${nginx.version} (Debian's nginx-light: one process, ` +
+        "no master, pinned like the node:http server, the same 64 B body, keep-alive for any number of " +
+        "requests). node:http's server needs 35-60 us of CPU per such request and ran at 80-99% of its core " +
+        "at concurrency 64, so that it, not the client, set the pace; nginx needs 13-20 us, and each table's " +
+        "server CPU column shows how much room it left.",
     hasTaskset
       ? "The server process is pinned to core 0 and each client process to core 1 with taskset."
       : "No pinning: taskset is missing or the machine has one core.",
@@ -276,9 +288,12 @@ const method = (quick: boolean, runs: number, moreRuns: number | null): Readonly
 
 const skippedNotes = (): ReadonlyArray<string> => [
   "wrk (a C load generator, the server's ceiling): not installed",
-  nginxPath === null
-    ? "nginx as a second, faster server: not installed (the suite does not install it)"
-    : `nginx (${nginxPath}) is installed, but the suite does not drive it yet`,
+  ...(nginxPath === null
+    ? [
+        "nginx: not installed (scripts/setup-test-deps.sh installs Debian's nginx-light); node:http's server " +
+          "answered the 64 B single-origin scenarios too"
+      ]
+    : []),
   ...(pythonVersions === null ? ["urllib3: python3 -c 'import urllib3' failed"] : [])
 ]
 
@@ -493,21 +508,32 @@ const formatJson = (file: string): void => {
 
 // the suite --------------------------------------------------------------------------------
 
-const jobFor = (
-  scenario: Scenario,
-  client: ClientId,
-  ready: ServerReady,
-  caPem: string,
-  quick: boolean,
-  serverPid: number | null
-): Job => {
+/** The servers of a run: the node:http server, and nginx when installed and a scenario wants it. */
+interface Servers {
+  readonly node: Server
+  readonly nginx: Nginx | null
+}
+
+/** The nginx answering `scenario`, or null when the node:http server does. */
+const nginxFor = (scenario: Scenario, servers: Servers): Nginx | null =>
+  scenario.server === "nginx" && scenario.target === "one-origin" ? servers.nginx : null
+
+/** Who answered a scenario's requests, as its table says. */
+const serverOf = (scenario: Scenario, servers: Servers): string => {
+  const nginx = nginxFor(scenario, servers)
+  return nginx === null ? "the node:http server" : `nginx ${nginx.version}`
+}
+
+const jobFor = (scenario: Scenario, client: ClientId, servers: Servers, caPem: string, quick: boolean): Job => {
+  const ready = servers.node.ready
+  const nginx = nginxFor(scenario, servers)
   const bounds = quick ? scenario.quickBounds : fullBoundsFor(scenario, clientNodeMajor)
   const origins =
     scenario.target === "many-origins"
       ? ready.originPorts.slice(0, scenario.origins ?? 200).map((port) => `http://127.0.0.1:${port}`)
       : scenario.target === "https-via-proxy" || scenario.target === "https-via-socks"
         ? [`https://127.0.0.1:${ready.httpsPort}`]
-        : [`http://127.0.0.1:${ready.port}`]
+        : [`http://127.0.0.1:${nginx?.port ?? ready.port}`]
   const proxied = scenario.target === "https-via-proxy" || scenario.target === "https-via-socks"
   return {
     client,
@@ -525,7 +551,7 @@ const jobFor = (
     caPem: proxied ? caPem : null,
     warmup: bounds.warmup,
     measure: bounds.measure,
-    serverPid
+    serverPid: nginx?.pid ?? servers.node.pid ?? null
   }
 }
 
@@ -537,18 +563,20 @@ const rerunPct = 50
 const noisyRerunShare = 0.1
 
 /**
- * Warms the server's JIT before anything is measured: an undici client (not reported) for a
- * moment against each kind of target (one origin, many origins, https through the proxy).
+ * Warms the servers before anything is measured: an undici client (not reported) for a
+ * moment against each kind of target (one origin, many origins, https through the proxy), and
+ * against nginx when it answers some scenarios.
  */
 const warmServer = async (
   selected: ReadonlyArray<{ readonly scenario: Scenario }>,
-  server: Server,
+  servers: Servers,
   caPem: string
 ): Promise<void> => {
-  const kinds = new Map<Scenario["target"], Scenario>()
+  const kinds = new Map<string, Scenario>()
   for (const { scenario } of selected) {
-    if (!kinds.has(scenario.target)) {
-      kinds.set(scenario.target, scenario)
+    const kind = `${scenario.target} ${serverOf(scenario, servers)}`
+    if (!kinds.has(kind)) {
+      kinds.set(kind, scenario)
     }
   }
   for (const scenario of kinds.values()) {
@@ -561,7 +589,7 @@ const warmServer = async (
             ? "undici-socks"
             : "undici-pool"
     const job: Job = {
-      ...jobFor(scenario, client, server.ready, caPem, false, server.pid ?? null),
+      ...jobFor(scenario, client, servers, caPem, false),
       warmup: { minMillis: 0, maxMillis: 0, sliceMillis: 0, window: 1, settle: 0, requests: 0 },
       measure: { requests: 50_000, millis: 600 }
     }
@@ -633,6 +661,20 @@ const main = async (): Promise<number> => {
     keyPem: certs.keyPem,
     lifetimeMs: budget + 120_000
   })
+  const wantsNginx = selected.some(({ scenario }) => scenario.server === "nginx")
+  if (wantsNginx && nginxPath === null) {
+    console.log("nginx is not installed (scripts/setup-test-deps.sh installs it): node:http answers every scenario")
+  }
+  let servers: Servers
+  try {
+    servers = {
+      node: server,
+      nginx: wantsNginx && nginxPath !== null ? await startNginx(nginxPath, hasTaskset ? { core: 0 } : null) : null
+    }
+  } catch (error) {
+    server.stop()
+    throw error
+  }
   const results = new Map<string, Map<ClientId, Array<Run>>>()
   const maxRuns = Math.max(options.runs, ...selected.map((s) => s.moreRuns))
   const jobCount = selected.reduce((n, s) => {
@@ -649,7 +691,7 @@ const main = async (): Promise<number> => {
   socksUrl = dante?.url ?? null
   try {
     if (!options.quick) {
-      await warmServer(selected, server, certs.caPem)
+      await warmServer(selected, servers, certs.caPem)
     }
     for (let run = 1; run <= maxRuns && !outOfTime; run++) {
       for (const { scenario, runsOf } of selected) {
@@ -660,7 +702,7 @@ const main = async (): Promise<number> => {
             outOfTime = true
             break
           }
-          const job = jobFor(scenario, client, server.ready, certs.caPem, options.quick, server.pid ?? null)
+          const job = jobFor(scenario, client, servers, certs.caPem, options.quick)
           let measurement = await runJob(job)
           console.log(progressLine(run, maxRuns, scenario, client, measurement))
           // A run disturbed by other processes is taken again once, while the budget allows.
@@ -685,11 +727,12 @@ const main = async (): Promise<number> => {
     }
   } finally {
     server.stop()
+    servers.nginx?.stop()
     dante?.stop()
   }
 
   const summaries: Array<ScenarioSummary> = selected.map(({ scenario }) =>
-    summarize(scenario, results.get(scenario.id) ?? new Map())
+    summarize(scenario, results.get(scenario.id) ?? new Map(), serverOf(scenario, servers))
   )
   const failures = summaries.flatMap((s) =>
     s.clients.filter((c: ClientSummary) => !c.ok).map((c) => `${s.id} / ${c.label}: ${c.errors.join("; ")}`)
@@ -703,8 +746,8 @@ const main = async (): Promise<number> => {
     durationSeconds: (performance.now() - began) / 1000,
     runs: options.runs,
     machine: machine(runtime.version),
-    versions: versions(),
-    method: method(options.quick, options.runs, maxRuns > options.runs ? maxRuns : null),
+    versions: versions(servers.nginx),
+    method: method(options.quick, options.runs, maxRuns > options.runs ? maxRuns : null, servers.nginx),
     skipped: skippedNotes(),
     noise: noiseNote(summaries),
     targets: targets(summaries),

@@ -36,6 +36,8 @@ export interface ClientSummary {
 export interface ScenarioSummary {
   readonly id: string
   readonly title: string
+  /** Who answered its requests (absent in results written before nginx answered some). */
+  readonly server?: string
   readonly reference: ClientId
   readonly showBytes: boolean
   readonly clients: ReadonlyArray<ClientSummary>
@@ -86,7 +88,11 @@ const spread = (values: ReadonlyArray<number>): Spread => ({
 })
 
 /** Summarises the runs of every client of a scenario, in the scenario's client order. */
-export const summarize = (scenario: Scenario, runs: ReadonlyMap<ClientId, ReadonlyArray<Run>>): ScenarioSummary => {
+export const summarize = (
+  scenario: Scenario,
+  runs: ReadonlyMap<ClientId, ReadonlyArray<Run>>,
+  server: string
+): ScenarioSummary => {
   const partial = scenario.clients.flatMap((client) => {
     const measurements = runs.get(client)
     if (measurements === undefined || measurements.length === 0) {
@@ -119,6 +125,7 @@ export const summarize = (scenario: Scenario, runs: ReadonlyMap<ClientId, Readon
   return {
     id: scenario.id,
     title: scenario.title,
+    server,
     reference: scenario.reference,
     showBytes: scenario.showBytes,
     clients: partial.map((c) => ({
@@ -417,7 +424,10 @@ const runCounts = (scenario: ScenarioSummary): string =>
 /** The whole report as the terminal shows it. */
 export const consoleText = (report: Report): string =>
   [
-    ...report.scenarios.map((s) => `\n${s.title} [${s.id}], medians of ${runCounts(s)} run(s)\n${scenarioTable(s)}`),
+    ...report.scenarios.map(
+      (s) =>
+        `\n${s.title} [${s.id}], medians of ${runCounts(s)} run(s)${s.server === undefined ? "" : `, answered by ${s.server}`}\n${scenarioTable(s)}`
+    ),
     `\nhttpool's speed targets\n${targetsTable(report.targets)}`,
     ...(report.skipped.length > 0 ? [`\nNot measured: ${report.skipped.join("; ")}`] : [])
   ].join("\n")
@@ -475,7 +485,13 @@ export const markdown = (report: Report, notes: string | null): string =>
     "row's runs, in percent of one core: these machines are shared, and a high value marks a row",
     "whose numbers are suspect.",
     "",
-    ...report.scenarios.flatMap((s) => [`### ${s.title}`, "", scenarioTable(s), ""]),
+    ...report.scenarios.flatMap((s) => [
+      `### ${s.title}`,
+      "",
+      ...(s.server === undefined ? [] : [`Answered by ${s.server}.`, ""]),
+      scenarioTable(s),
+      ""
+    ]),
     ...(report.failures.length > 0
       ? ["### Failures in this run", "", ...report.failures.map((f) => `- ${f}`), ""]
       : []),

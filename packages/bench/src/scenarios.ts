@@ -32,6 +32,11 @@ export interface Scenario {
    * runs while its peer's land on fast ones; five runs each make that much rarer.
    */
   readonly moreRuns?: { readonly runs: number; readonly clients: ReadonlyArray<ClientId> }
+  /**
+   * "nginx": a one-origin scenario answered by nginx when it is installed (`nginx.ts`), by the
+   * node:http server otherwise. Default: the node:http server.
+   */
+  readonly server?: "nginx"
   /** Part of `--quick`. */
   readonly quick: boolean
   /** Show body throughput (MiB/s) in the tables. */
@@ -215,6 +220,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
   {
     ...base,
     id: "get64-c1",
+    server: "nginx",
     title: "1 origin, GET 64 B, concurrency 1",
     concurrency: 1,
     clients: ["httpool-pool", ...tableAndAdapter, "undici-pool-headers"],
@@ -226,6 +232,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
   {
     ...base,
     id: "get64-c16",
+    server: "nginx",
     title: "1 origin, GET 64 B, concurrency 16",
     concurrency: 16,
     clients: [...singleOriginAll, "httpool-httpclient-untraced", "effect-undici-untraced", "undici-pool-headers"],
@@ -246,6 +253,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
   {
     ...base,
     id: "get64-c64",
+    server: "nginx",
     title: "1 origin, GET 64 B, concurrency 64",
     concurrency: 64,
     clients: [...tableAndAdapter, "undici-pool-headers"],

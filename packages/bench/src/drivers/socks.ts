@@ -6,10 +6,10 @@
  */
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Socks5ProxyAgent } from "undici"
+import { accepts, freePort } from "../ports.js"
 import type { Driver } from "./common.js"
 import { withDispatcher } from "./undici.js"
 
@@ -22,23 +22,6 @@ export const undici: Driver = (job) => {
     job.caPem === null ? {} : { requestTls: { ca: job.caPem } }
   return withDispatcher(job, new Socks5ProxyAgent(job.proxy ?? "", options))
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const server = net.createServer()
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address() as net.AddressInfo
-      server.close(() => resolve(address.port))
-    })
-  })
-
-const accepts = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1")
-    socket.once("connect", () => resolve(true)).once("error", () => resolve(false))
-    socket.once("close", () => socket.destroy())
-    setTimeout(() => socket.destroy(), 500).unref()
-  })
 
 /**
  * Starts dante on a free 127.0.0.1 port (loopback clients to loopback targets, no
