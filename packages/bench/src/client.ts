@@ -1,6 +1,7 @@
 /**
  * A client process: `main.ts` forks it (pinned to core 1 when `taskset` exists), sends one
- * `Job`, and gets one `Measurement` back; then the process exits. Only the driver module of
+ * `Job`, and gets one `Measurement` back (after a `Turn` per turn but the last, for a job
+ * with turns); then the process exits. Only the driver module of
  * the job's client is loaded. The process gives up by itself when the job takes far longer
  * than its bounds allow.
  */
@@ -54,8 +55,14 @@ const run = async (job: Job): Promise<Measurement> => {
 }
 
 process.once("message", (job: Job) => {
-  const limit = job.warmup.maxMillis + job.measure.millis + slackMs
-  setTimeout(() => reply(failed(`gave up after ${limit} ms`), 3), limit).unref()
+  // A job with turns waits for the other clients' turns in between: the orchestrator times
+  // those, and the process ends with it.
+  if ((job.turns ?? 1) === 1) {
+    const limit = job.warmup.maxMillis + job.measure.millis + slackMs
+    setTimeout(() => reply(failed(`gave up after ${limit} ms`), 3), limit).unref()
+  } else {
+    process.once("disconnect", () => process.exit(3))
+  }
   run(job).then(
     (measurement) => reply(measurement, measurement.ok ? 0 : 1),
     (error: unknown) => reply(failed(errorText(error)), 1)

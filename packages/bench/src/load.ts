@@ -7,7 +7,7 @@
  */
 import { performance } from "node:perf_hooks"
 import { processTicks, ticksPerSecond } from "./procfs.js"
-import type { Bounds, Job, Measurement, WarmUp } from "./protocol.js"
+import type { Bounds, Job, Measurement, Turn, WarmUp } from "./protocol.js"
 
 /** What a request returns to the loop: its status and how many body bytes were read. */
 export interface Reply {
@@ -140,14 +140,38 @@ export const warmUp = async (warm: WarmUp, phase: Phase): Promise<Warm> => {
 }
 
 /**
- * Warms up, then runs the measured phase, and reports it with the process's CPU time over it
- * and its peak RSS.
+ * Warms up, then runs the measured phase (or the job's turns of it, see `Job.turns`), and
+ * reports it with the process's CPU time over it and its peak RSS.
  */
 export const measure = async (job: Job, phase: Phase): Promise<Measurement> => {
   const warm = await warmUp(job.warmup, phase)
   if (!warm.ok) {
     return failed(warm.error)
   }
+  for (let turn = 1; turn < (job.turns ?? 1); turn++) {
+    const measurement = await measured(job, phase, warm.millis)
+    if (!measurement.ok) {
+      return measurement
+    }
+    await nextTurn(measurement)
+  }
+  return measured(job, phase, warm.millis)
+}
+
+/** Sends a turn's measurement and waits for the orchestrator's word to take the next. */
+const nextTurn = (measurement: Measurement): Promise<void> =>
+  new Promise((resolve) => {
+    if (process.send === undefined) {
+      resolve()
+      return
+    }
+    const turn: Turn = { type: "turn", measurement }
+    process.send(turn)
+    process.once("message", () => resolve())
+  })
+
+/** One measured phase of a warm client. */
+const measured = async (job: Job, phase: Phase, warmupMs: number): Promise<Measurement> => {
   const serverBefore = processTicks(job.serverPid)
   const cpuBefore = process.cpuUsage()
   const recorder = await phase(job.measure)
@@ -158,7 +182,7 @@ export const measure = async (job: Job, phase: Phase): Promise<Measurement> => {
   const requests = recorder.completed
   return {
     ok: recorder.wrong === 0 && requests > 0,
-    warmupMs: warm.millis,
+    warmupMs,
     error:
       recorder.wrong > 0
         ? `${recorder.wrong} wrong response(s), first: ${recorder.firstWrong}`

@@ -4,7 +4,8 @@
  *
  * The target server runs in its own process (pinned to core 0 when `taskset` exists); each
  * client runs in its own process (pinned to core 1), one at a time, the clients of a
- * scenario interleaved and the whole matrix repeated (3 runs by default). Prints a table of
+ * scenario interleaved and the whole matrix repeated (3 runs by default); the clients of the
+ * 64 B speed targets take turns instead (`runTurns`). Prints a table of
  * medians with min-max and the ratio httpool / each peer; a full run writes
  * `packages/bench/results/latest.json` and regenerates `docs/performance.md`.
  *
@@ -31,7 +32,7 @@ import { fileURLToPath } from "node:url"
 import { makeCerts } from "./certs.js"
 import { type Nginx, startNginx } from "./nginx.js"
 import { processTicks, ticksPerSecond } from "./procfs.js"
-import type { ClientId, Job, Measurement, Run, ServerReady, ServerStart } from "./protocol.js"
+import type { ClientId, Job, Measurement, NextTurn, Run, ServerReady, ServerStart, Turn } from "./protocol.js"
 import {
   type ClientSummary,
   consoleText,
@@ -246,9 +247,12 @@ const method = (quick: boolean, runs: number, moreRuns: number | null, nginx: Ng
       `the whole matrix is repeated ${runs} time(s)` +
       (moreRuns === null
         ? "."
-        : `; the clients whose medians decide a 64 B speed target (httpool's and their peers') run ${moreRuns} ` +
-          "times: the host's speed swings by up to 2x within a minute, and three runs of one client " +
-          "could land on its slow moments and its peer's on fast ones."),
+        : `. The clients whose medians decide a 64 B speed target (httpool's and their peers') take ${moreRuns} ` +
+          "turns instead, in the scenario's first run: each warms up once in a process of its own, then " +
+          "they measure one at a time, in an order rotated every turn, the others waiting idle, so that " +
+          "a client's i-th turn and its peer's are seconds apart. The host's speed swings by up to 2x " +
+          "within seconds, and runs minutes apart could land one client on its slow moments and its " +
+          "peer on fast ones."),
     `A client process warms up in slices of ${bounds.warmup.sliceMillis} ms until its throughput settles ` +
       `(the mean of the last ${bounds.warmup.window} slices within ${bounds.warmup.settle * 100}% of the ${bounds.warmup.window} before), after at least ` +
       `${bounds.warmup.minMillis} ms and ${bounds.warmup.minRequests ?? 0} requests, and for at most ${bounds.warmup.maxMillis} ms (10 MiB bodies: a fixed ` +
@@ -393,6 +397,109 @@ const runJob = async (job: Job): Promise<Run> => {
   const measurement = await runProcess(job, clientNodePath)
   const after = sampleLoad(job.serverPid)
   return { ...measurement, otherCpuPct: otherCpuPct(before, after, measurement.processCpuMs) }
+}
+
+/** A Node client process taking turns (`Job.turns`): the next measurement, and the word to go on. */
+interface TurnTaker {
+  /** The next measurement: the first comes after the warm-up, each later one after `next`. */
+  readonly take: (timeoutMs: number) => Promise<Measurement>
+  readonly next: () => void
+  readonly kill: () => void
+}
+
+const isTurn = (value: unknown): value is Turn =>
+  typeof value === "object" && value !== null && "type" in value && value.type === "turn" && "measurement" in value
+
+/** Forks a Node client for a job with turns and sends it the job (it starts warming up). */
+const startTurns = (job: Job): TurnTaker => {
+  const child = fork(clientScript, [], { ...pinned(1, clientNodePath), stdio: ["ignore", "pipe", "pipe", "ipc"] })
+  const output = tail(child)
+  const arrived: Array<Measurement> = []
+  let waiting: ((measurement: Measurement) => void) | null = null
+  const deliver = (measurement: Measurement): void => {
+    const resolve = waiting
+    waiting = null
+    if (resolve === null) arrived.push(measurement)
+    else resolve(measurement)
+  }
+  child.on("message", (message: unknown) => {
+    if (isTurn(message)) deliver(message.measurement)
+    else if (isMeasurement(message)) deliver(message)
+  })
+  child.once("error", (error) => deliver(failure(`could not start: ${error.message}`)))
+  child.once("close", (code) => deliver(failure(`exited with code ${code}: ${output().slice(-500)}`)))
+  child.send(job)
+  const kill = () => {
+    child.kill("SIGKILL")
+  }
+  return {
+    take: (timeoutMs) =>
+      new Promise((resolve) => {
+        const first = arrived.shift()
+        if (first !== undefined) {
+          resolve(first)
+          return
+        }
+        const timer = setTimeout(() => {
+          waiting = null
+          kill()
+          resolve(failure(`no result within ${timeoutMs} ms`))
+        }, timeoutMs)
+        waiting = (measurement) => {
+          clearTimeout(timer)
+          resolve(measurement)
+        }
+      }),
+    next: () => {
+      const word: NextTurn = { type: "next" }
+      child.send(word)
+    },
+    kill
+  }
+}
+
+/**
+ * Runs `jobs` (one per client) as `turns` turns each: every client warms up once, in its own
+ * process, one after the other; then they take turns measuring, one at a time, in an order
+ * rotated every turn, each waiting idle while the others measure. A client's i-th turn and its
+ * peer's are seconds apart, so a swing of the host's speed falls on both. `record` gets every
+ * turn as it ends; a client that fails takes no more turns.
+ */
+const runTurns = async (
+  jobs: ReadonlyArray<Job>,
+  turns: number,
+  record: (job: Job, turn: number, run: Run) => void
+): Promise<void> => {
+  const takers: Array<{ job: Job; taker: TurnTaker; cpuMs: number; ok: boolean }> = []
+  const takeTurn = async (
+    entry: { job: Job; taker: TurnTaker; cpuMs: number; ok: boolean },
+    turn: number,
+    timeoutMs: number
+  ) => {
+    const before = sampleLoad(entry.job.serverPid)
+    if (turn > 1) entry.taker.next()
+    const measurement = await entry.taker.take(timeoutMs)
+    const after = sampleLoad(entry.job.serverPid)
+    const clientMs = measurement.processCpuMs - entry.cpuMs
+    entry.cpuMs = measurement.processCpuMs
+    entry.ok = measurement.ok
+    record(entry.job, turn, { ...measurement, otherCpuPct: otherCpuPct(before, after, Math.max(0, clientMs)) })
+  }
+  try {
+    for (const job of jobs) {
+      const entry = { job: { ...job, turns }, taker: startTurns({ ...job, turns }), cpuMs: 0, ok: true }
+      takers.push(entry)
+      await takeTurn(entry, 1, job.warmup.maxMillis + job.measure.millis + clientSlackMs)
+    }
+    for (let turn = 2; turn <= turns; turn++) {
+      for (let i = 0; i < takers.length; i++) {
+        const entry = takers[(i + turn - 1) % takers.length]
+        if (entry.ok) await takeTurn(entry, turn, entry.job.measure.millis + clientSlackMs)
+      }
+    }
+  } finally {
+    for (const { taker } of takers) taker.kill()
+  }
 }
 
 /** The node binary Node clients are forked with (`--node`); set by `main`. */
@@ -613,8 +720,8 @@ const noiseNote = (summaries: ReadonlyArray<ScenarioSummary>): string => {
   )
 }
 
-const progressLine = (run: number, runs: number, scenario: Scenario, client: ClientId, m: Run): string => {
-  const head = `run ${run}/${runs}  ${scenario.id.padEnd(16)} ${labels[client].padEnd(36)}`
+const progressLine = (which: string, scenario: Scenario, client: ClientId, m: Run): string => {
+  const head = `${which.padEnd(10)} ${scenario.id.padEnd(16)} ${labels[client].padEnd(36)}`
   if (!m.ok) {
     return `${head} FAILED: ${m.error ?? "unknown"}`
   }
@@ -634,14 +741,12 @@ const main = async (): Promise<number> => {
     .map((s) => {
       const clients = s.clients.filter((c) => (options.clients === null || options.clients.has(c)) && available(c))
       const more = options.quick || options.runsGiven ? undefined : s.moreRuns
-      // The runs after `options.runs` take only the clients the scenario runs more often.
-      const runsOf = (run: number): ReadonlyArray<ClientId> =>
-        run <= options.runs
-          ? clients
-          : more !== undefined && run <= more.runs
-            ? clients.filter((c) => more.clients.includes(c))
-            : []
-      return { scenario: s, clients, runsOf, moreRuns: more?.runs ?? 0 }
+      // The clients the scenario runs more often take turns in processes of their own (see
+      // `runTurns`) in its first run; the matrix's runs take the others.
+      const turnTakers = more === undefined ? [] : clients.filter((c) => more.clients.includes(c))
+      const others = clients.filter((c) => !turnTakers.includes(c))
+      const runsOf = (run: number): ReadonlyArray<ClientId> => (run <= options.runs ? others : [])
+      return { scenario: s, clients, runsOf, turnTakers, turns: more?.runs ?? 0 }
     })
     .filter((s) => s.clients.length > 0 && (s.scenario.target !== "https-via-socks" || dantedPath !== null))
   const mode: Report["mode"] =
@@ -676,12 +781,18 @@ const main = async (): Promise<number> => {
     throw error
   }
   const results = new Map<string, Map<ClientId, Array<Run>>>()
-  const maxRuns = Math.max(options.runs, ...selected.map((s) => s.moreRuns))
+  const maxRuns = options.runs
+  const maxTurns = Math.max(0, ...selected.map((s) => s.turns))
   const jobCount = selected.reduce((n, s) => {
     let jobs = 0
     for (let run = 1; run <= maxRuns; run++) jobs += s.runsOf(run).length
     return n + jobs
   }, 0)
+  const record = (scenario: Scenario, client: ClientId, measurement: Run): void => {
+    const byClient = results.get(scenario.id) ?? new Map<ClientId, Array<Run>>()
+    results.set(scenario.id, byClient)
+    byClient.set(client, [...(byClient.get(client) ?? []), measurement])
+  }
   let reruns = options.quick ? 0 : Math.ceil(jobCount * noisyRerunShare)
   let outOfTime = false
   const dante =
@@ -694,7 +805,17 @@ const main = async (): Promise<number> => {
       await warmServer(selected, servers, certs.caPem)
     }
     for (let run = 1; run <= maxRuns && !outOfTime; run++) {
-      for (const { scenario, runsOf } of selected) {
+      for (const { scenario, runsOf, turnTakers, turns } of selected) {
+        if (run === 1 && turnTakers.length > 0 && !outOfTime) {
+          await runTurns(
+            turnTakers.map((client) => jobFor(scenario, client, servers, certs.caPem, options.quick)),
+            turns,
+            (job, turn, measurement) => {
+              console.log(progressLine(`turn ${turn}/${turns}`, scenario, job.client, measurement))
+              record(scenario, job.client, measurement)
+            }
+          )
+        }
         const clients = runsOf(run)
         const order = clients.map((_, i) => clients[(i + run - 1) % clients.length])
         for (const client of order) {
@@ -704,7 +825,7 @@ const main = async (): Promise<number> => {
           }
           const job = jobFor(scenario, client, servers, certs.caPem, options.quick)
           let measurement = await runJob(job)
-          console.log(progressLine(run, maxRuns, scenario, client, measurement))
+          console.log(progressLine(`run ${run}/${maxRuns}`, scenario, client, measurement))
           // A run disturbed by other processes is taken again once, while the budget allows.
           if (
             measurement.ok &&
@@ -714,14 +835,12 @@ const main = async (): Promise<number> => {
           ) {
             reruns--
             const again = await runJob(job)
-            console.log(`${progressLine(run, maxRuns, scenario, client, again)}  [re-run: other load]`)
+            console.log(`${progressLine(`run ${run}/${maxRuns}`, scenario, client, again)}  [re-run: other load]`)
             if (!again.ok || (again.otherCpuPct ?? 0) < (measurement.otherCpuPct ?? 0)) {
               measurement = again
             }
           }
-          const byClient = results.get(scenario.id) ?? new Map<ClientId, Array<Run>>()
-          results.set(scenario.id, byClient)
-          byClient.set(client, [...(byClient.get(client) ?? []), measurement])
+          record(scenario, client, measurement)
         }
       }
     }
@@ -747,7 +866,7 @@ const main = async (): Promise<number> => {
     runs: options.runs,
     machine: machine(runtime.version),
     versions: versions(servers.nginx),
-    method: method(options.quick, options.runs, maxRuns > options.runs ? maxRuns : null, servers.nginx),
+    method: method(options.quick, options.runs, maxTurns > 0 ? maxTurns : null, servers.nginx),
     skipped: skippedNotes(),
     noise: noiseNote(summaries),
     targets: targets(summaries),

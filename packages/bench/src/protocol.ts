@@ -85,6 +85,23 @@ export interface Job {
   readonly measure: Bounds
   /** The target server's process id, whose CPU time the client reads around its measured phase; null when unknown. */
   readonly serverPid: number | null
+  /**
+   * Measured phases after the one warm-up (Node clients): after each but the last the client
+   * sends a `Turn` and waits for a `NextTurn`, so that the orchestrator can give the other
+   * clients of the scenario their turns in between. Default 1: one phase, then the reply.
+   */
+  readonly turns?: number
+}
+
+/** A measured phase of a job with turns, other than its last (which is the reply). */
+export interface Turn {
+  readonly type: "turn"
+  readonly measurement: Measurement
+}
+
+/** The orchestrator's word to a waiting client: take the next turn. */
+export interface NextTurn {
+  readonly type: "next"
 }
 
 /** The byte a request body is made of. */

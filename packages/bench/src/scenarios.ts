@@ -26,10 +26,10 @@ export interface Scenario {
   readonly reference: ClientId
   readonly clients: ReadonlyArray<ClientId>
   /**
-   * Clients that run more often than the others in the full mode (without `--runs`), and how
-   * often: those whose medians decide httpool's 64 B speed targets. The host's speed swings by
-   * up to 2x within a minute, and a median of three runs of one client can land on its slow
-   * runs while its peer's land on fast ones; five runs each make that much rarer.
+   * Clients that take `runs` turns in the full mode (without `--runs`) instead of the matrix's
+   * runs: those whose medians decide httpool's 64 B speed targets. They warm up once each and
+   * then measure one after the other, turn by turn (`runTurns` in `main.ts`), so that a swing
+   * of the host's speed (up to 2x within seconds) falls on a client and its peer alike.
    */
   readonly moreRuns?: { readonly runs: number; readonly clients: ReadonlyArray<ClientId> }
   /**
@@ -225,7 +225,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
     concurrency: 1,
     clients: ["httpool-pool", ...tableAndAdapter, "undici-pool-headers"],
     moreRuns: {
-      runs: 5,
+      runs: 8,
       clients: ["httpool-pool", "httpool-manager", "httpool-httpclient", "undici-pool", "effect-undici"]
     }
   },
@@ -237,7 +237,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
     concurrency: 16,
     clients: [...singleOriginAll, "httpool-httpclient-untraced", "effect-undici-untraced", "undici-pool-headers"],
     moreRuns: {
-      runs: 5,
+      runs: 8,
       clients: [
         "httpool-pool",
         "httpool-manager",
@@ -257,7 +257,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
     title: "1 origin, GET 64 B, concurrency 64",
     concurrency: 64,
     clients: [...tableAndAdapter, "undici-pool-headers"],
-    moreRuns: { runs: 5, clients: ["httpool-manager", "httpool-httpclient", "undici-pool", "effect-undici"] }
+    moreRuns: { runs: 8, clients: ["httpool-manager", "httpool-httpclient", "undici-pool", "effect-undici"] }
   },
   {
     ...base,
