@@ -487,7 +487,8 @@ const runTurns = async (
   }
   try {
     for (const job of jobs) {
-      const entry = { job: { ...job, turns }, taker: startTurns({ ...job, turns }), cpuMs: 0, ok: true }
+      const withTurns: Job = { ...job, turns }
+      const entry = { job: withTurns, taker: startTurns(withTurns), cpuMs: 0, ok: true }
       takers.push(entry)
       await takeTurn(entry, 1, job.warmup.maxMillis + job.measure.millis + clientSlackMs)
     }
