@@ -456,7 +456,7 @@ export const markdown = (report: Report, notes: string | null): string =>
     `Measured on ${report.date.slice(0, 10)} by \`npm run bench\` in one run of ${report.durationSeconds.toFixed(0)} s: ` +
       `every client against the same server, ${report.runs} interleaved runs each${
         report.scenarios.some((s) => s.clients.some((c) => c.runs.length > report.runs))
-          ? " (the clients of the 64 B targets more: each table's runs column)"
+          ? " (the clients of the 64 B targets take more turns, seconds apart, in warm processes: each table's runs column)"
           : ""
       }, medians with min-max. ` +
       "Only ratios taken in one run mean much: two runs on these shared machines differ by up to 20%.",
@@ -467,7 +467,7 @@ export const markdown = (report: Report, notes: string | null): string =>
     "",
     "httpool's speed targets, from this run's medians (whether a target is met), and, beside them, the " +
       "median of the run-by-run ratios: each client's i-th run against its peer's, taken in the same " +
-      "turn of the matrix, so that a drift of the host's speed between turns falls on both.",
+      "round of turns (or turn of the matrix), so that a drift of the host's speed falls on both.",
     "",
     targetsTable(report.targets),
     "",
