@@ -498,7 +498,7 @@ export const markdown = (report: Report, notes: string | null): string =>
     "## How to run",
     "",
     "```sh",
-    "npm run bench                                 # build, then the full suite (about 25 minutes): rewrites this page",
+    "npm run bench                                 # build, then the full suite (about 18 minutes): rewrites this page",
     "npm run bench -- --quick                      # a few thousand requests per client, ~25 s; checks, does not time",
     "npm run bench -- --scenarios get64-c16 --clients httpool-manager,undici-pool --runs 1",
     "npm run bench -- --node 24                    # the Node clients on Node 24 (fetched once from the npm registry)",
