@@ -51,7 +51,7 @@ const events = {
 }
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "httpool-instructions-"))
 
-/** One run under callgrind: its instruction total, its full collections and its output file. */
+/** One run under callgrind: its totals by event, its full collections, its output file and JIT names. */
 const run = (client, concurrency, requests) =>
   new Promise((resolve, reject) => {
     const out = path.join(dir, `${client}.${concurrency}.${requests}.out`)

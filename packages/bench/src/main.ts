@@ -470,12 +470,10 @@ const runTurns = async (
   turns: number,
   record: (job: Job, turn: number, run: Run) => void
 ): Promise<void> => {
-  const takers: Array<{ job: Job; taker: TurnTaker; cpuMs: number; ok: boolean }> = []
-  const takeTurn = async (
-    entry: { job: Job; taker: TurnTaker; cpuMs: number; ok: boolean },
-    turn: number,
-    timeoutMs: number
-  ) => {
+  /** A client's process, its CPU time at its last turn's end, and whether it may go on. */
+  type Entry = { readonly job: Job; readonly taker: TurnTaker; cpuMs: number; ok: boolean }
+  const takers: Array<Entry> = []
+  const takeTurn = async (entry: Entry, turn: number, timeoutMs: number) => {
     const before = sampleLoad(entry.job.serverPid)
     if (turn > 1) entry.taker.next()
     const measurement = await entry.taker.take(timeoutMs)
@@ -488,7 +486,7 @@ const runTurns = async (
   try {
     for (const job of jobs) {
       const withTurns: Job = { ...job, turns }
-      const entry = { job: withTurns, taker: startTurns(withTurns), cpuMs: 0, ok: true }
+      const entry: Entry = { job: withTurns, taker: startTurns(withTurns), cpuMs: 0, ok: true }
       takers.push(entry)
       await takeTurn(entry, 1, job.warmup.maxMillis + job.measure.millis + clientSlackMs)
     }
